@@ -1,0 +1,321 @@
+"""The test-model registry: small generated models, each stating its IR version and opsets.
+
+`build(name)` gives the ModelProto; `write(name, folder)` saves it (with its external data,
+where it has some) and returns the path. Models stay within what onnxruntime 1.20+ reads,
+except those whose point is to be too new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+IR = 8
+OPSET = 17
+ML_OPSET = 3
+_node = helper.make_node
+_tensor = helper.make_tensor_value_info
+
+REGISTRY: dict[str, Callable[[], onnx.ModelProto]] = {}
+
+
+def model(builder: Callable[[], onnx.ModelProto]) -> Callable[[], onnx.ModelProto]:
+    """Register a builder under its function name."""
+    REGISTRY[builder.__name__] = builder
+    return builder
+
+
+def make(
+    nodes: list[onnx.NodeProto],
+    inputs: list[onnx.ValueInfoProto],
+    outputs: list[onnx.ValueInfoProto],
+    *,
+    initializers: list[onnx.TensorProto] | None = None,
+    opsets: dict[str, int] | None = None,
+    ir_version: int = IR,
+    name: str = "test",
+    **fields: object,
+) -> onnx.ModelProto:
+    """make_model with the IR version and opsets always explicit (never onnx's defaults)."""
+    graph = helper.make_graph(nodes, name, inputs, outputs, initializer=initializers or [])
+    imports = [helper.make_opsetid(d, v) for d, v in (opsets or {"": OPSET}).items()]
+    return helper.make_model(graph, opset_imports=imports, ir_version=ir_version, **fields)
+
+
+def build(name: str) -> onnx.ModelProto:
+    """A fresh copy of a registered model."""
+    return REGISTRY[name]()
+
+
+def write(name: str, folder: Path) -> Path:
+    """Save a registered model under `folder`; external-data models keep a weights file."""
+    proto = build(name)
+    path = folder / f"{name}.onnx"
+    if name in EXTERNAL:
+        onnx.save_model(
+            proto,
+            path,
+            save_as_external_data=True,
+            all_tensors_to_one_file=True,
+            location=f"{name}.weights",
+            size_threshold=0,
+        )
+    else:
+        onnx.save_model(proto, path)
+    return path
+
+
+EXTERNAL = {"external_weights"}
+
+
+@model
+def symbolic_dims() -> onnx.ModelProto:
+    """Symbolic dims with awkward names, an unknown dim and an unknown rank."""
+    x = helper.make_tensor_value_info("tokens", TensorProto.FLOAT, ["batch size", "seq-len", 8])
+    mask = helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch size", None, 1])
+    anything = helper.make_tensor_value_info("anything", TensorProto.FLOAT, None)
+    w = numpy_helper.from_array(np.ones((8, 4), np.float32), "w")
+    return make(
+        [
+            _node("MatMul", ["tokens", "w"], ["projected"]),
+            _node("Mul", ["projected", "mask"], ["masked"]),
+            _node("Identity", ["anything"], ["same"]),
+        ],
+        [x, mask, anything],
+        [
+            _tensor("masked", TensorProto.FLOAT, ["batch size", "seq-len", 4]),
+            _tensor("same", TensorProto.FLOAT, None),
+        ],
+        initializers=[w],
+    )
+
+
+@model
+def control_flow() -> onnx.ModelProto:
+    """If with two branches, a Loop and a Scan: nodes inside subgraphs count."""
+    then_graph = helper.make_graph(
+        [_node("Add", ["x", "x"], ["then_out"])],
+        "then",
+        [],
+        [_tensor("then_out", TensorProto.FLOAT, [2])],
+    )
+    else_graph = helper.make_graph(
+        [_node("Sub", ["x", "x"], ["else_out"]), _node("Abs", ["else_out"], ["else_abs"])],
+        "else",
+        [],
+        [_tensor("else_abs", TensorProto.FLOAT, [2])],
+    )
+    loop_body = helper.make_graph(
+        [_node("Identity", ["cond_in"], ["cond_out"]), _node("Add", ["acc_in", "x"], ["acc_out"])],
+        "loop_body",
+        [
+            _tensor("i", TensorProto.INT64, []),
+            _tensor("cond_in", TensorProto.BOOL, []),
+            _tensor("acc_in", TensorProto.FLOAT, [2]),
+        ],
+        [_tensor("cond_out", TensorProto.BOOL, []), _tensor("acc_out", TensorProto.FLOAT, [2])],
+    )
+    scan_body = helper.make_graph(
+        [_node("Add", ["sum_in", "row"], ["sum_out"]), _node("Identity", ["sum_out"], ["row_out"])],
+        "scan_body",
+        [_tensor("sum_in", TensorProto.FLOAT, [2]), _tensor("row", TensorProto.FLOAT, [2])],
+        [_tensor("sum_out", TensorProto.FLOAT, [2]), _tensor("row_out", TensorProto.FLOAT, [2])],
+    )
+    trips = numpy_helper.from_array(np.array(3, np.int64), "trips")
+    true = numpy_helper.from_array(np.array(True), "true")
+    return make(
+        [
+            _node("ReduceSum", ["x"], ["total"], keepdims=0),
+            _node("Greater", ["total", "zero"], ["positive"]),
+            _node("If", ["positive"], ["branch"], then_branch=then_graph, else_branch=else_graph),
+            _node("Loop", ["trips", "true", "x"], ["looped"], body=loop_body),
+            _node("Scan", ["x", "rows"], ["summed", "scanned"], body=scan_body, num_scan_inputs=1),
+        ],
+        [_tensor("x", TensorProto.FLOAT, [2]), _tensor("rows", TensorProto.FLOAT, [3, 2])],
+        [
+            _tensor("branch", TensorProto.FLOAT, [2]),
+            _tensor("looped", TensorProto.FLOAT, [2]),
+            _tensor("summed", TensorProto.FLOAT, [2]),
+            _tensor("scanned", TensorProto.FLOAT, [3, 2]),
+        ],
+        initializers=[trips, true, numpy_helper.from_array(np.array(0, np.float32), "zero")],
+    )
+
+
+@model
+def ml_classifier() -> onnx.ModelProto:
+    """ONNX-ML: LinearClassifier then ZipMap, whose output is seq(map(int64, tensor(float)))."""
+    classifier = _node(
+        "LinearClassifier",
+        ["features"],
+        ["label", "scores"],
+        domain="ai.onnx.ml",
+        classlabels_ints=[0, 1, 2],
+        coefficients=[float(i % 5) / 5 for i in range(12)],
+        intercepts=[0.1, 0.2, 0.3],
+        post_transform="SOFTMAX",
+    )
+    zipmap = _node(
+        "ZipMap", ["scores"], ["probabilities"], domain="ai.onnx.ml", classlabels_int64s=[0, 1, 2]
+    )
+    probabilities = helper.make_value_info(
+        "probabilities",
+        helper.make_sequence_type_proto(
+            helper.make_map_type_proto(
+                TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, [])
+            )
+        ),
+    )
+    return make(
+        [classifier, zipmap],
+        [_tensor("features", TensorProto.FLOAT, ["N", 4])],
+        [_tensor("label", TensorProto.INT64, ["N"]), probabilities],
+        opsets={"": OPSET, "ai.onnx.ml": ML_OPSET},
+        producer_name="skl2onnx-like",
+    )
+
+
+@model
+def ml_map_input() -> onnx.ModelProto:
+    """ONNX-ML: a map(string, float) input vectorized by DictVectorizer."""
+    features = helper.make_value_info(
+        "features",
+        helper.make_map_type_proto(
+            TensorProto.STRING, helper.make_tensor_type_proto(TensorProto.FLOAT, [])
+        ),
+    )
+    return make(
+        [
+            _node(
+                "DictVectorizer",
+                ["features"],
+                ["vector"],
+                domain="ai.onnx.ml",
+                string_vocabulary=["a", "b", "c"],
+            )
+        ],
+        [features],
+        [_tensor("vector", TensorProto.FLOAT, [1, 3])],
+        opsets={"": OPSET, "ai.onnx.ml": ML_OPSET},
+    )
+
+
+@model
+def sequences_and_optionals() -> onnx.ModelProto:
+    """A sequence output and an optional output."""
+    seq_type = helper.make_sequence_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])
+    )
+    opt_type = helper.make_optional_type_proto(
+        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])
+    )
+    return make(
+        [_node("SequenceConstruct", ["a", "b"], ["pair"]), _node("Optional", ["a"], ["maybe"])],
+        [_tensor("a", TensorProto.FLOAT, [2]), _tensor("b", TensorProto.FLOAT, [2])],
+        [helper.make_value_info("pair", seq_type), helper.make_value_info("maybe", opt_type)],
+    )
+
+
+@model
+def mixed_io() -> onnx.ModelProto:
+    """float16, int8, bool and string inputs and outputs."""
+    return make(
+        [
+            _node("Add", ["half", "half"], ["half_twice"]),
+            _node("Identity", ["small"], ["small_copy"]),
+            _node("Not", ["flag"], ["not_flag"]),
+            _node("Identity", ["text"], ["text_copy"]),
+        ],
+        [
+            _tensor("half", TensorProto.FLOAT16, [2, 2]),
+            _tensor("small", TensorProto.INT8, [4]),
+            _tensor("flag", TensorProto.BOOL, [3]),
+            _tensor("text", TensorProto.STRING, [2]),
+        ],
+        [
+            _tensor("half_twice", TensorProto.FLOAT16, [2, 2]),
+            _tensor("small_copy", TensorProto.INT8, [4]),
+            _tensor("not_flag", TensorProto.BOOL, [3]),
+            _tensor("text_copy", TensorProto.STRING, [2]),
+        ],
+    )
+
+
+@model
+def external_weights() -> onnx.ModelProto:
+    """Two weight tensors that `write` stores in an external-data file."""
+    w1 = numpy_helper.from_array(np.arange(64, dtype=np.float32).reshape(8, 8), "w1")
+    w2 = numpy_helper.from_array(np.ones((8, 2), np.float32), "w2")
+    return make(
+        [_node("MatMul", ["x", "w1"], ["h"]), _node("MatMul", ["h", "w2"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, ["batch", 8])],
+        [_tensor("y", TensorProto.FLOAT, ["batch", 2])],
+        initializers=[w1, w2],
+    )
+
+
+@model
+def contrib_ops() -> onnx.ModelProto:
+    """A com.microsoft contrib op and int8 quantization, as quantized exports contain."""
+    scale = numpy_helper.from_array(np.array(0.05, np.float32), "scale")
+    zero = numpy_helper.from_array(np.array(0, np.int8), "zero_point")
+    return make(
+        [
+            _node("QuantizeLinear", ["x", "scale", "zero_point"], ["q"]),
+            _node("DequantizeLinear", ["q", "scale", "zero_point"], ["dq"]),
+            _node("FusedMatMul", ["dq", "dq"], ["y"], domain="com.microsoft", alpha=1.0, transB=1),
+        ],
+        [_tensor("x", TensorProto.FLOAT, [3, 3])],
+        [_tensor("y", TensorProto.FLOAT, [3, 3])],
+        initializers=[scale, zero],
+        opsets={"": OPSET, "com.microsoft": 1},
+    )
+
+
+@model
+def ir_stamped_too_new() -> onnx.ModelProto:
+    """What onnx 1.23's make_model writes by default: IR 14, but nothing that needs it."""
+    return make(
+        [_node("Relu", ["x"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, [2])],
+        [_tensor("y", TensorProto.FLOAT, [2])],
+        ir_version=99,
+    )
+
+
+@model
+def opset_too_new() -> onnx.ModelProto:
+    """An ai.onnx opset beyond any released onnxruntime."""
+    return make(
+        [_node("Relu", ["x"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, [2])],
+        [_tensor("y", TensorProto.FLOAT, [2])],
+        opsets={"": 999},
+    )
+
+
+@model
+def new_dtype_new_ir() -> onnx.ModelProto:
+    """A FLOAT6 initializer needs IR 14: lowering the IR number cannot fix it."""
+    six = helper.make_tensor("six", TensorProto.FLOAT6E2M3, [2], vals=b"\x00\x01", raw=True)
+    return make(
+        [_node("Cast", ["six"], ["y"], to=TensorProto.FLOAT)],
+        [],
+        [_tensor("y", TensorProto.FLOAT, [2])],
+        initializers=[six],
+        ir_version=99,
+    )
+
+
+@model
+def checker_fails_runtime_refuses() -> onnx.ModelProto:
+    """A node reads a tensor nothing produces."""
+    return make(
+        [_node("Add", ["x", "ghost"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, [2])],
+        [_tensor("y", TensorProto.FLOAT, [2])],
+    )

@@ -1,0 +1,31 @@
+"""Helpers for the benchmark scripts: run code in a fresh interpreter and report goals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def in_fresh_process(code: str) -> dict[str, float]:
+    """Run `code` (which must print one JSON object last) in a new Python process."""
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def report(rows: list[tuple[str, str, str, bool]]) -> int:
+    """Print `what | measured | goal | ok` rows; return the exit status (1 if a goal is missed)."""
+    width = max(len(r[0]) for r in rows)
+    for what, measured, goal, ok in rows:
+        print(f"{what.ljust(width)}  {measured:>14}  goal {goal:<14} {'ok' if ok else 'MISSED'}")
+    return 0 if all(r[3] for r in rows) else 1

@@ -1,0 +1,121 @@
+"""`onnx-workbench info` as a user runs it: a real subprocess, stdout, stderr and exit code."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import workbench
+
+REQUIRED_KEYS = {
+    "path",
+    "sha256",
+    "size_bytes",
+    "ir_version",
+    "opset_imports",
+    "producer_name",
+    "producer_version",
+    "domain",
+    "model_version",
+    "doc_string",
+    "graph_name",
+    "metadata_props",
+    "inputs",
+    "outputs",
+    "ops",
+    "node_count",
+    "parameter_count",
+    "initializer_bytes",
+    "external_data",
+}
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_info_json_has_every_documented_key(model_path) -> None:
+    path = model_path("ml_classifier")
+    result = cli("info", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    info = json.loads(result.stdout)
+    assert set(info) >= REQUIRED_KEYS
+    assert info["path"] == str(path)
+    assert info["opset_imports"] == {"ai.onnx": 17, "ai.onnx.ml": 3}
+    assert [o["type"] for o in info["outputs"]] == ["tensor", "sequence"]
+    assert info["outputs"][1]["element"]["type"] == "map"
+    assert info["ops"] == {"ai.onnx.ml::LinearClassifier": 1, "ai.onnx.ml::ZipMap": 1}
+    assert info["external_data"] == {"files": [], "total_bytes": 0, "missing": [], "short": []}
+
+
+def test_info_text_is_readable() -> None:
+    result = cli("info", str(workbench.demo_model()))
+    assert result.returncode == 0
+    assert "Inputs (1)" in result.stdout and "image" in result.stdout
+    assert result.stderr == ""
+
+
+def test_info_check_reports_checker_complaints(model_path) -> None:
+    from tests.conftest import ort_datasets
+
+    (mul_1,) = [p for p in ort_datasets() if p.name == "mul_1.onnx"]
+    result = cli("info", str(mul_1), "--check", "--json")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["check"]["runtime_accepts"] is True
+
+
+def test_invalid_model_exits_non_zero_with_message(model_path) -> None:
+    result = cli("info", str(model_path("checker_fails_runtime_refuses")), "--check")
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "ghost" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(b"", "is empty"), (b"\x89PNG\r\n\x1a\n0000", "PNG image"), (b'{"a": 1}', "JSON file")],
+)
+def test_bad_files_exit_1_without_traceback(tmp_path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(content)
+    result = cli("info", str(path))
+    assert result.returncode == 1
+    assert fragment in result.stderr and "hint:" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_missing_file_exits_1() -> None:
+    result = cli("info", "no/such/model.onnx")
+    assert result.returncode == 1
+    assert "No model file at 'no/such/model.onnx'" in result.stderr
+
+
+def test_warnings_go_to_stdout_summary_not_stderr(model_path) -> None:
+    result = cli("info", str(model_path("ir_stamped_too_new")))
+    assert result.returncode == 0
+    assert "with_ir_version" in result.stdout and result.stderr == ""
+
+
+def test_usage_error_exits_2() -> None:
+    result = cli("info")
+    assert result.returncode == 2 and "usage:" in result.stderr
+
+
+def test_console_script_is_installed() -> None:
+    exe = shutil.which("onnx-workbench")
+    if exe is None:
+        pytest.fail("onnx-workbench is not on PATH: install the package (pip install -e .)")
+    result = subprocess.run(
+        [exe, "--version"], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == f"onnx-workbench {workbench.__version__}"

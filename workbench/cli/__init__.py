@@ -1,0 +1,68 @@
+"""The `onnx-workbench` command line: one module per subcommand, each a thin shell over the API.
+
+Exit codes: 0 success, 1 a `WorkbenchError` (message and hint on stderr, no traceback),
+2 bad arguments, 3 a bug in onnx-workbench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+
+from workbench._version import __version__
+from workbench.cli import info
+from workbench.display import printable
+from workbench.errors import WorkbenchError, WorkbenchWarning
+
+EXIT_USER_ERROR, EXIT_BUG = 1, 3
+_SUBCOMMANDS = (info,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="onnx-workbench",
+        description="Inspect, run, compare and benchmark ONNX models.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show full tracebacks (for bug reports)"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in _SUBCOMMANDS:
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        # Commands print warnings as part of their output; stderr is kept for errors.
+        warnings.simplefilter("ignore", WorkbenchWarning)
+        try:
+            code: int = args.handler(args)
+        except WorkbenchError as exc:
+            _report(f"error: {exc.message}", exc.hint)
+            return EXIT_USER_ERROR
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:
+            if args.debug:
+                traceback.print_exc()
+            _report(
+                f"internal error: {type(exc).__name__}: {exc}",
+                "This is a bug in onnx-workbench. Rerun with --debug and report the traceback.",
+            )
+            return EXIT_BUG
+    return code
+
+
+def _report(message: str, hint: str) -> None:
+    print(printable(message), file=sys.stderr)
+    if hint:
+        print(printable(f"hint: {hint}"), file=sys.stderr)

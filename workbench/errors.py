@@ -1,0 +1,85 @@
+"""The exceptions and warnings users see.
+
+A `WorkbenchError` is a user-facing problem: bad input, a model the runtime cannot run, a
+missing library. It carries a plain message (what is wrong) and a hint (what to do next),
+and is shown without a traceback by the CLI and the notebook adapters. Any other exception
+escaping the package is a bug in onnx-workbench.
+"""
+
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """A problem the user can fix: `message` says what is wrong, `hint` what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\nHint: {self.hint}" if self.hint else self.message
+
+
+class ModelLoadError(WorkbenchError):
+    """The source could not be read as an ONNX model."""
+
+
+class ModelNotFoundError(ModelLoadError):
+    """The model path does not exist or is not a file."""
+
+
+class EmptyModelError(ModelLoadError):
+    """The model file has no bytes."""
+
+
+class NotAnOnnxModelError(ModelLoadError):
+    """The bytes are not a serialized ONNX ModelProto."""
+
+
+class TruncatedModelError(ModelLoadError):
+    """The file is the start of an ONNX model whose end is missing."""
+
+
+class CorruptModelError(ModelLoadError):
+    """The file has an ONNX model's outline but its content does not decode."""
+
+
+class InvalidModelError(WorkbenchError):
+    """The model fails onnx.checker and onnxruntime refuses it too."""
+
+
+class ExternalDataError(WorkbenchError):
+    """The model's external-data weights cannot be used."""
+
+
+class MissingExternalDataError(ExternalDataError):
+    """An external-data file is missing or shorter than the tensors it should hold."""
+
+
+class UnsafeExternalDataError(ExternalDataError):
+    """An external-data location points outside the model's folder."""
+
+
+class IncompatibleModelError(WorkbenchError):
+    """The model's IR version or an opset is newer than the installed onnxruntime reads."""
+
+
+class MissingDependencyError(WorkbenchError, ImportError):
+    """An optional package is not installed; the hint names the pip extra."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Something the user should know that does not stop the work."""
+
+
+class CompatibilityWarning(WorkbenchWarning):
+    """The model needs a newer onnxruntime than the installed one."""
+
+
+class CheckerWarning(WorkbenchWarning):
+    """onnx.checker complains, but onnxruntime runs the model anyway."""
+
+
+class ExternalDataWarning(WorkbenchWarning):
+    """External-data weights are missing: inspection works, running will not."""

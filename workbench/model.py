@@ -1,0 +1,381 @@
+"""`load()` and `Model`: one parsed model, inspected without reading its external weights."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import external_data, graphstats, runtime
+from workbench.compat import Compatibility
+from workbench.compat import check as check_compatibility
+from workbench.errors import (
+    CheckerWarning,
+    CompatibilityWarning,
+    ExternalDataError,
+    ExternalDataWarning,
+    IncompatibleModelError,
+    InvalidModelError,
+    ModelNotFoundError,
+    WorkbenchError,
+)
+from workbench.parsing import parse_model
+from workbench.signature import ValueInfo, value_info
+
+if TYPE_CHECKING:
+    import onnx
+
+    from workbench.external_data import ExternalData
+
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the model file says about itself. Every string is untrusted model content."""
+
+    producer_name: str
+    producer_version: str
+    domain: str
+    model_version: int
+    doc_string: str
+    graph_name: str
+    graph_doc_string: str
+    metadata_props: dict[str, str]
+    ir_version: int
+    opset_imports: dict[str, int]  # "ai.onnx" stands for the default domain ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of `Model.check()`: onnx.checker's verdict, and onnxruntime's if asked."""
+
+    checker_ok: bool
+    checker_message: str
+    runtime_accepts: bool | None  # None when the checker passed and the runtime was not asked
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class Model:
+    """A loaded ONNX model: metadata, signature, op statistics and runtime compatibility.
+
+    Build one with `workbench.load()`. The model is parsed once; external-data weights stay
+    on disk. `sha256` and `check()` read or validate the whole model, so they run on demand.
+    """
+
+    def __init__(
+        self,
+        proto: onnx.ModelProto,
+        *,
+        path: Path | None = None,
+        base_dir: Path | None = None,
+        size_bytes: int | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        self.proto = proto
+        self.path = path
+        self.size_bytes = size_bytes
+        self._data = data  # the serialized bytes when loaded from memory, for sha256
+        self._stats = graphstats.collect(proto)
+        self.external_data: ExternalData = external_data.resolve(
+            self._stats.external_tensors, base_dir
+        )
+        self.metadata = _metadata(proto)
+        initializer_names = {t.name for t in proto.graph.initializer}
+        # Inputs backed by an initializer are overridable constants, not inputs to feed
+        # (onnxruntime's get_inputs() leaves them out too).
+        self.inputs: tuple[ValueInfo, ...] = tuple(
+            value_info(v) for v in proto.graph.input if v.name not in initializer_names
+        )
+        self.outputs: tuple[ValueInfo, ...] = tuple(value_info(v) for v in proto.graph.output)
+
+    @property
+    def name(self) -> str:
+        """The file's stem, or the graph's name for a model loaded from memory."""
+        if self.path is not None:
+            return self.path.stem
+        return self.metadata.graph_name or "model"
+
+    @property
+    def ops(self) -> dict[str, int]:
+        """Op histogram, most used first, counting nodes inside subgraphs (If/Loop/Scan)."""
+        return dict(self._stats.ops.most_common())
+
+    @property
+    def node_count(self) -> int:
+        """Nodes in the main graph and every subgraph."""
+        return self._stats.node_count
+
+    @property
+    def subgraph_count(self) -> int:
+        """Nested graphs held by control-flow nodes."""
+        return self._stats.subgraph_count
+
+    @property
+    def initializer_count(self) -> int:
+        """Initializers (dense and sparse) in all graphs."""
+        return self._stats.initializer_count
+
+    @property
+    def parameter_count(self) -> int:
+        """Elements over all initializers."""
+        return self._stats.parameter_count
+
+    @property
+    def initializer_bytes(self) -> int:
+        """Bytes the initializers occupy once loaded (external data included)."""
+        return self._stats.initializer_bytes
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the model file (or serialized bytes); external data is not included."""
+        digest = hashlib.sha256()
+        if self.path is not None:
+            with self.path.open("rb") as stream:
+                while chunk := stream.read(_HASH_CHUNK):
+                    digest.update(chunk)
+        else:
+            digest.update(self._data if self._data is not None else self.proto.SerializeToString())
+        return digest.hexdigest()
+
+    @functools.cached_property
+    def compatibility(self) -> Compatibility:
+        """The model's IR version and opsets against the installed onnxruntime."""
+        return check_compatibility(
+            self.metadata.ir_version,
+            self.metadata.opset_imports,
+            self._stats.min_ir_version,
+            runtime.limits(),
+        )
+
+    @property
+    def problems(self) -> tuple[WorkbenchError, ...]:
+        """What would stop a session from being created: incompatibility, missing weights."""
+        found = (self.compatibility.error, self.external_data.problem)
+        return tuple(p for p in found if p is not None)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Plain-sentence warnings (the messages of `problems`)."""
+        return tuple(p.message for p in self.problems)
+
+    def ensure_runnable(self) -> None:
+        """Raise the first of `problems`; called before any session is created."""
+        if self.problems:
+            raise self.problems[0]
+
+    def check(self) -> CheckResult:
+        """Run onnx.checker; where it complains, ask onnxruntime whether it runs the model.
+
+        A model the checker rejects but onnxruntime accepts gets a `CheckerWarning` and a
+        result; one that both reject raises `InvalidModelError`.
+        """
+        message = self._checker_message()
+        if not message:
+            return CheckResult(checker_ok=True, checker_message="", runtime_accepts=None)
+        self.ensure_runnable()
+        refusal = self._runtime_refusal()
+        if refusal:
+            raise InvalidModelError(
+                f"{self.label} is not a valid ONNX model. onnx.checker: {message} "
+                f"onnxruntime refuses it too: {refusal}",
+                "Fix the exporter's output or export the model again; the messages above "
+                "name the offending node or tensor.",
+            )
+        warnings.warn(
+            f"onnx.checker complains about {self.label} ({message}), but onnxruntime runs it.",
+            CheckerWarning,
+            stacklevel=2,
+        )
+        return CheckResult(checker_ok=False, checker_message=message, runtime_accepts=True)
+
+    @property
+    def label(self) -> str:
+        """How messages name this model: its path, or a placeholder for in-memory models."""
+        return repr(str(self.path)) if self.path is not None else "the in-memory model"
+
+    def _checker_message(self) -> str:
+        import onnx.checker  # noqa: PLC0415
+
+        try:
+            # By path, the checker handles models over 2 GiB and checks external-data files.
+            onnx.checker.check_model(str(self.path) if self.path else self.proto)
+        except Exception as exc:
+            return _first_line(str(exc)) or type(exc).__name__
+        return ""
+
+    def _runtime_refusal(self) -> str:
+        rt = runtime.ort()
+        options = rt.SessionOptions()
+        options.log_severity_level = 4
+        options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_DISABLE_ALL
+        source = str(self.path) if self.path else self.proto.SerializeToString()
+        try:
+            rt.InferenceSession(source, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            return runtime.error_message(exc)
+        return ""
+
+    def with_ir_version(self, ir_version: int) -> Model:
+        """A copy stamped with another IR version (the fix for IR numbers bumped by a writer)."""
+        import onnx  # noqa: PLC0415
+
+        proto = onnx.ModelProto()
+        proto.CopyFrom(self.proto)
+        proto.ir_version = ir_version
+        return Model(proto, base_dir=self.external_data.base_dir)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model atomically to `path`; external-data references stay as they are."""
+        target = Path(path).expanduser()
+        folder = self.external_data.base_dir
+        if self.external_data.files and (
+            folder is None or target.parent.resolve() != folder.resolve()
+        ):
+            raise ExternalDataError(
+                f"The model keeps its weights in {len(self.external_data.files)} external-data "
+                f"file(s) next to it; saving it to {str(target.parent)!r} would leave them behind.",
+                f"Save it in the model's own folder ({folder}), or copy the weight files "
+                "along with it.",
+            )
+        temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        temporary.write_bytes(self.proto.SerializeToString())
+        temporary.replace(target)
+        return target
+
+    def summary(self) -> dict[str, Any]:
+        """Everything inspection knows, JSON-ready (what `onnx-workbench info --json` prints)."""
+        meta = self.metadata
+        return {
+            "path": str(self.path) if self.path else None,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "ir_version": meta.ir_version,
+            "opset_imports": dict(meta.opset_imports),
+            "producer_name": meta.producer_name,
+            "producer_version": meta.producer_version,
+            "domain": meta.domain,
+            "model_version": meta.model_version,
+            "doc_string": meta.doc_string,
+            "graph_name": meta.graph_name,
+            "metadata_props": dict(meta.metadata_props),
+            "inputs": [v.as_dict() for v in self.inputs],
+            "outputs": [v.as_dict() for v in self.outputs],
+            "ops": self.ops,
+            "node_count": self.node_count,
+            "subgraph_count": self.subgraph_count,
+            "initializer_count": self.initializer_count,
+            "parameter_count": self.parameter_count,
+            "initializer_bytes": self.initializer_bytes,
+            "external_data": self.external_data.as_dict(),
+            "compatibility": self.compatibility.as_dict(),
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        meta = self.metadata
+        return (
+            f"<Model {self.name!r}: IR {meta.ir_version}, {len(self.inputs)} inputs, "
+            f"{len(self.outputs)} outputs, {self.node_count} nodes, "
+            f"{self.parameter_count:,} parameters>"
+        )
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from workbench.display import model_text  # noqa: PLC0415
+
+        printer.text(repr(self) if cycle else model_text(self))
+
+    def _repr_html_(self) -> str:
+        from workbench.display import model_html  # noqa: PLC0415
+
+        return model_html(self)
+
+
+def load(source: Any, *, base_dir: str | os.PathLike[str] | None = None) -> Model:
+    """Load an ONNX model from a path, bytes or an `onnx.ModelProto`.
+
+    External-data weights are located (relative to the model's folder, or `base_dir` for
+    in-memory models) but not read. Problems that would stop a session, such as an IR
+    version too new for the installed onnxruntime, are raised as warnings here and as
+    errors when a session is created.
+    """
+    import onnx  # noqa: PLC0415
+
+    folder = Path(base_dir) if base_dir is not None else None
+    if isinstance(source, Model):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = _existing_file(Path(source))
+        data = path.read_bytes()
+        proto = parse_model(data, repr(str(path)))
+        model = Model(proto, path=path, base_dir=folder or path.parent, size_bytes=len(data))
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        proto = parse_model(data, "The given data")
+        model = Model(proto, base_dir=folder, size_bytes=len(data), data=data)
+    elif isinstance(source, onnx.ModelProto):
+        model = Model(source, base_dir=folder)
+    else:
+        raise WorkbenchError(
+            f"load() takes a path, bytes or an onnx.ModelProto, not {type(source).__name__}.",
+            "Pass the model's file path, e.g. workbench.load('model.onnx').",
+        )
+    _warn_problems(model)
+    return model
+
+
+def _existing_file(path: Path) -> Path:
+    path = path.expanduser()
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.onnx"))
+        listing = ", ".join(found[:10]) if found else "none"
+        raise ModelNotFoundError(
+            f"{str(path)!r} is a folder, not a model file. ONNX files in it: {listing}.",
+            "Pass the path of one .onnx file.",
+        )
+    hint = f"Check the path; relative paths start from {Path.cwd()}."
+    if path.parent.is_dir():
+        nearby = [p.name for p in path.parent.iterdir() if p.suffix in (".onnx", ".ort")]
+        close = difflib.get_close_matches(path.name, nearby, n=3)
+        if close:
+            hint = f"Did you mean {' or '.join(repr(str(path.parent / c)) for c in close)}?"
+    raise ModelNotFoundError(f"No model file at {str(path)!r}.", hint)
+
+
+def _warn_problems(model: Model) -> None:
+    for problem in model.problems:
+        category = (
+            CompatibilityWarning
+            if isinstance(problem, IncompatibleModelError)
+            else ExternalDataWarning
+        )
+        warnings.warn(f"{problem.message} {problem.hint}", category, stacklevel=3)
+
+
+def _metadata(proto: onnx.ModelProto) -> Metadata:
+    return Metadata(
+        producer_name=proto.producer_name,
+        producer_version=proto.producer_version,
+        domain=proto.domain,
+        model_version=proto.model_version,
+        doc_string=proto.doc_string,
+        graph_name=proto.graph.name,
+        graph_doc_string=proto.graph.doc_string,
+        metadata_props={p.key: p.value for p in proto.metadata_props},
+        ir_version=proto.ir_version,
+        opset_imports={(o.domain or "ai.onnx"): o.version for o in proto.opset_import},
+    )
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
