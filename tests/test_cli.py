@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,10 +112,10 @@ def test_usage_error_exits_2() -> None:
 
 
 def test_console_script_is_installed() -> None:
-    exe = shutil.which("onnx-workbench")
-    if exe is None:
-        pytest.fail("onnx-workbench is not on PATH: install the package (pip install -e .)")
+    # The script lives next to the interpreter running the tests (the venv's bin/).
+    exe = Path(sys.executable).parent / "onnx-workbench"
+    assert exe.is_file(), "install the package into this environment: pip install -e ."
     result = subprocess.run(
-        [exe, "--version"], capture_output=True, text=True, timeout=60, check=True
+        [str(exe), "--version"], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == f"onnx-workbench {workbench.__version__}"
