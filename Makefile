@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LAB_ARGS ?=
+# JupyterLab refuses root unless told; containers and cloud VMs often run as root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: demo test lint typecheck pytest perf clean
 
@@ -23,7 +25,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed-jupyter
 	@$(BIN)/python -c "import workbench; print('Demo model:', workbench.demo_model())"
-	cd notebooks && ../$(BIN)/jupyter lab 01-quickstart.ipynb $(LAB_ARGS)
+	cd notebooks && ../$(BIN)/jupyter lab 01-quickstart.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(MAKE) lint typecheck pytest
