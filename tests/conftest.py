@@ -12,6 +12,21 @@ import pytest
 from tests import models
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip `gpu` tests where CUDA is unusable, giving the doctor's reason."""
+    gpu_tests = [item for item in items if "gpu" in item.keywords]
+    if not gpu_tests:
+        return
+    from workbench import providers
+
+    status = providers.probe("cuda")
+    if status.usable:
+        return
+    reason = f"needs a usable CUDA provider: {status.reason or 'not compiled in'}"
+    for item in gpu_tests:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the demo model and other cache files out of the user's home."""

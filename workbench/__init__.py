@@ -11,24 +11,42 @@ from typing import TYPE_CHECKING, Any
 from workbench._version import __version__
 
 if TYPE_CHECKING:
+    from workbench.comparison import Comparison, compare
     from workbench.demo import demo_model
+    from workbench.diagnose import DoctorReport, doctor
     from workbench.errors import WorkbenchError, WorkbenchWarning
+    from workbench.feed_files import load_feeds, load_outputs
     from workbench.model import Model, load
+    from workbench.run import RunResult
 
 __all__ = [
+    "Comparison",
+    "DoctorReport",
     "Model",
+    "RunResult",
     "WorkbenchError",
     "WorkbenchWarning",
     "__version__",
+    "compare",
     "demo_model",
+    "doctor",
     "load",
+    "load_feeds",
+    "load_outputs",
 ]
 
 # Public name -> module defining it; resolved on first attribute access (PEP 562).
 _LAZY = {
+    "Comparison": "workbench.comparison",
+    "compare": "workbench.comparison",
+    "DoctorReport": "workbench.diagnose",
+    "doctor": "workbench.diagnose",
     "Model": "workbench.model",
     "load": "workbench.model",
+    "RunResult": "workbench.run",
     "demo_model": "workbench.demo",
+    "load_feeds": "workbench.feed_files",
+    "load_outputs": "workbench.feed_files",
     "WorkbenchError": "workbench.errors",
     "WorkbenchWarning": "workbench.errors",
 }

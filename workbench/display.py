@@ -141,7 +141,12 @@ def _columns(rows: list[list[str]]) -> list[str]:
 
 def model_html(model: Model) -> str:
     """The notebook card: metadata, IO table, op histogram, warnings; everything escaped."""
-    return _environment().get_template("model.html.j2").render(**_view(model))
+    return render("model.html.j2", **_view(model))
+
+
+def render(template: str, **context: Any) -> str:
+    """Render a package template with autoescaping (every string is treated as untrusted)."""
+    return _environment().get_template(template).render(**context)
 
 
 @functools.cache

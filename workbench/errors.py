@@ -65,6 +65,38 @@ class IncompatibleModelError(WorkbenchError):
     """The model's IR version or an opset is newer than the installed onnxruntime reads."""
 
 
+class ProviderError(WorkbenchError):
+    """An execution provider problem."""
+
+
+class UnknownProviderError(ProviderError):
+    """A provider name or alias that does not exist."""
+
+
+class ProviderFallbackError(ProviderError):
+    """A requested provider was not applied: the session would have run elsewhere."""
+
+    def __init__(
+        self, message: str, hint: str, *, requested: list[str], applied: list[str], reason: str
+    ) -> None:
+        super().__init__(message, hint)
+        self.requested = requested
+        self.applied = applied
+        self.reason = reason
+
+
+class SessionError(WorkbenchError):
+    """onnxruntime refused to create a session for the model."""
+
+
+class FeedError(WorkbenchError):
+    """Feeds that do not match the model's inputs, or shapes that cannot be built."""
+
+
+class RunError(WorkbenchError):
+    """onnxruntime failed while running the model."""
+
+
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional package is not installed; the hint names the pip extra."""
 

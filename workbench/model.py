@@ -7,6 +7,8 @@ import functools
 import hashlib
 import os
 import warnings
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,13 +26,18 @@ from workbench.errors import (
     ModelNotFoundError,
     WorkbenchError,
 )
+from workbench.inputs import FeedChecker
 from workbench.parsing import parse_model
+from workbench.session import Session, SessionConfig
 from workbench.signature import ValueInfo, value_info
 
 if TYPE_CHECKING:
     import onnx
 
     from workbench.external_data import ExternalData
+    from workbench.run import RunResult
+
+MAX_CACHED_SESSIONS = 4  # sessions hold weights (and GPU memory): keep only the recent ones
 
 _HASH_CHUNK = 1 << 20
 
@@ -83,7 +90,6 @@ class Model:
         self.proto = proto
         self.path = path
         self.size_bytes = size_bytes
-        self._data = data  # the serialized bytes when loaded from memory, for sha256
         self._stats = graphstats.collect(proto)
         self.external_data: ExternalData = external_data.resolve(
             self._stats.external_tensors, base_dir
@@ -95,7 +101,13 @@ class Model:
         self.inputs: tuple[ValueInfo, ...] = tuple(
             value_info(v) for v in proto.graph.input if v.name not in initializer_names
         )
+        self.overridable_initializers: tuple[str, ...] = tuple(
+            v.name for v in proto.graph.input if v.name in initializer_names
+        )
         self.outputs: tuple[ValueInfo, ...] = tuple(value_info(v) for v in proto.graph.output)
+        self._sessions: OrderedDict[SessionConfig, Session] = OrderedDict()
+        self._configs: dict[Any, SessionConfig] = {}  # call arguments -> validated config
+        self._serialized: bytes | None = data
 
     @property
     def name(self) -> str:
@@ -143,7 +155,7 @@ class Model:
                 while chunk := stream.read(_HASH_CHUNK):
                     digest.update(chunk)
         else:
-            digest.update(self._data if self._data is not None else self.proto.SerializeToString())
+            digest.update(self.serialized())
         return digest.hexdigest()
 
     @functools.cached_property
@@ -178,7 +190,7 @@ class Model:
         A model the checker rejects but onnxruntime accepts gets a `CheckerWarning` and a
         result; one that both reject raises `InvalidModelError`.
         """
-        message = self._checker_message()
+        message = self.checker_message()
         if not message:
             return CheckResult(checker_ok=True, checker_message="", runtime_accepts=None)
         self.ensure_runnable()
@@ -202,7 +214,8 @@ class Model:
         """How messages name this model: its path, or a placeholder for in-memory models."""
         return repr(str(self.path)) if self.path is not None else "the in-memory model"
 
-    def _checker_message(self) -> str:
+    def checker_message(self) -> str:
+        """onnx.checker's complaint about the model, or "" when it passes."""
         import onnx.checker  # noqa: PLC0415
 
         try:
@@ -217,12 +230,122 @@ class Model:
         options = rt.SessionOptions()
         options.log_severity_level = 4
         options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_DISABLE_ALL
-        source = str(self.path) if self.path else self.proto.SerializeToString()
+        source, _ = self.ort_source()
         try:
             rt.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         except Exception as exc:
             return runtime.error_message(exc)
         return ""
+
+    def serialized(self) -> bytes:
+        """The model's protobuf bytes (external data stays external); serialized once."""
+        if self._serialized is None:
+            self._serialized = self.proto.SerializeToString()
+        return self._serialized
+
+    def ort_source(self) -> tuple[str | bytes, str | None]:
+        """What onnxruntime loads (the file path, else bytes) and the external-data folder."""
+        if self.path is not None:
+            return str(self.path), None
+        folder = self.external_data.base_dir
+        return self.serialized(), str(folder) if self.external_data.files and folder else None
+
+    @functools.cached_property
+    def feed_checker(self) -> FeedChecker:
+        """Validates user feeds against this model's inputs."""
+        return FeedChecker(self.inputs, self.overridable_initializers)
+
+    @functools.cached_property
+    def output_names(self) -> list[str]:
+        """Names of the model's outputs, in order."""
+        return [o.name for o in self.outputs]
+
+    def check_output_names(self, names: Sequence[str]) -> None:
+        """Raise a WorkbenchError naming any requested output the model does not have."""
+        known = self.output_names
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            verb = "is not an output" if len(unknown) == 1 else "are not outputs"
+            raise WorkbenchError(
+                f"{', '.join(map(repr, unknown))} {verb} of the model.",
+                f"Outputs: {', '.join(map(repr, known))}.",
+            )
+
+    def session(self, provider: str = "cpu", **options: Any) -> Session:
+        """A session on `provider`, cached per configuration (the oldest closed past a bound).
+
+        Options: provider_options, opt_level, intra_op_threads, inter_op_threads,
+        execution_mode, allow_fallback, use_tf32 (see `SessionConfig.make`).
+        """
+        try:  # the fast path for repeated runs: no option parsing
+            key: Any = (provider, tuple(sorted(options.items()))) if options else provider
+            config = self._configs.get(key)
+        except TypeError:  # unhashable options (a provider_options dict)
+            key, config = None, None
+        if config is None:
+            config = SessionConfig.make(provider, **options)
+            if key is not None:
+                self._configs[key] = config
+        cached = self._sessions.get(config)
+        if cached is not None:
+            self._sessions.move_to_end(config)
+            return cached
+        session = Session(self, config)
+        self._sessions[config] = session
+        while len(self._sessions) > MAX_CACHED_SESSIONS:
+            _, oldest = self._sessions.popitem(last=False)
+            oldest.close()
+        return session
+
+    def run(
+        self,
+        feeds: Mapping[str, Any] | None = None,
+        provider: str = "cpu",
+        outputs: Sequence[str] | None = None,
+        *,
+        dims: Mapping[str, int] | None = None,
+        shapes: Mapping[str, Sequence[int]] | None = None,
+        batch: int | None = None,
+        seed: int = 0,
+        ranges: Mapping[str, Any] | None = None,
+        allow_nonfinite: bool = False,
+        io_binding: bool = False,
+        **session_options: Any,
+    ) -> RunResult:
+        """Run once and return named outputs, the providers applied and the wall time.
+
+        Without `feeds`, synthetic ones are built from the signature (`dims`, `shapes`,
+        `batch`, `ranges` and `seed` shape them). User feeds are validated first.
+        `io_binding=True` copies inputs to the provider's device first and times only the
+        device-resident run (outputs are copied back afterwards).
+        """
+        from workbench.run import run_model  # noqa: PLC0415
+
+        return run_model(
+            self,
+            self.session(provider, **session_options),
+            feeds,
+            outputs=outputs,
+            dims=dims,
+            shapes=shapes,
+            batch=batch,
+            seed=seed,
+            ranges=ranges,
+            allow_nonfinite=allow_nonfinite,
+            io_binding=io_binding,
+        )
+
+    def close(self) -> None:
+        """Release every cached session, and the memory (GPU memory too) they hold."""
+        while self._sessions:
+            _, session = self._sessions.popitem()
+            session.close()
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def with_ir_version(self, ir_version: int) -> Model:
         """A copy stamped with another IR version (the fix for IR numbers bumped by a writer)."""

@@ -19,7 +19,18 @@ from workbench.errors import MissingDependencyError
 if TYPE_CHECKING:
     import onnxruntime
 
-RUNTIME_PACKAGES = ("onnxruntime-gpu", "onnxruntime")
+# Every distribution that installs the `onnxruntime` import package; two at once shadow each other.
+RUNTIME_PACKAGES = (
+    "onnxruntime-gpu",
+    "onnxruntime",
+    "onnxruntime-directml",
+    "onnxruntime-openvino",
+    "onnxruntime-qnn",
+    "onnxruntime-rocm",
+    "onnxruntime-training",
+    "ort-nightly",
+    "ort-nightly-gpu",
+)
 # onnxruntime accepts any version of a domain it does not know (custom ops): past this, stop.
 _PROBE_CEILING = 1 << 16
 # "[ONNXRuntimeError] : 1 : FAIL : Load model from m.onnx failed:/src/graph/model.cc:256
@@ -64,13 +75,20 @@ def installed_packages() -> tuple[str, ...]:
 
 
 @functools.cache
+def package_name() -> str:
+    """The distribution the imported onnxruntime was built as ("onnxruntime-gpu", ...)."""
+    ort()
+    try:
+        from onnxruntime.capi import build_and_package_info  # noqa: PLC0415
+    except ImportError:
+        return "onnxruntime"
+    return str(getattr(build_and_package_info, "package_name", "onnxruntime"))
+
+
+@functools.cache
 def package_label() -> str:
     """E.g. "onnxruntime-gpu 1.31.1": the package and version of the imported runtime."""
-    version = ort().__version__
-    for name in installed_packages():
-        if importlib.metadata.version(name) == version:
-            return f"{name} {version}"
-    return f"onnxruntime {version}"
+    return f"{package_name()} {ort().__version__}"
 
 
 @dataclass(frozen=True)

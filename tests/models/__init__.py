@@ -319,3 +319,157 @@ def checker_fails_runtime_refuses() -> onnx.ModelProto:
         [_tensor("x", TensorProto.FLOAT, [2])],
         [_tensor("y", TensorProto.FLOAT, [2])],
     )
+
+
+@model
+def reshape_baked() -> onnx.ModelProto:
+    """A "dynamic" seq dim that only works when batch*seq is a multiple of 128 (an exporter
+    baked one length into a Reshape): synthetic feeds with default dims fail inside it."""
+    target = numpy_helper.from_array(np.array([-1, 16, 8], np.int64), "target_shape")
+    return make(
+        [_node("Reshape", ["tokens", "target_shape"], ["blocks"], name="encoder/Reshape")],
+        [_tensor("tokens", TensorProto.FLOAT, ["batch", "seq"])],
+        [_tensor("blocks", TensorProto.FLOAT, [None, 16, 8])],
+        initializers=[target],
+    )
+
+
+STANDARD_DTYPES = {
+    "float32": TensorProto.FLOAT,
+    "float64": TensorProto.DOUBLE,
+    "float16": TensorProto.FLOAT16,
+    "int8": TensorProto.INT8,
+    "int16": TensorProto.INT16,
+    "int32": TensorProto.INT32,
+    "int64": TensorProto.INT64,
+    "uint8": TensorProto.UINT8,
+    "uint16": TensorProto.UINT16,
+    "uint32": TensorProto.UINT32,
+    "uint64": TensorProto.UINT64,
+    "bool": TensorProto.BOOL,
+    "string": TensorProto.STRING,
+}
+SPECIAL_DTYPES = {
+    "bfloat16": TensorProto.BFLOAT16,
+    "float8_e4m3fn": TensorProto.FLOAT8E4M3FN,
+    "float8_e5m2": TensorProto.FLOAT8E5M2,
+    "int4": TensorProto.INT4,
+    "uint4": TensorProto.UINT4,
+}
+
+
+@model
+def standard_dtypes() -> onnx.ModelProto:
+    """One Identity per element type numpy and onnxruntime exchange directly."""
+    return make(
+        [_node("Identity", [f"in_{name}"], [f"out_{name}"]) for name in STANDARD_DTYPES],
+        [_tensor(f"in_{name}", code, ["n"]) for name, code in STANDARD_DTYPES.items()],
+        [_tensor(f"out_{name}", code, ["n"]) for name, code in STANDARD_DTYPES.items()],
+    )
+
+
+@model
+def special_dtypes() -> onnx.ModelProto:
+    """Types numpy lacks, in and out: each is cast to float and back."""
+    nodes, inputs, outputs = [], [], []
+    for name, code in SPECIAL_DTYPES.items():
+        nodes.append(_node("Cast", [f"in_{name}"], [f"as_float_{name}"], to=TensorProto.FLOAT))
+        nodes.append(_node("Cast", [f"as_float_{name}"], [f"out_{name}"], to=code))
+        inputs.append(_tensor(f"in_{name}", code, ["n"]))
+        outputs.append(_tensor(f"as_float_{name}", TensorProto.FLOAT, ["n"]))
+        outputs.append(_tensor(f"out_{name}", code, ["n"]))
+    return make(nodes, inputs, outputs, opsets={"": 21}, ir_version=10)
+
+
+@model
+def sequence_input() -> onnx.ModelProto:
+    """A seq(tensor(float)) input concatenated into one tensor."""
+    items = helper.make_value_info(
+        "items",
+        helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, ["k"])),
+    )
+    return make(
+        [_node("ConcatFromSequence", ["items"], ["joined"], axis=0)],
+        [items],
+        [_tensor("joined", TensorProto.FLOAT, [None])],
+    )
+
+
+@model
+def optional_input() -> onnx.ModelProto:
+    """An optional(tensor(float)) input, tested for presence."""
+    maybe = helper.make_value_info(
+        "maybe",
+        helper.make_optional_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [3])),
+    )
+    return make(
+        [_node("OptionalHasElement", ["maybe"], ["present"])],
+        [maybe],
+        [_tensor("present", TensorProto.BOOL, [])],
+        opsets={"": 18},
+    )
+
+
+@model
+def fixed_batch() -> onnx.ModelProto:
+    """Batch fixed at 1 by the exporter."""
+    return make(
+        [_node("Relu", ["x"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [_tensor("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+    )
+
+
+@model
+def two_inputs_shared_dims() -> onnx.ModelProto:
+    """input_ids and attention_mask share [batch, seq], as transformer exports do."""
+    return make(
+        [
+            _node("Cast", ["input_ids"], ["ids_float"], to=TensorProto.FLOAT),
+            _node("Cast", ["attention_mask"], ["mask_float"], to=TensorProto.FLOAT),
+            _node("Mul", ["ids_float", "mask_float"], ["masked"]),
+        ],
+        [
+            _tensor("input_ids", TensorProto.INT64, ["batch", "seq"]),
+            _tensor("attention_mask", TensorProto.INT64, ["batch", "seq"]),
+        ],
+        [_tensor("masked", TensorProto.FLOAT, ["batch", "seq"])],
+    )
+
+
+@model
+def small_cnn() -> onnx.ModelProto:
+    """A deeper float32 CNN (8 conv layers) for tolerance tests: big enough to accumulate
+    rounding like a real network."""
+    rng = np.random.RandomState(3)
+    nodes, weights, previous, channels = [], [], "image", 3
+    for layer in range(8):
+        out_channels = 16 if layer < 7 else 10
+        weights.append(
+            numpy_helper.from_array(
+                (
+                    rng.standard_normal((out_channels, channels, 3, 3))
+                    * np.sqrt(2.0 / (channels * 9))
+                ).astype(np.float32),
+                f"conv{layer}.weight",
+            )
+        )
+        nodes.append(
+            _node(
+                "Conv",
+                [previous, f"conv{layer}.weight"],
+                [f"conv{layer}"],
+                name=f"conv{layer}",
+                pads=[1, 1, 1, 1],
+            )
+        )
+        nodes.append(_node("Relu", [f"conv{layer}"], [f"relu{layer}"], name=f"relu{layer}"))
+        previous, channels = f"relu{layer}", out_channels
+    nodes.append(_node("GlobalAveragePool", [previous], ["pooled"], name="pool"))
+    nodes.append(_node("Flatten", ["pooled"], ["logits"], name="flatten"))
+    return make(
+        nodes,
+        [_tensor("image", TensorProto.FLOAT, ["batch", 3, 32, 32])],
+        [_tensor("logits", TensorProto.FLOAT, ["batch", 10])],
+        initializers=weights,
+    )

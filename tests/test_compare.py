@@ -1,0 +1,168 @@
+"""Output comparison: tolerances that neither cry wolf nor miss a real bug."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+import workbench
+from tests import models
+from workbench.comparison import (
+    TF32_TOLERANCE,
+    compare_values,
+    first_divergence,
+    tolerance,
+)
+
+
+def tf32(array: np.ndarray) -> np.ndarray:
+    """Round float32 to TF32's 10-bit mantissa (round to nearest), as tensor cores do."""
+    bits = array.astype(np.float32).view(np.uint32)
+    return ((bits + np.uint32(0x1000)) & np.uint32(0xFFFFE000)).view(np.float32)
+
+
+def variant(change) -> onnx.ModelProto:
+    proto = models.build("small_cnn")
+    for tensor in proto.graph.initializer:
+        array = numpy_helper.to_array(tensor).copy()
+        tensor.CopyFrom(numpy_helper.from_array(change(tensor.name, array), tensor.name))
+    return proto
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return np.random.default_rng(0).random((4, 3, 32, 32), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def perturb_one_weight(image):
+    """Add 1.0 to the centre tap of one conv6 filter, on its most active input channel (a
+    dead ReLU channel would hide any change): one wrong weight, as a bad load would give."""
+    from workbench.comparison import _with_every_node_output
+
+    marked = _with_every_node_output(workbench.load(models.build("small_cnn")))
+    channel = int(marked.run({"image": image})["relu5"].mean(axis=(0, 2, 3)).argmax())
+
+    def change(name: str, array: np.ndarray) -> np.ndarray:
+        if name == "conv6.weight":
+            array[2, channel, 1, 1] += 1.0
+        return array
+
+    return change
+
+
+def logits(proto: onnx.ModelProto, image: np.ndarray) -> np.ndarray:
+    return workbench.load(proto).run({"image": image})["logits"]
+
+
+def test_tf32_scale_noise_passes(image) -> None:
+    reference = logits(models.build("small_cnn"), image)
+    noisy = logits(variant(lambda _, a: tf32(a)), tf32(image))
+    assert np.abs(noisy - reference).max() > 1e-5  # the noise is real...
+    metrics = compare_values(noisy, reference, *TF32_TOLERANCE)
+    assert metrics.mismatches == 0  # ...and tolerated
+
+
+def test_a_single_perturbed_weight_fails(image, perturb_one_weight) -> None:
+    reference = logits(models.build("small_cnn"), image)
+    perturbed = logits(variant(perturb_one_weight), image)
+    metrics = compare_values(perturbed, reference, *TF32_TOLERANCE)
+    assert metrics.mismatches > 0
+
+
+def test_first_divergence_finds_the_perturbed_layer(image, perturb_one_weight) -> None:
+    original = workbench.load(models.build("small_cnn"))
+    perturbed = workbench.load(variant(perturb_one_weight))
+    found = first_divergence(
+        (original, "CPUExecutionProvider"), (perturbed, "CPUExecutionProvider"), {"image": image}
+    )
+    assert found is not None
+    assert (found.node, found.op_type, found.output) == ("conv6", "Conv", "conv6")
+
+
+def test_identical_runs_have_no_divergence(image) -> None:
+    model = workbench.load(models.build("small_cnn"))
+    assert (
+        first_divergence(
+            (model, "CPUExecutionProvider"), (model, "CPUExecutionProvider"), {"image": image}
+        )
+        is None
+    )
+
+
+def test_compare_against_expected_outputs(image, tmp_path) -> None:
+    model = workbench.load(models.build("small_cnn"))
+    reference = model.run({"image": image})["logits"]
+    passed = workbench.compare(model, ["cpu"], {"image": image}, expected={"logits": reference})
+    assert passed.passed and passed.rows[0].max_abs_error == 0
+    np.savez(tmp_path / "expected.npz", logits=reference + 1.0)
+    failed = workbench.compare(model, ["cpu"], {"image": image}, expected=tmp_path / "expected.npz")
+    assert not failed.passed
+    assert failed.rows[0].mismatches == reference.size
+    assert failed.rows[0].max_abs_error == pytest.approx(1.0)
+
+
+def test_unusable_provider_is_a_skipped_row_with_the_reason() -> None:
+    from workbench import providers
+
+    if providers.probe("cuda").usable:
+        pytest.skip("CUDA works here: nothing is skipped")
+    result = workbench.compare(workbench.demo_model(), ["cpu", "cuda"])
+    rows = {r.provider: r for r in result.rows}
+    assert rows["CUDAExecutionProvider"].status == "skipped"
+    assert rows["CUDAExecutionProvider"].reason == providers.probe("cuda").reason
+    assert result.skipped == ["CUDAExecutionProvider"]
+    assert "skipped" in result._repr_html_() and "SKIPPED" in result.text()
+    frame = result.to_frame()
+    assert list(frame["status"]) == ["skipped"]
+
+
+def test_compare_refuses_fallback() -> None:
+    with pytest.raises(workbench.WorkbenchError, match="never falls back"):
+        workbench.compare(workbench.demo_model(), ["cpu"], allow_fallback=True)
+
+
+@pytest.mark.parametrize(
+    ("dtype", "expected"),
+    [
+        ("float64", (1e-7, 1e-9)),
+        ("float16", (1e-2, 1e-3)),
+        ("int64", (0.0, 0.0)),
+        ("bool", (0.0, 0.0)),
+        ("string", (0.0, 0.0)),
+    ],
+)
+def test_default_tolerances_by_dtype(dtype, expected) -> None:
+    assert tolerance(dtype) == expected
+
+
+def test_tf32_tolerance_only_for_float32_on_tf32_providers() -> None:
+    assert tolerance("float32", tf32=True) == TF32_TOLERANCE
+    assert tolerance("float32") != TF32_TOLERANCE
+    assert tolerance("float16", tf32=True) == tolerance("float16")
+
+
+def test_integers_are_exact_and_nan_matches_nan() -> None:
+    assert compare_values(np.array([1, 2]), np.array([1, 3]), 0, 0).mismatches == 1
+    nan = np.array([np.nan, 1.0, np.inf])
+    assert compare_values(nan, nan.copy(), 1e-4, 1e-5).mismatches == 0
+    metrics = compare_values(np.array([np.nan, 1.0]), np.array([0.0, 1.0]), 1e-4, 1e-5)
+    assert metrics.mismatches == 1 and math.isinf(metrics.max_abs)
+
+
+def test_sequences_and_maps_are_compared_elementwise() -> None:
+    a = [{0: 0.5, 1: 0.5}, {0: 0.25, 1: 0.75}]
+    assert compare_values(a, [{0: 0.5, 1: 0.5}, {0: 0.25, 1: 0.75}], 1e-4, 1e-5).mismatches == 0
+    assert compare_values(a, [{0: 0.5, 1: 0.5}, {0: 0.75, 1: 0.25}], 1e-4, 1e-5).mismatches == 2
+    assert compare_values(a, a[:1], 1e-4, 1e-5).mismatches == 1
+    assert compare_values(np.zeros(3), np.zeros(4), 1e-4, 1e-5).mismatches == 4
+
+
+def test_comparison_of_onnx_ml_outputs() -> None:
+    result = workbench.compare(models.build("ml_classifier"), ["cpu"])
+    assert result.baseline == "CPUExecutionProvider"
+    assert not result.passed  # nothing was compared: one provider, no expected outputs

@@ -1,0 +1,180 @@
+"""Synthetic feeds for any signature, and validation of the user's own feeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import workbench
+from tests import models
+from workbench.errors import FeedError
+from workbench.inputs import DEFAULT_FREE_DIM, plan_shapes, synthesize
+
+
+def load(name: str) -> workbench.Model:
+    return workbench.load(models.build(name))
+
+
+def test_every_standard_dtype_round_trips_through_onnxruntime() -> None:
+    result = load("standard_dtypes").run(dims={"n": 5})
+    for name in models.STANDARD_DTYPES:
+        value = result[f"out_{name}"]
+        assert value.shape == (5,)
+        assert value.dtype == (object if name == "string" else np.dtype(name))
+
+
+def test_types_numpy_lacks_go_through_ortvalues() -> None:
+    import ml_dtypes
+
+    model = load("special_dtypes")
+    feeds = {
+        "in_bfloat16": np.array([1.5, -2, 3], ml_dtypes.bfloat16),
+        "in_float8_e4m3fn": np.array([0.5, 1, -2], ml_dtypes.float8_e4m3fn),
+        "in_float8_e5m2": np.array([0.5, 1, -2], ml_dtypes.float8_e5m2),
+        "in_int4": np.array([-8, 0, 7], ml_dtypes.int4),
+        "in_uint4": np.array([0, 9, 15], ml_dtypes.uint4),
+    }
+    result = model.run(feeds)
+    for name, value in feeds.items():
+        dtype = name.removeprefix("in_")
+        assert result[f"as_float_{dtype}"].tolist() == value.astype(np.float32).tolist()
+        assert result[f"out_{dtype}"].dtype == value.dtype
+        assert result[f"out_{dtype}"].tolist() == value.tolist()
+
+
+def test_synthetic_feeds_cover_sequences_maps_and_optionals() -> None:
+    assert load("sequence_input").run()["joined"].shape == (2 * DEFAULT_FREE_DIM,)
+    assert load("optional_input").run()["present"].item() is True
+    assert load("ml_map_input").run()["vector"].shape == (1, 3)
+
+
+def test_defaults_batch_one_and_free_dims_64() -> None:
+    plan = plan_shapes(load("symbolic_dims").inputs)
+    assert plan.shapes["tokens"] == (1, DEFAULT_FREE_DIM, 8)
+    assert plan.shapes["mask"] == (1, DEFAULT_FREE_DIM, 1)  # unnamed dim -> default
+    assert plan.shapes["anything"] == (DEFAULT_FREE_DIM,)  # unknown rank -> a vector
+    assert {c.describe() for c in plan.guesses} >= {"tokens dim 1 ('seq-len') = 64"}
+    assert plan.batch == 1
+
+
+def test_dims_shapes_and_batch_take_effect() -> None:
+    inputs = load("symbolic_dims").inputs
+    plan = plan_shapes(inputs, dims={"seq-len": 7}, batch=3, shapes={"anything": [2, 2]})
+    assert plan.shapes["tokens"] == (3, 7, 8)
+    assert plan.shapes["mask"] == (3, DEFAULT_FREE_DIM, 1)
+    assert plan.shapes["anything"] == (2, 2)
+    assert plan.batch == 3
+
+
+def test_inputs_sharing_a_symbol_agree() -> None:
+    feeds = synthesize(load("two_inputs_shared_dims").inputs, dims={"seq": 9}, batch=4).values
+    assert feeds["input_ids"].shape == feeds["attention_mask"].shape == (4, 9)
+
+
+def test_batch_dim_can_be_named() -> None:
+    plan = plan_shapes(load("symbolic_dims").inputs, batch=6, batch_dim="seq-len")
+    assert plan.shapes["tokens"] == (1, 6, 8) or plan.shapes["tokens"][1] == 6
+
+
+def test_fixed_batch_model_says_so() -> None:
+    model = load("fixed_batch")
+    assert model.run(batch=1)["y"].shape == (1, 3, 8, 8)
+    with pytest.raises(FeedError) as caught:
+        model.run(batch=8)
+    assert "batch dim is fixed" in caught.value.message and "not 8" in caught.value.message
+    assert "dynamic_axes" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"dims": {"seqlen": 5}}, "Did you mean 'seq-len'?"),
+        ({"dims": {"seq-len": -1}}, "non-negative integer"),
+        ({"shapes": {"tokenz": [1, 2, 8]}}, "Did you mean 'tokens'?"),
+        ({"shapes": {"tokens": [1, 2]}}, "has 2 dims, but the input has 3"),
+        ({"shapes": {"tokens": [1, 2, 9]}}, "model fixes it at 8"),
+        ({"batch_dim": "nope"}, "not a symbolic dim"),
+    ],
+)
+def test_bad_shape_requests(kwargs, fragment) -> None:
+    with pytest.raises(FeedError, match=fragment):
+        plan_shapes(load("symbolic_dims").inputs, **kwargs)
+
+
+def test_synthetic_feeds_are_seeded_and_reproducible() -> None:
+    inputs = load("symbolic_dims").inputs
+    a = synthesize(inputs, seed=1).values["tokens"]
+    b = synthesize(inputs, seed=1).values["tokens"]
+    c = synthesize(inputs, seed=2).values["tokens"]
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_integer_inputs_stay_small_and_non_negative_unless_overridden() -> None:
+    inputs = load("two_inputs_shared_dims").inputs
+    ids = synthesize(inputs).values["input_ids"]
+    assert ids.min() >= 0 and ids.max() <= 1
+    ranged = synthesize(inputs, ranges={"input_ids": (100, 200), "attention_mask": 1}).values
+    assert ranged["input_ids"].min() >= 100 and ranged["input_ids"].max() < 200
+    assert (ranged["attention_mask"] == 1).all()
+    with pytest.raises(FeedError, match="not inputs of the model"):
+        synthesize(inputs, ranges={"ids": 1})
+
+
+def test_runtime_failure_names_the_node_and_the_guessed_dims() -> None:
+    model = load("reshape_baked")
+    with pytest.raises(workbench.errors.RunError) as caught:
+        model.run()
+    message = caught.value.message
+    assert "node 'encoder/Reshape' (Reshape)" in message
+    assert "tokens dim 1 ('seq') = 64" in message
+    assert "dims={'batch': ..., 'seq': ...}" in caught.value.hint
+    assert model.run(dims={"seq": 128})["blocks"].shape == (1, 16, 8)
+
+
+def _feeds(**overrides):
+    feeds = {"input_ids": np.zeros((2, 5), np.int64), "attention_mask": np.ones((2, 5), np.int64)}
+    feeds.update(overrides)
+    return feeds
+
+
+@pytest.mark.parametrize(
+    ("feeds", "fragment", "hint"),
+    [
+        ({"input_ids": np.zeros((2, 5), np.int64)}, "Missing feeds for 'attention_mask'", "needs"),
+        (_feeds(input_idz=np.zeros(1)), "'input_idz' is not an input", "Inputs:"),
+        (_feeds(input_ids=np.zeros((2, 5), np.float32)), "expects int64, got float32", "astype"),
+        (_feeds(input_ids=np.zeros((2, 5, 1), np.int64)), "expects 2 dims", "x[None]"),
+        (_feeds(attention_mask=np.ones((2, 6), np.int64)), "disagree on dim 'seq'", "same size"),
+        (_feeds(input_ids=np.array([["a", "b"]])), "got strings", "numbers"),
+        (_feeds(input_ids=[["a", "b"]]), "got text", "numbers"),
+        ([np.zeros(3)], "must be a dict", "input_ids"),
+    ],
+)
+def test_user_feed_mistakes(feeds, fragment, hint) -> None:
+    model = load("two_inputs_shared_dims")
+    with pytest.raises(FeedError) as caught:
+        model.run(feeds)
+    assert fragment in caught.value.message
+    assert hint in caught.value.hint
+
+
+def test_fixed_dims_are_checked() -> None:
+    with pytest.raises(FeedError, match=r"dim 1 must be 3, got 4"):
+        workbench.load(workbench.demo_model()).run({"image": np.zeros((1, 4, 32, 32), np.float32)})
+
+
+def test_nan_and_inf_are_refused_unless_allowed() -> None:
+    model = workbench.load(workbench.demo_model())
+    image = np.zeros((1, 3, 32, 32), np.float32)
+    image[0, 0, 0, :3] = [np.nan, np.inf, -np.inf]
+    with pytest.raises(FeedError, match="1 NaN and 2 infinite values") as caught:
+        model.run({"image": image})
+    assert "allow_nonfinite=True" in caught.value.hint
+    assert np.isnan(model.run({"image": image}, allow_nonfinite=True)["logits"]).all()
+
+
+def test_python_lists_are_converted() -> None:
+    model = load("two_inputs_shared_dims")
+    result = model.run({"input_ids": [[1, 2]], "attention_mask": [[1, 0]]})
+    assert result["masked"].tolist() == [[1.0, 0.0]]

@@ -1,0 +1,119 @@
+"""Sessions: options, strictness, caching and release, node placement."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import workbench
+from workbench.errors import SessionError, WorkbenchError
+from workbench.model import MAX_CACHED_SESSIONS
+from workbench.session import SessionConfig, opt_levels
+
+
+def demo() -> workbench.Model:
+    return workbench.load(workbench.demo_model())
+
+
+def test_opt_levels_include_the_standard_ones() -> None:
+    levels = opt_levels()
+    assert levels[0] == "disabled" and levels[-1] == "all"
+    assert {"basic", "extended"} <= set(levels)
+
+
+@pytest.mark.parametrize("level", opt_levels())
+def test_every_opt_level_runs_and_agrees(level: str) -> None:
+    model = demo()
+    image = np.random.default_rng(1).random((2, 3, 32, 32), dtype=np.float32)
+    reference = model.run({"image": image}, opt_level="disabled")["logits"]
+    result = model.run({"image": image}, opt_level=level)["logits"]
+    np.testing.assert_allclose(result, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_session_options_reach_onnxruntime() -> None:
+    # (onnxruntime turns "parallel" into "sequential" when inter_op_threads is 1.)
+    session = demo().session(
+        "cpu", intra_op_threads=1, inter_op_threads=2, execution_mode="parallel", opt_level="basic"
+    )
+    options = session.ort_session.get_session_options()
+    assert options.intra_op_num_threads == 1
+    assert options.inter_op_num_threads == 2
+    assert str(options.execution_mode).endswith("ORT_PARALLEL")
+    assert str(options.graph_optimization_level).endswith("ORT_ENABLE_BASIC")
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"opt_level": "max"}, "Unknown graph optimization level"),
+        ({"execution_mode": "fast"}, "Unknown execution mode"),
+        ({"intra_op_threads": -1}, "non-negative integer"),
+        ({"use_tf32": False}, "CUDA provider only"),
+    ],
+)
+def test_bad_session_options_are_user_errors(options, fragment) -> None:
+    with pytest.raises(WorkbenchError, match=fragment):
+        SessionConfig.make("cpu", **options)
+
+
+def test_sessions_are_cached_per_configuration() -> None:
+    model = demo()
+    first = model.session("cpu")
+    assert model.session("CPUExecutionProvider") is first
+    assert model.session("cpu", opt_level="basic") is not first
+
+
+def test_session_cache_is_bounded_and_evicted_sessions_are_released() -> None:
+    model = demo()
+    first = model.session("cpu", intra_op_threads=1)
+    inner = weakref.ref(first.ort_session)
+    for threads in range(2, MAX_CACHED_SESSIONS + 2):
+        model.session("cpu", intra_op_threads=threads)
+    assert len(model._sessions) == MAX_CACHED_SESSIONS
+    gc.collect()
+    assert inner() is None  # the evicted onnxruntime session is gone
+    with pytest.raises(WorkbenchError, match="closed"):
+        first.run({"image": np.zeros((1, 3, 32, 32), np.float32)})
+
+
+def test_close_releases_every_session() -> None:
+    with demo() as model:
+        inner = weakref.ref(model.session("cpu").ort_session)
+        model.run()
+    gc.collect()
+    assert inner() is None and model._sessions == {}
+
+
+def test_node_placement_lists_the_optimized_graph() -> None:
+    session = demo().session("cpu")
+    placement = session.placement()
+    assert placement and {p.provider for p in placement} == {"CPUExecutionProvider"}
+    assert "Conv" in {p.op_type for p in placement}
+
+
+def test_in_memory_model_with_external_data_runs(model_path) -> None:
+    path = model_path("external_weights")
+    model = workbench.load(path.read_bytes(), base_dir=path.parent)
+    result = model.run({"x": np.ones((1, 8), np.float32)})
+    from_disk = workbench.load(path).run({"x": np.ones((1, 8), np.float32)})
+    np.testing.assert_array_equal(result["y"], from_disk["y"])
+
+
+def test_session_refused_by_onnxruntime_is_explained(model_path) -> None:
+    import onnx
+
+    from tests.models import make
+
+    proto = make(
+        [onnx.helper.make_node("NoSuchOp", ["x"], ["y"], domain="my.ops")],
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2])],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2])],
+        opsets={"": 17, "my.ops": 1},
+    )
+    with pytest.raises(SessionError) as caught:
+        workbench.load(proto).run()
+    assert "NoSuchOp" in caught.value.message
+    assert ".cc:" not in caught.value.message

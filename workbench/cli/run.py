@@ -1,0 +1,105 @@
+"""`onnx-workbench run MODEL`: one inference, with synthetic feeds or the user's."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from workbench.cli._options import add_shape_options
+from workbench.display import printable
+from workbench.errors import WorkbenchError
+from workbench.feed_files import load_feeds
+from workbench.model import load
+
+
+def register(subparsers: Any) -> None:
+    """Add the `run` subcommand."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run a model once and summarize its outputs",
+        description="Run a model once on one execution provider.",
+    )
+    parser.add_argument("model", help="path to an .onnx file")
+    parser.add_argument("--provider", default="cpu", help="provider alias or name (default cpu)")
+    add_shape_options(parser)
+    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
+    parser.add_argument(
+        "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
+    )
+    parser.add_argument("--save", metavar="FILE.npz", help="write the outputs to an .npz file")
+    parser.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="run on the CPU if the provider is unusable (recorded in the output)",
+    )
+    parser.add_argument(
+        "--placement",
+        action="store_true",
+        help="also list which provider runs each node of the optimized graph",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run once and print a summary."""
+    model = load(args.model)
+    feeds = load_feeds(args.inputs, model) if args.inputs else None
+    result = model.run(
+        feeds,
+        provider=args.provider,
+        dims=args.dims,
+        shapes=args.shapes,
+        batch=args.batch,
+        seed=args.seed,
+        allow_fallback=args.allow_fallback,
+    )
+    if args.save:
+        _save(args.save, result.outputs)
+    placement = (
+        model.session(args.provider, allow_fallback=args.allow_fallback).placement()
+        if args.placement
+        else []
+    )
+    if args.json:
+        summary = result.as_dict()
+        if args.placement:
+            summary["placement"] = [vars(p) for p in placement]
+        json.dump(summary, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+        return 0
+    print(f"Ran {model.name} on {result.applied_providers[0]} in {result.seconds * 1e3:.3f} ms")
+    if result.fallback:
+        print(printable(f"! {result.fallback}"))
+    for row in result.summary_rows():
+        stats = ""
+        if "min" in row:
+            stats = f"  min {row['min']:.4g}  max {row['max']:.4g}  mean {row['mean']:.4g}"
+            stats += f"  nan {row['nan']}"
+        print(printable(f"  {row['output']}  {row['type']} {row['shape']} {row['dtype']}{stats}"))
+    if result.plan and result.plan.guesses:
+        print("Guessed dims: " + "; ".join(c.describe() for c in result.plan.guesses))
+    if placement:
+        print(f"Node placement ({len(placement)} nodes after optimization):")
+        for provider, count in Counter(p.provider for p in placement).most_common():
+            print(f"  {count:>5}  {provider}")
+        elsewhere = [p for p in placement if p.provider != result.applied_providers[0]]
+        for node in elsewhere[:20]:
+            print(printable(f"  {node.node} ({node.op_type}) runs on {node.provider}"))
+    return 0
+
+
+def _save(path: str, outputs: dict[str, Any]) -> None:
+    arrays: dict[str, Any] = {k: v for k, v in outputs.items() if isinstance(v, np.ndarray)}
+    skipped = sorted(set(outputs) - set(arrays))
+    if skipped:
+        raise WorkbenchError(
+            f"--save writes tensors only; {', '.join(skipped)} are sequences or maps.",
+            "Use the Python API (model.run) to keep non-tensor outputs.",
+        )
+    np.savez(path, **arrays)

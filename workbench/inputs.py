@@ -1,0 +1,502 @@
+"""Feeds: synthetic ones built from a model's signature, and validation of the user's own.
+
+Free dims get documented defaults (the batch dim 1, any other free dim 64), overridable by
+symbol (`dims={"seq": 128}`) or per input (`shapes={"input_ids": [1, 512]}`). Every guess
+is recorded, so a failure deep inside the graph can name the dims that were guessed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from workbench.errors import FeedError
+from workbench.signature import Dim, TypeInfo, ValueInfo
+from workbench.tensors import numpy_dtype
+
+DEFAULT_BATCH = 1
+DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
+DEFAULT_SEQUENCE_LENGTH = 2
+DEFAULT_INT_RANGE = (0, 2)  # small and non-negative: index-like inputs stay valid
+Source = Literal["fixed", "batch", "batch default", "dims", "default", "shapes"]
+Range = tuple[float, float] | float | int
+_WORDS = ("alpha", "beta", "gamma", "delta", "epsilon")
+
+
+@dataclass(frozen=True)
+class DimChoice:
+    """How one dim of one input got its size."""
+
+    input: str
+    index: int
+    symbol: str | None  # the symbolic name, None for fixed or unnamed dims
+    value: int
+    source: Source
+
+    @property
+    def guessed(self) -> bool:
+        """True when a default was used because nobody said what the dim should be."""
+        return self.source in ("batch default", "default")
+
+    def describe(self) -> str:
+        """E.g. "tokens dim 1 ('seq') = 64"."""
+        symbol = f" ({self.symbol!r})" if self.symbol else ""
+        return f"{self.input} dim {self.index}{symbol} = {self.value}"
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """Concrete shapes for every tensor input, and how each dim was chosen."""
+
+    shapes: dict[str, tuple[int, ...]]
+    choices: tuple[DimChoice, ...]
+    batch: int | None  # the batch size used, None when no input has a batch dim
+
+    @property
+    def guesses(self) -> tuple[DimChoice, ...]:
+        """Dims filled with defaults."""
+        return tuple(c for c in self.choices if c.guessed)
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Arrays to feed, with the plan that shaped them (None for the user's own feeds)."""
+
+    values: dict[str, Any]
+    plan: FeedPlan | None = None
+    seed: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def plan_shapes(
+    inputs: Sequence[ValueInfo],
+    *,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    batch_dim: str | None = None,
+) -> FeedPlan:
+    """Resolve every tensor input's shape from the signature, `dims`, `shapes` and `batch`."""
+    dims = dict(dims or {})
+    exact: dict[str, tuple[int, ...]] = {
+        name: tuple(int(d) for d in shape) for name, shape in (shapes or {}).items()
+    }
+    tensors = [v for v in inputs if v.type.kind in ("tensor", "sparse_tensor")]
+    _check_names(dims, exact, tensors, batch_dim)
+    _check_batch_is_possible(tensors, exact, batch, batch_dim)
+    sizes = _symbol_sizes(tensors, dims, batch, batch_dim)
+    resolved: dict[str, tuple[int, ...]] = {}
+    choices: list[DimChoice] = []
+    for value in tensors:
+        if value.name in exact:
+            resolved[value.name] = _checked_override(value, exact[value.name])
+            choices += [
+                DimChoice(value.name, i, _symbol(d), size, "shapes")
+                for i, (d, size) in enumerate(
+                    zip(value.shape or (), exact[value.name], strict=False)
+                )
+            ]
+            continue
+        shape: list[int] = []
+        for index, dim in enumerate(value.shape or ()):
+            source: Source
+            if isinstance(dim, int):
+                size, source = dim, "fixed"
+            elif isinstance(dim, str):
+                size, source = sizes[dim]
+            else:  # an unnamed free dim: the batch when it leads, else the default
+                size, source = _free(index == 0 and batch_dim is None, batch)
+            shape.append(size)
+            choices.append(DimChoice(value.name, index, _symbol(dim), size, source))
+        if value.shape is None:  # unknown rank: a vector is the least surprising guess
+            shape = [DEFAULT_FREE_DIM]
+            choices.append(DimChoice(value.name, 0, None, DEFAULT_FREE_DIM, "default"))
+        resolved[value.name] = tuple(shape)
+    return FeedPlan(resolved, tuple(choices), _batch_used(tensors, choices, batch))
+
+
+def _batch_used(
+    tensors: list[ValueInfo], choices: list[DimChoice], batch: int | None
+) -> int | None:
+    """The items per run: the batch chosen, or a leading dim the inputs all fix alike."""
+    if batch is not None:
+        return batch
+    batches = {c.value for c in choices if c.source in ("batch", "batch default")}
+    if batches:
+        return min(batches)
+    leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], int)}
+    return leading.pop() if len(leading) == 1 else None
+
+
+def _symbol_sizes(
+    tensors: list[ValueInfo],
+    dims: Mapping[str, int],
+    batch: int | None,
+    batch_dim: str | None,
+) -> dict[str, tuple[int, Source]]:
+    """One size per symbolic dim, so every input sharing a symbol agrees on it."""
+    leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], str)}
+    sizes: dict[str, tuple[int, Source]] = {}
+    for value in tensors:
+        for dim in value.shape or ():
+            if not isinstance(dim, str) or dim in sizes:
+                continue
+            if dim in dims:
+                sizes[dim] = (int(dims[dim]), "dims")
+            else:
+                is_batch = dim == batch_dim if batch_dim is not None else dim in leading
+                sizes[dim] = _free(is_batch, batch)
+    return sizes
+
+
+def _free(is_batch: bool, batch: int | None) -> tuple[int, Source]:
+    if is_batch:
+        return (batch, "batch") if batch is not None else (DEFAULT_BATCH, "batch default")
+    return DEFAULT_FREE_DIM, "default"
+
+
+def _symbol(dim: Dim) -> str | None:
+    return dim if isinstance(dim, str) else None
+
+
+def _check_names(
+    dims: Mapping[str, int],
+    shapes: Mapping[str, tuple[int, ...]],
+    tensors: list[ValueInfo],
+    batch_dim: str | None,
+) -> None:
+    symbols = sorted({str(d) for v in tensors for d in (v.shape or ()) if isinstance(d, str)})
+    for name, size in dims.items():
+        if name not in symbols:
+            raise FeedError(
+                f"dims names {name!r}, which no input uses.{_did_you_mean(name, symbols)}",
+                f"The model's symbolic dims: {', '.join(map(repr, symbols)) or 'none'}. "
+                "For unnamed dims, give a whole shape: shapes={'input': [1, 512]}.",
+            )
+        if not isinstance(size, (int, np.integer)) or size < 0:
+            raise FeedError(
+                f"dims[{name!r}] must be a non-negative integer, got {size!r}.",
+                "E.g. dims={'batch': 8, 'seq': 128}.",
+            )
+    names = [v.name for v in tensors]
+    for name in shapes:
+        if name not in names:
+            raise FeedError(
+                f"shapes names {name!r}, which is not a tensor input.{_did_you_mean(name, names)}",
+                f"Tensor inputs: {', '.join(map(repr, names))}.",
+            )
+    if batch_dim is not None and batch_dim not in symbols:
+        raise FeedError(
+            f"batch_dim={batch_dim!r} is not a symbolic dim of any input.",
+            f"The model's symbolic dims: {', '.join(map(repr, symbols)) or 'none'}.",
+        )
+
+
+def _check_batch_is_possible(
+    tensors: list[ValueInfo],
+    shapes: Mapping[str, tuple[int, ...]],
+    batch: int | None,
+    batch_dim: str | None,
+) -> None:
+    if batch is None or batch_dim is not None:
+        return
+    if batch < 1:
+        raise FeedError(f"batch must be at least 1, got {batch}.", "E.g. batch=8.")
+    free = [v for v in tensors if v.shape and not isinstance(v.shape[0], int)]
+    fixed = [v for v in tensors if v.shape and isinstance(v.shape[0], int) and v.name not in shapes]
+    if free or not fixed:
+        return
+    sizes = {int(v.shape[0] or 0) for v in fixed if v.shape}
+    if sizes != {batch}:
+        first = fixed[0]
+        raise FeedError(
+            f"The model's batch dim is fixed: input {first.name!r} has shape "
+            f"{list(first.shape or ())}, so the model runs only at batch "
+            f"{'/'.join(map(str, sorted(sizes)))}, not {batch}.",
+            "Use that batch size, or export the model again with a dynamic batch axis "
+            "(torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}})).",
+        )
+
+
+def _checked_override(value: ValueInfo, shape: tuple[int, ...]) -> tuple[int, ...]:
+    declared = value.shape
+    if declared is None:
+        return shape
+    if len(declared) != len(shape):
+        raise FeedError(
+            f"shapes[{value.name!r}] has {len(shape)} dims, but the input has {len(declared)}: "
+            f"{_shape_text(declared)}.",
+            f"Give {len(declared)} sizes, e.g. {_example(declared)}.",
+        )
+    for index, (want, got) in enumerate(zip(declared, shape, strict=True)):
+        if isinstance(want, int) and want != got:
+            raise FeedError(
+                f"shapes[{value.name!r}] sets dim {index} to {got}, but the model fixes it at "
+                f"{want}: {_shape_text(declared)}.",
+                f"Keep fixed dims as they are, e.g. {_example(declared)}.",
+            )
+    return shape
+
+
+def synthesize(
+    inputs: Sequence[ValueInfo],
+    *,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    batch_dim: str | None = None,
+    seed: int = 0,
+    ranges: Mapping[str, Range] | None = None,
+) -> Feeds:
+    """Seeded, reproducible feeds for every input, shaped by `plan_shapes`.
+
+    Floats are uniform in [0, 1); integers in [0, 2); `ranges` overrides per input with
+    `(low, high)` or a constant (e.g. `{"input_ids": (0, 30522), "sample_rate": 16000}`).
+    """
+    ranges = dict(ranges or {})
+    unknown = sorted(set(ranges) - {v.name for v in inputs})
+    if unknown:
+        raise FeedError(
+            f"ranges names {', '.join(map(repr, unknown))}, not inputs of the model.",
+            f"Inputs: {', '.join(repr(v.name) for v in inputs)}.",
+        )
+    plan = plan_shapes(inputs, dims=dims, shapes=shapes, batch=batch, batch_dim=batch_dim)
+    values = {}
+    for value in inputs:
+        rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
+        shape = plan.shapes.get(value.name, ())
+        values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
+    return Feeds(values, plan, seed)
+
+
+def _value_for(
+    info: TypeInfo, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
+) -> Any:
+    if info.kind in ("tensor", "sparse_tensor"):
+        return _array(info.dtype or "float32", shape, rng, span)
+    if info.kind == "sequence":
+        element = info.element or TypeInfo("tensor", "float32", (DEFAULT_FREE_DIM,))
+        inner_shape = _concrete(element.shape)
+        return [_value_for(element, inner_shape, rng, span) for _ in range(DEFAULT_SEQUENCE_LENGTH)]
+    if info.kind == "map":
+        keys = list(_WORDS[:3]) if info.key_dtype == "string" else [int(k) for k in range(3)]
+        element = info.element or TypeInfo("tensor", "float32", ())
+        return {k: _array(element.dtype or "float32", (), rng, span).item() for k in keys}
+    if info.kind == "optional":
+        element = info.element or TypeInfo("tensor", "float32", (DEFAULT_FREE_DIM,))
+        return _value_for(element, _concrete(element.shape), rng, span)
+    raise FeedError(
+        f"Cannot make synthetic values of type {info.text}.",
+        "Pass feeds for this input yourself: model.run(feeds={...}).",
+    )
+
+
+def _concrete(shape: tuple[Dim, ...] | None) -> tuple[int, ...]:
+    if shape is None:
+        return (DEFAULT_FREE_DIM,)
+    return tuple(d if isinstance(d, int) else DEFAULT_FREE_DIM for d in shape)
+
+
+def _array(
+    dtype: str, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
+) -> np.ndarray:
+    target = numpy_dtype(dtype)
+    if isinstance(span, (int, float)):
+        constant: Any = str(span) if dtype == "string" else span
+        return np.full(shape, constant, dtype=object).astype(target)
+    if dtype == "string":
+        return rng.choice(np.array(_WORDS, dtype=object), size=shape)
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if np.issubdtype(target, np.integer) or dtype.startswith(("int", "uint")):
+        low, high = span if span is not None else DEFAULT_INT_RANGE
+        return rng.integers(int(low), int(high), size=shape).astype(target)
+    low, high = span if span is not None else (0.0, 1.0)
+    samples = rng.random(shape, dtype=np.float64) * (high - low) + low
+    return samples.astype(target)
+
+
+def _did_you_mean(name: str, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _shape_text(shape: Sequence[Dim]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _example(shape: Sequence[Dim]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else "1" for d in shape) + "]"
+
+
+@dataclass(frozen=True)
+class _TensorSpec:
+    """What one tensor input accepts, precomputed so each check is a few comparisons."""
+
+    info: ValueInfo
+    dtype: np.dtype[Any]
+    rank: int | None  # None: unknown rank, any shape goes
+    fixed: tuple[tuple[int, int], ...]  # (axis, size) of fixed dims
+    symbols: tuple[tuple[int, str], ...]  # (axis, name) of symbolic dims
+
+
+class FeedChecker:
+    """Validates user feeds against a model's inputs before onnxruntime sees them.
+
+    Built once per model; `check()` is cheap enough for every run (a few microseconds for
+    a handful of inputs, plus one pass over float data for NaN/Inf).
+    """
+
+    def __init__(self, inputs: Sequence[ValueInfo], overridable: Sequence[str] = ()) -> None:
+        self._inputs = {v.name: v for v in inputs}
+        self._required = [v.name for v in inputs]
+        self._overridable = set(overridable)
+        self._specs = {
+            v.name: _TensorSpec(
+                info=v,
+                dtype=numpy_dtype(v.dtype),
+                rank=None if v.shape is None else len(v.shape),
+                fixed=tuple((i, d) for i, d in enumerate(v.shape or ()) if isinstance(d, int)),
+                symbols=tuple((i, d) for i, d in enumerate(v.shape or ()) if isinstance(d, str)),
+            )
+            for v in inputs
+            if v.type.kind == "tensor" and v.dtype
+        }
+
+    def check(self, feeds: Mapping[str, Any], *, allow_nonfinite: bool = False) -> dict[str, Any]:
+        """Return the feeds (python lists and scalars turned into arrays) or raise FeedError."""
+        if not isinstance(feeds, dict) and not isinstance(feeds, Mapping):
+            raise FeedError(
+                f"Feeds must be a dict of input name -> array, not {type(feeds).__name__}.",
+                f"E.g. {{{', '.join(repr(n) + ': array' for n in self._required)}}}.",
+            )
+        checked: dict[str, Any] = {}
+        sizes: dict[str, tuple[int, str]] = {}
+        for name, value in feeds.items():
+            spec = self._specs.get(name)
+            if spec is not None:
+                checked[name] = self._check_tensor(spec, value, sizes, allow_nonfinite)
+            elif name in self._inputs or name in self._overridable:
+                checked[name] = value  # containers go to onnxruntime as they are
+            else:
+                raise FeedError(
+                    f"Feed {name!r} is not an input of the model."
+                    + _did_you_mean(str(name), self._required),
+                    f"Inputs: {self._listing()}.",
+                )
+        if len(checked) < len(self._required) or any(n not in checked for n in self._required):
+            missing = [n for n in self._required if n not in checked]
+            raise FeedError(
+                f"Missing feeds for {', '.join(map(repr, missing))}.",
+                f"The model needs: {self._listing()}. Leave feeds=None for synthetic ones.",
+            )
+        return checked
+
+    def _listing(self) -> str:
+        return ", ".join(
+            f"{v.name} {v.type.text} {_shape_text(v.shape or ())}" for v in self._inputs.values()
+        )
+
+    @staticmethod
+    def _check_tensor(
+        spec: _TensorSpec, value: Any, sizes: dict[str, tuple[int, str]], allow_nonfinite: bool
+    ) -> Any:
+        if type(value) is not np.ndarray:
+            if _is_ortvalue(value):
+                return value  # device-resident: already in onnxruntime's hands
+            value = _as_array(spec.info, value, spec.dtype)
+        if value.dtype != spec.dtype:
+            raise FeedError(
+                f"Input {spec.info.name!r} expects {spec.info.dtype}, got {_dtype_text(value)}.",
+                _cast_hint(spec.info, value, spec.dtype),
+            )
+        shape = value.shape
+        if spec.rank is not None:
+            if len(shape) != spec.rank:
+                raise _rank_error(spec.info, shape)
+            for axis, size in spec.fixed:
+                if shape[axis] != size:
+                    raise _fixed_dim_error(spec.info, axis, size, shape)
+            for axis, symbol in spec.symbols:
+                seen = sizes.setdefault(symbol, (shape[axis], spec.info.name))
+                if seen[0] != shape[axis]:
+                    raise FeedError(
+                        f"Inputs {seen[1]!r} and {spec.info.name!r} disagree on dim {symbol!r}: "
+                        f"{seen[0]} vs {shape[axis]}.",
+                        "Inputs sharing a symbolic dim must have the same size along it.",
+                    )
+        # One reduction answers "all finite?": NaN and Inf propagate into the sum. A non-finite
+        # sum (or finite values that overflowed it) gets the exact element-wise check.
+        if not allow_nonfinite and value.dtype.kind == "f" and not math.isfinite(value.sum()):
+            _require_finite(spec.info, value)
+        return value
+
+
+def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
+    declared = info.shape or ()
+    return FeedError(
+        f"Input {info.name!r} expects {len(declared)} dims {_shape_text(declared)}, "
+        f"got shape {tuple(shape)}.",
+        "Add or drop axes to match (e.g. x[None] adds a leading batch axis).",
+    )
+
+
+def _fixed_dim_error(info: ValueInfo, axis: int, size: int, shape: tuple[int, ...]) -> FeedError:
+    return FeedError(
+        f"Input {info.name!r} dim {axis} must be {size}, got {shape[axis]} "
+        f"(expected {_shape_text(info.shape or ())}, got {tuple(shape)}).",
+        "Only symbolic dims may vary; resize or crop the data to the fixed dims.",
+    )
+
+
+def _require_finite(info: ValueInfo, array: np.ndarray) -> None:
+    if not np.isfinite(array).all():
+        raise FeedError(
+            f"Input {info.name!r} holds {int(np.isnan(array).sum())} NaN and "
+            f"{int(np.isinf(array).sum())} infinite values (of {array.size}).",
+            "Clean the data (np.nan_to_num), or pass allow_nonfinite=True if that "
+            "is what you mean to test.",
+        )
+
+
+def _is_ortvalue(value: Any) -> bool:
+    return type(value).__name__ == "OrtValue"
+
+
+def _as_array(info: ValueInfo, value: Any, expected: np.dtype[Any]) -> np.ndarray:
+    """Python scalars and lists become arrays of the expected dtype, when they fit it."""
+    probe = np.asarray(value)
+    if probe.dtype.kind in "USO" and expected != np.dtype(object):
+        raise FeedError(
+            f"Input {info.name!r} expects {info.dtype} numbers, got text ({probe.dtype}).",
+            "Convert the strings to numbers first, e.g. np.asarray(values, dtype=float).",
+        )
+    try:
+        return np.asarray(value, dtype=expected)
+    except (TypeError, ValueError) as exc:
+        raise FeedError(
+            f"Input {info.name!r} expects {info.dtype}; the value cannot be converted: {exc}.",
+            f"Pass a numpy array of dtype {info.dtype}.",
+        ) from None
+
+
+def _dtype_text(array: np.ndarray) -> str:
+    return "strings" if array.dtype.kind in "USO" else str(array.dtype)
+
+
+def _cast_hint(info: ValueInfo, array: np.ndarray, expected: np.dtype[Any]) -> str:
+    if array.dtype.kind in "USO" and expected.kind not in "USO":
+        return "Strings cannot feed a numeric input; convert them to numbers first."
+    if info.dtype == "string":
+        return "Pass an array of str (np.array([...], dtype=object))."
+    return (
+        f"Cast it: x.astype(np.{expected.name})"
+        if expected.kind != "V"
+        else (f"Cast it with ml_dtypes: x.astype(ml_dtypes.{expected.name})")
+    )
