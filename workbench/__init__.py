@@ -11,32 +11,45 @@ from typing import TYPE_CHECKING, Any
 from workbench._version import __version__
 
 if TYPE_CHECKING:
+    from workbench.bench.engine import benchmark
+    from workbench.bench.results import BenchmarkResult
     from workbench.comparison import Comparison, compare
     from workbench.demo import demo_model
     from workbench.diagnose import DoctorReport, doctor
     from workbench.errors import WorkbenchError, WorkbenchWarning
     from workbench.feed_files import load_feeds, load_outputs
     from workbench.model import Model, load
+    from workbench.profiling import ProfileResult, profile
+    from workbench.report.diff import ReportDiff, diff_reports, load_report
     from workbench.run import RunResult
 
 __all__ = [
+    "BenchmarkResult",
     "Comparison",
     "DoctorReport",
     "Model",
+    "ProfileResult",
+    "ReportDiff",
     "RunResult",
     "WorkbenchError",
     "WorkbenchWarning",
     "__version__",
+    "benchmark",
     "compare",
     "demo_model",
+    "diff_reports",
     "doctor",
     "load",
     "load_feeds",
     "load_outputs",
+    "load_report",
+    "profile",
 ]
 
 # Public name -> module defining it; resolved on first attribute access (PEP 562).
 _LAZY = {
+    "benchmark": "workbench.bench.engine",
+    "BenchmarkResult": "workbench.bench.results",
     "Comparison": "workbench.comparison",
     "compare": "workbench.comparison",
     "DoctorReport": "workbench.diagnose",
@@ -44,6 +57,11 @@ _LAZY = {
     "Model": "workbench.model",
     "load": "workbench.model",
     "RunResult": "workbench.run",
+    "profile": "workbench.profiling",
+    "ProfileResult": "workbench.profiling",
+    "load_report": "workbench.report.diff",
+    "diff_reports": "workbench.report.diff",
+    "ReportDiff": "workbench.report.diff",
     "demo_model": "workbench.demo",
     "load_feeds": "workbench.feed_files",
     "load_outputs": "workbench.feed_files",

@@ -156,6 +156,7 @@ class Session:
     config: SessionConfig
     fallback: str = ""  # why the requested provider is not the one running, when allowed
     create_seconds: float = 0.0
+    profile_prefix: str | None = None  # where a profiling session writes its JSON
     _ort: Any = field(default=None, repr=False)
     _run_options: Any = field(default=None, repr=False)
     # Inputs and outputs of types numpy lacks (bfloat16, float8, int4...) travel as OrtValues.
@@ -249,22 +250,29 @@ class Session:
         results = self.ort_session.run_with_ort_values(names, values, self._run_options)
         return [tensors.from_ortvalue(r) for r in results]
 
-    def bind(self, feeds: Mapping[str, Any], outputs: Sequence[str] | None = None) -> Binding:
+    def bind(
+        self,
+        feeds: Mapping[str, Any],
+        outputs: Sequence[str] | None = None,
+        *,
+        preallocate: Mapping[str, Any] | None = None,
+    ) -> Binding:
         """Copy feeds to the provider's device once, for device-resident runs (IO binding).
 
-        On the CPU provider the "device" is host memory.
+        On the CPU provider the "device" is host memory. `preallocate` maps output names to
+        example arrays: those outputs get fixed device buffers of that shape and dtype, as
+        CUDA graph replay requires.
         """
-        return Binding(self, feeds, list(outputs) if outputs else None)
+        return Binding(self, feeds, list(outputs) if outputs else None, preallocate or {})
 
     def placement(self) -> list[NodePlacement]:
-        """Provider of every node in the optimized graph (without profiling, ORT >= 1.31)."""
+        """Provider of every node in the optimized graph (profiling once on ORT < 1.31)."""
         session = self.ort_session
         getter = getattr(session, "get_provider_graph_assignment_info", None)
-        if getter is None:
-            raise WorkbenchError(
-                f"{runtime.package_label()} cannot report node placement without profiling.",
-                "Use workbench.profile(model, provider=...), whose table has a provider per node.",
-            )
+        if getter is None:  # onnxruntime < 1.31: read it from a profiled run
+            from workbench.profiling import placement_from_profile  # noqa: PLC0415
+
+            return placement_from_profile(self.model, self.provider)
         return [
             NodePlacement(node.name, op_key(node.domain, node.op_type), subgraph.ep_name)
             for subgraph in getter()
@@ -338,6 +346,8 @@ class Session:
             options.inter_op_num_threads = config.inter_op_threads
         if config.enable_profiling:
             options.enable_profiling = True
+            if self.profile_prefix:
+                options.profile_file_prefix = self.profile_prefix
         options.add_session_config_entry(_PLACEMENT_CONFIG, "1")
         return options
 
@@ -348,7 +358,13 @@ class Binding:
     The device-resident path of `Model.run(io_binding=True)` and of device-mode benchmarks.
     """
 
-    def __init__(self, session: Session, feeds: Mapping[str, Any], outputs: list[str] | None):
+    def __init__(
+        self,
+        session: Session,
+        feeds: Mapping[str, Any],
+        outputs: list[str] | None,
+        preallocate: Mapping[str, Any],
+    ) -> None:
         self.session = session
         rt = runtime.ort()
         self.device = session.device
@@ -367,8 +383,18 @@ class Binding:
             self._inputs[name] = device_value
             self._binding.bind_ortvalue_input(name, device_value)
         self.output_names = outputs or [o.name for o in session.ort_session.get_outputs()]
+        self._outputs = {}
         for name in self.output_names:
-            self._binding.bind_output(name, self.device)
+            example = preallocate.get(name)
+            if example is None:
+                self._binding.bind_output(name, self.device)
+                continue
+            example = np.asarray(example)
+            buffer = rt.OrtValue.ortvalue_from_shape_and_type(
+                list(example.shape), tensors.onnx_code_for(example.dtype), self.device, 0
+            )
+            self._outputs[name] = buffer
+            self._binding.bind_ortvalue_output(name, buffer)
 
     def run(self) -> None:
         """Run once; outputs stay on the device."""

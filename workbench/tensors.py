@@ -87,6 +87,12 @@ def needs_ortvalue_type(value: Any) -> bool:
     return value.is_tensor() and value.data_type() in _SPECIAL_BY_ORT_TYPE
 
 
+def onnx_code_for(dtype: np.dtype[Any]) -> int:
+    """The TensorProto.DataType code of a numpy (or ml_dtypes) dtype."""
+    name = "string" if dtype == np.dtype(object) else np.dtype(dtype).name
+    return _CODE_BY_NAME[name]
+
+
 def onnx_code_of(value: Any) -> int:
     """The TensorProto.DataType code of an OrtValue's elements."""
     return _CODE_BY_ORT_TYPE[value.data_type()]

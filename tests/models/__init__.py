@@ -473,3 +473,13 @@ def small_cnn() -> onnx.ModelProto:
         [_tensor("logits", TensorProto.FLOAT, ["batch", 10])],
         initializers=weights,
     )
+
+
+@model
+def square_matmul() -> onnx.ModelProto:
+    """x @ x for a square [n, n] input: run time grows as n cubed (for slow-run tests)."""
+    return make(
+        [_node("MatMul", ["x", "x"], ["y"])],
+        [_tensor("x", TensorProto.FLOAT, ["n", "n"])],
+        [_tensor("y", TensorProto.FLOAT, ["n", "n"])],
+    )

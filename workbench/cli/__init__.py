@@ -13,12 +13,12 @@ import warnings
 from collections.abc import Sequence
 
 from workbench._version import __version__
-from workbench.cli import compare, doctor, info, run
+from workbench.cli import bench, compare, doctor, info, report, run
 from workbench.display import printable
 from workbench.errors import WorkbenchError, WorkbenchWarning
 
 EXIT_USER_ERROR, EXIT_BUG = 1, 3
-_SUBCOMMANDS = (info, run, compare, doctor)
+_SUBCOMMANDS = (info, run, compare, bench, report, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

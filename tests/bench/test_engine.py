@@ -1,0 +1,185 @@
+"""benchmark(): sweeps, skipped rows, failures that do not stop the sweep, interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import numpy as np
+import pytest
+
+import workbench
+from tests import models
+from workbench import providers
+from workbench.bench.config import BenchConfig
+from workbench.bench.engine import _explain
+
+FAST = {"time_budget": 0.2, "warmup": 2, "progress": False}
+JSON_FIELDS = {
+    "provider",
+    "applied_providers",
+    "status",
+    "reason",
+    "batch",
+    "dims",
+    "mode",
+    "intra_op_threads",
+    "opt_level",
+    "n",
+    "p50_ms",
+    "p90_ms",
+    "p99_ms",
+    "mean_ms",
+    "std_ms",
+    "ci95_ms",
+    "throughput_per_s",
+    "session_create_s",
+    "first_run_s",
+    "peak_rss_mb",
+    "peak_gpu_mb",
+    "partial",
+}
+
+
+def demo() -> workbench.Model:
+    return workbench.load(workbench.demo_model())
+
+
+def test_a_sweep_measures_every_combination() -> None:
+    result = workbench.benchmark(
+        demo(), ["cpu"], [1, 4], intra_op_threads=[1, None], opt_levels=["all", "disabled"], **FAST
+    )
+    assert len(result.results) == 2 * 2 * 2
+    assert all(r.status == "ok" and r.stats and r.stats.n > 0 for r in result.results)
+    for r in result.results:
+        assert r.applied_providers == ["CPUExecutionProvider"]
+        assert r.items_per_run == r.config.batch
+        assert r.session_create_s is not None and r.first_run_s is not None
+        assert r.peak_rss_mb and r.peak_rss_mb > 10
+        assert len(r.samples_ns) == r.stats.n
+    frame = result.to_frame()
+    assert len(frame) == 8 and {"p50_ms", "ci95_ms", "throughput_per_s"} <= set(frame.columns)
+    samples = result.samples_frame()
+    assert len(samples) == sum(r.stats.n for r in result.results)
+    assert set(samples.columns) == {"label", "provider", "batch", "mode", "run", "latency_ms"}
+
+
+def test_json_entries_carry_every_documented_field() -> None:
+    result = workbench.benchmark(demo(), ["cpu"], [2], **FAST)
+    entry = result.as_dict()["results"][0]
+    assert set(entry) >= JSON_FIELDS
+    assert entry["batch"] == 2 and entry["status"] == "ok" and len(entry["ci95_ms"]) == 2
+    assert entry["samples_ns"] and result.as_dict()["schema_version"] == 1
+
+
+def test_unusable_provider_is_skipped_with_the_doctors_reason_and_the_rest_runs() -> None:
+    if providers.probe("cuda").usable:
+        pytest.skip("CUDA works here")
+    result = workbench.benchmark(demo(), ["cuda", "cpu"], [1, 2], **FAST)
+    statuses = {(r.config.provider, r.config.batch): r for r in result.results}
+    for batch in (1, 2):
+        assert statuses[("CUDAExecutionProvider", batch)].status == "skipped"
+        assert statuses[("CUDAExecutionProvider", batch)].reason == providers.probe("cuda").reason
+        assert statuses[("CPUExecutionProvider", batch)].status == "ok"
+    assert any("skipped" in w and "cuda b1 host, cuda b2 host" in w for w in result.warnings())
+
+
+def test_modes_that_make_no_sense_here_are_skipped_with_reasons() -> None:
+    result = workbench.benchmark(demo(), ["cpu"], modes=["host", "device", "cuda-graph"], **FAST)
+    by_mode = {r.config.mode: r for r in result.results}
+    assert by_mode["host"].status == "ok"
+    assert by_mode["device"].status == "skipped" and "host memory" in by_mode["device"].reason
+    assert (
+        by_mode["cuda-graph"].status == "skipped"
+        and "CUDA provider" in by_mode["cuda-graph"].reason
+    )
+
+
+def test_opt_level_sweep_uses_every_level_onnxruntime_offers() -> None:
+    from workbench.session import opt_levels
+
+    result = workbench.benchmark(demo(), ["cpu"], opt_levels="sweep", **FAST)
+    assert [r.config.opt_level for r in result.results] == opt_levels()
+
+
+def test_a_failing_configuration_does_not_stop_the_sweep() -> None:
+    model = workbench.load(models.build("reshape_baked"))
+    result = workbench.benchmark(model, ["cpu"], dims={"seq": 64}, batch_sizes=[1, 2], **FAST)
+    first, second = result.results
+    assert first.status == "failed" and "encoder/Reshape" in first.reason
+    assert second.status == "ok"  # 2 x 64 = 128 values reshape fine
+
+
+def test_user_feeds_are_used() -> None:
+    feeds = {"image": np.zeros((3, 3, 32, 32), np.float32)}
+    result = workbench.benchmark(demo(), ["cpu"], feeds=feeds, **FAST)
+    assert result.results[0].items_per_run == 3 and result.settings["user_feeds"]
+
+
+def test_cancel_from_on_update_keeps_completed_samples() -> None:
+    stop = threading.Event()
+
+    def on_update(live, current) -> None:
+        if len(current.samples_ns) > 50:
+            stop.set()
+
+    result = workbench.benchmark(
+        demo(),
+        ["cpu"],
+        [1, 2],
+        time_budget=30,
+        target_ci=None,
+        cancel=stop,
+        on_update=on_update,
+        progress=False,
+    )
+    first, second = result.results
+    assert first.status == "partial" and first.stop_reason == "cancelled"
+    assert first.stats is not None and first.stats.n > 50
+    assert second.status == "skipped" and "before it ran" in second.reason
+    assert result.partial
+    assert any("completed runs kept" in w for w in result.warnings())
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_samples() -> None:
+    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        result = workbench.benchmark(
+            demo(), ["cpu"], [1, 2], time_budget=30, target_ci=None, progress=False
+        )
+    finally:
+        timer.cancel()
+    first = result.results[0]
+    assert first.status == "partial" and first.stop_reason == "interrupted"
+    assert first.stats is not None and first.stats.n > 0
+    assert result.partial and result.results[1].status == "skipped"
+
+
+def test_progress_bar_in_a_terminal(capsys) -> None:
+    workbench.benchmark(demo(), ["cpu"], [1, 2], time_budget=0.1, warmup=1, progress=True)
+    assert "benchmark: 100%" in capsys.readouterr().err
+
+
+def test_out_of_memory_is_explained() -> None:
+    config = BenchConfig("CUDAExecutionProvider", batch=512)
+    message = _explain("CUDA failure 2: out of memory ; GPU=0", config)
+    assert "out of memory on CUDAExecutionProvider at batch 512" in message
+    assert "sweep went on" in message
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"modes": ["gpu"]}, "Unknown mode"),
+        ({"opt_levels": ["max"]}, "optimization level"),
+        ({"batch_sizes": [0]}, "positive integers"),
+        ({"executor": "thread"}, "Unknown executor"),
+        ({"providers": []}, "at least one provider"),
+    ],
+)
+def test_bad_arguments_are_user_errors(kwargs, fragment) -> None:
+    arguments = {"providers": ["cpu"], **kwargs}
+    with pytest.raises(workbench.WorkbenchError, match=fragment):
+        workbench.benchmark(demo(), **arguments, **FAST)

@@ -1,0 +1,121 @@
+"""The isolated executor: results stream from a child process; its crash or hang is
+contained, named, and the completed samples survive."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import numpy as np
+import psutil
+
+import workbench
+from tests import models
+
+FAST = {"time_budget": 0.3, "warmup": 2, "progress": False, "executor": "worker"}
+
+
+def _worker_processes() -> list[psutil.Process]:
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "workbench.bench.worker" in " ".join(child.cmdline())
+    ]
+
+
+def test_worker_measures_like_the_in_process_executor() -> None:
+    model = workbench.load(workbench.demo_model())
+    result = workbench.benchmark(model, ["cpu"], [1, 2], **FAST)
+    for r in result.results:
+        assert r.status == "ok" and r.stats and r.stats.n > 10
+        assert r.applied_providers == ["CPUExecutionProvider"]
+        assert r.items_per_run == r.config.batch
+        assert r.peak_rss_mb and r.peak_rss_mb > 10
+    assert result.settings["executor"] == "worker"
+    assert _worker_processes() == []
+
+
+def test_samples_stream_in_while_the_worker_runs() -> None:
+    counts = []
+    workbench.benchmark(
+        workbench.demo_model(),
+        ["cpu"],
+        time_budget=1.0,
+        target_ci=None,
+        warmup=1,
+        progress=False,
+        executor="worker",
+        on_update=lambda live, current: counts.append(len(current.samples_ns)),
+    )
+    growing = sorted(set(counts))
+    assert len(growing) >= 5 and growing[0] < growing[-1]
+
+
+def test_a_killed_worker_is_named_and_its_samples_kept() -> None:
+    killed = []
+
+    def kill_after_some_runs(live, current) -> None:
+        if len(current.samples_ns) > 30 and not killed:
+            for process in _worker_processes():
+                process.send_signal(signal.SIGKILL)
+                killed.append(process.pid)
+
+    result = workbench.benchmark(
+        workbench.demo_model(),
+        ["cpu"],
+        [1, 2],
+        time_budget=20,
+        target_ci=None,
+        warmup=1,
+        progress=False,
+        executor="worker",
+        on_update=kill_after_some_runs,
+    )
+    first, second = result.results
+    assert killed
+    assert first.status == "partial"
+    assert "was killed by SIGKILL" in first.reason and "completed runs are kept" in first.reason
+    assert first.stats is not None and first.stats.n > 30
+    assert second.status == "ok"  # the sweep went on with a fresh worker
+
+
+def test_a_hung_worker_is_killed_after_the_run_timeout() -> None:
+    model = workbench.load(models.build("square_matmul"))
+    size = 64
+    while True:  # find a size whose runs take ~0.6 s on this machine
+        start = time.perf_counter()
+        model.run({"x": np.ones((size, size), np.float32)})
+        if time.perf_counter() - start > 0.3 or size > 8000:
+            break
+        size = int(size * 1.5)
+    start = time.perf_counter()
+    result = workbench.benchmark(
+        model,
+        ["cpu"],
+        feeds={"x": np.ones((size, size), np.float32)},
+        warmup=0,
+        time_budget=60,
+        target_ci=None,
+        run_timeout=0.1,
+        progress=False,
+        executor="worker",
+    )
+    elapsed = time.perf_counter() - start
+    row = result.results[0]
+    assert row.status in ("failed", "partial")
+    assert "hung" in row.reason and "was killed" in row.reason
+    assert elapsed < 30
+    assert _worker_processes() == []
+
+
+def test_worker_errors_come_back_as_clear_rows() -> None:
+    model = workbench.load(models.build("reshape_baked"))
+    result = workbench.benchmark(model, ["cpu"], dims={"seq": 64}, batch_sizes=[1, 2], **FAST)
+    first, second = result.results
+    assert first.status == "failed" and "encoder/Reshape" in first.reason
+    assert second.status == "ok"
+
+
+def test_in_memory_models_reach_the_worker() -> None:
+    result = workbench.benchmark(models.build("small_cnn"), ["cpu"], **FAST)
+    assert result.results[0].status == "ok"

@@ -1,0 +1,80 @@
+"""Per-operator profiles from onnxruntime's profiler."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import workbench
+from tests import models
+from workbench.profiling import summarize
+
+
+def test_profile_table_of_the_demo_model() -> None:
+    result = workbench.profile(workbench.demo_model(), runs=5, warmup=2)
+    frame = result.frame
+    assert list(frame.columns) == [
+        "node",
+        "op_type",
+        "provider",
+        "calls",
+        "total_ms",
+        "mean_ms",
+        "share",
+    ]
+    assert set(frame["provider"]) == {"CPUExecutionProvider"}
+    assert (frame["calls"] == 5).all()  # warmup runs are left out
+    assert math.isclose(frame["share"].sum(), 1.0, rel_tol=1e-9)
+    assert list(frame["total_ms"]) == sorted(frame["total_ms"], reverse=True)
+    assert len(result.model_run_ms) == 5
+    by_type = result.by_op_type()
+    assert "Conv" in set(by_type["op_type"])
+    assert "Conv" in result._repr_html_()
+
+
+def test_profile_plot_returns_axes() -> None:
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    result = workbench.profile(models.build("small_cnn"), runs=2, warmup=1)
+    assert result.plot(top=3, ax=ax) is ax
+    assert len(ax.patches) == min(3, len(result.by_op_type()))
+    assert result.plot(by="node", ax=Figure().add_subplot()).get_title().startswith("Time by node")
+
+
+def test_summarize_skips_warmup_events() -> None:
+    events = [
+        {"cat": "Session", "name": "model_run", "ts": 0, "dur": 900},
+        {
+            "cat": "Node",
+            "name": "a_kernel_time",
+            "ts": 10,
+            "dur": 800,
+            "args": {"op_name": "Conv", "provider": "CPUExecutionProvider"},
+        },
+        {"cat": "Session", "name": "model_run", "ts": 1000, "dur": 300},
+        {
+            "cat": "Node",
+            "name": "a_kernel_time",
+            "ts": 1010,
+            "dur": 200,
+            "args": {"op_name": "Conv", "provider": "CPUExecutionProvider"},
+        },
+        {
+            "cat": "Node",
+            "name": "b_kernel_time",
+            "ts": 1100,
+            "dur": 100,
+            "args": {"op_name": "Relu", "provider": "CPUExecutionProvider"},
+        },
+    ]
+    result = summarize(events, "CPUExecutionProvider", runs=1, warmup=1)
+    assert [(r["node"], r["total_ms"]) for r in result.rows] == [("a", 0.2), ("b", 0.1)]
+    assert result.model_run_ms == [0.3]
+    assert result.rows[0]["share"] == pytest.approx(2 / 3)
+
+
+def test_profile_needs_at_least_one_run() -> None:
+    with pytest.raises(workbench.WorkbenchError, match="at least 1"):
+        workbench.profile(workbench.demo_model(), runs=0)

@@ -1,0 +1,1 @@
+"""Latency benchmarks: the sweep engine, its executors and the results they produce."""

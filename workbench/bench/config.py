@@ -1,0 +1,116 @@
+"""What one benchmark configuration is, and when measuring it stops."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from workbench import providers
+
+Mode = Literal["host", "device", "cuda-graph"]
+MODES: tuple[Mode, ...] = ("host", "device", "cuda-graph")
+MODE_LABELS = {
+    "host": "host: numpy feeds, copies included",
+    "device": "device: inputs and outputs resident (IO binding)",
+    "cuda-graph": "cuda-graph: captured CUDA graph replayed",
+}
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One point of a sweep: provider, shapes, threads, optimization level and mode."""
+
+    provider: str  # full provider name
+    batch: int | None = None
+    dims: tuple[tuple[str, int], ...] = ()
+    shapes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    intra_op_threads: int | None = None
+    opt_level: str = "all"
+    mode: Mode = "host"
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Identity used to match configurations across two reports."""
+        return (
+            self.provider,
+            self.batch,
+            self.dims,
+            self.shapes,
+            self.mode,
+            self.intra_op_threads,
+            self.opt_level,
+        )
+
+    @property
+    def label(self) -> str:
+        """Short human label, e.g. "cpu b8 host" (threads/opt level shown when set)."""
+        parts = [providers.short_name(self.provider)]
+        if self.batch is not None:
+            parts.append(f"b{self.batch}")
+        parts += [f"{name}={size}" for name, size in self.dims]
+        parts += [f"{name}:{'x'.join(map(str, shape))}" for name, shape in self.shapes]
+        if self.intra_op_threads is not None:
+            parts.append(f"t{self.intra_op_threads}")
+        if self.opt_level != "all":
+            parts.append(f"opt={self.opt_level}")
+        parts.append(self.mode)
+        return " ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "provider": self.provider,
+            "batch": self.batch,
+            "dims": dict(self.dims),
+            "shapes": {name: list(shape) for name, shape in self.shapes},
+            "intra_op_threads": self.intra_op_threads,
+            "opt_level": self.opt_level,
+            "mode": self.mode,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
+        """Inverse of `as_dict()`."""
+        return cls(
+            provider=data["provider"],
+            batch=data.get("batch"),
+            dims=tuple(sorted((k, int(v)) for k, v in (data.get("dims") or {}).items())),
+            shapes=tuple(sorted((k, tuple(v)) for k, v in (data.get("shapes") or {}).items())),
+            intra_op_threads=data.get("intra_op_threads"),
+            opt_level=data.get("opt_level", "all"),
+            mode=data.get("mode", "host"),
+        )
+
+
+@dataclass(frozen=True)
+class StopPolicy:
+    """Warmup and stopping rules; measurement stops at whichever limit comes first.
+
+    `warmup` is a run count, or "auto": run until the running median settles (two
+    consecutive windows within 2%), at most `max_warmup` runs or a tenth of the budget.
+    Stops: `runs` (count), `time_budget` (seconds of measuring per configuration), or
+    `target_ci` (the 95% CI of the median within +-target_ci of it) once `min_runs` ran.
+    """
+
+    warmup: int | Literal["auto"] = "auto"
+    runs: int | None = None
+    time_budget: float | None = 3.0
+    target_ci: float | None = 0.01
+    min_runs: int = 10
+    max_runs: int = 100_000
+    max_warmup: int = 200
+    run_timeout: float = 60.0  # the isolated worker is killed after this long without a result
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass
+class Timing:
+    """What measuring one configuration produced (filled in as it goes)."""
+
+    samples_ns: list[int] = field(default_factory=list)
+    warmup_runs: int = 0
+    first_run_s: float | None = None
+    stop_reason: str = ""  # "runs", "time", "ci", "cancelled", "interrupted", or an error

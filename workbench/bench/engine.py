@@ -1,0 +1,309 @@
+"""`benchmark()`: sweep configurations, measure each with an executor, keep everything.
+
+An unusable provider or an impossible mode gives a `skipped` row with the reason; a failure
+in one configuration (out of memory at a large batch, a crashed worker) gives a `failed` or
+`partial` row and the sweep goes on. Ctrl-C or `cancel` stops cleanly: every completed
+sample is kept and the result is marked partial.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from workbench import providers as provider_names
+from workbench.bench.config import MODES, BenchConfig, StopPolicy
+from workbench.bench.inprocess import run_inprocess
+from workbench.bench.results import BenchmarkResult, ConfigResult
+from workbench.bench.runners import ModeUnavailable, check_mode
+from workbench.bench.worker import WorkerCrashed, run_in_worker
+from workbench.errors import ProviderFallbackError, WorkbenchError
+from workbench.session import opt_levels as available_opt_levels
+
+if TYPE_CHECKING:
+    from workbench.model import Model
+
+EXECUTORS = ("inprocess", "worker")
+_OUT_OF_MEMORY = (
+    "out of memory",
+    "failed to allocate",
+    "cudaerrormemoryallocation",
+    "bad_alloc",
+    "cuda_error_out_of_memory",
+)
+
+Cancel = threading.Event | Callable[[], bool] | None
+OnUpdate = Callable[[BenchmarkResult, ConfigResult], None] | None
+
+
+def benchmark(
+    model: Any,
+    providers: Sequence[str] = ("cpu",),
+    batch_sizes: Sequence[int] | None = None,
+    *,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    feeds: Mapping[str, Any] | None = None,
+    intra_op_threads: Sequence[int | None] | None = None,
+    opt_levels: Sequence[str] | str | None = None,
+    modes: Sequence[str] = ("host",),
+    warmup: int | str = "auto",
+    runs: int | None = None,
+    time_budget: float | None = 3.0,
+    target_ci: float | None = 0.01,
+    min_runs: int = 10,
+    executor: str = "inprocess",
+    run_timeout: float = 60.0,
+    seed: int = 0,
+    cancel: Cancel = None,
+    progress: bool = True,
+    on_update: OnUpdate = None,
+    profile: bool = False,
+) -> BenchmarkResult:
+    """Measure latency over a sweep of configurations and return a `BenchmarkResult`.
+
+    The sweep is every combination of provider, batch size, threads, graph optimization
+    level and mode.
+
+    - `batch_sizes` sets the batch dim (the first symbolic dim of each input); `dims` and
+      `shapes` set other free dims as in `Model.run`; or pass your own `feeds`.
+    - `opt_levels="sweep"` runs every level the installed onnxruntime offers.
+    - `modes`: "host" (numpy feeds, copies included), "device" (IO binding, inputs and
+      outputs resident), "cuda-graph" (CUDA only). host - device p50 is the copy overhead.
+    - Warmup by count or "auto" (until the median settles); stop after `runs`, after
+      `time_budget` seconds, or when the median's 95% CI is within +-`target_ci`.
+    - `executor="worker"` measures in a child process: a crash or hang in onnxruntime
+      cannot take this process down, and a silent worker is killed after `run_timeout`.
+    - `cancel` (an Event or a callable) and Ctrl-C stop cleanly, keeping every sample.
+    - `on_update(result, current)` is called about every 50 ms with the live result.
+    """
+    from workbench.model import load  # noqa: PLC0415
+    from workbench.report.environment import fingerprint  # noqa: PLC0415
+
+    model = load(model)
+    configs = sweep(
+        providers,
+        batch_sizes,
+        dims=dims,
+        shapes=shapes,
+        intra_op_threads=intra_op_threads,
+        opt_levels=opt_levels,
+        modes=modes,
+    )
+    if executor not in EXECUTORS:
+        raise WorkbenchError(
+            f"Unknown executor {executor!r}.", f"Use one of {', '.join(EXECUTORS)}."
+        )
+    policy = StopPolicy(
+        warmup="auto" if warmup == "auto" else int(warmup),
+        runs=runs,
+        time_budget=time_budget,
+        target_ci=target_ci,
+        min_runs=min_runs,
+        run_timeout=run_timeout,
+    )
+    result = BenchmarkResult(
+        results=[],
+        model=_model_summary(model),
+        environment=fingerprint(),
+        settings={
+            "policy": policy.as_dict(),
+            "executor": executor,
+            "seed": seed,
+            "user_feeds": feeds is not None,
+            "interrupted": False,
+        },
+        created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    should_stop = _cancel_callable(cancel)
+    measure_one = run_in_worker if executor == "worker" else run_inprocess
+    bar = _progress_bar(len(configs), progress)
+    try:
+        for index, config in enumerate(configs):
+            current = ConfigResult(config, "ok")
+            result.results.append(current)
+            if should_stop():
+                _not_run(result, configs[index:], "cancelled before it ran")
+                result.results.remove(current)
+                break
+            _measure(
+                model,
+                current,
+                policy=policy,
+                measure_one=measure_one,
+                feeds=feeds,
+                seed=seed,
+                should_stop=should_stop,
+                on_progress=lambda r: on_update(result, r) if on_update else None,
+            )
+            if on_update is not None:
+                on_update(result, current)
+            _advance(bar, current)
+            if current.stop_reason in ("interrupted", "cancelled"):
+                result.settings["interrupted"] = True
+                _not_run(result, configs[index + 1 :], f"{current.stop_reason} before it ran")
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if profile and not result.settings["interrupted"]:
+        from workbench.profiling import profile as profile_model  # noqa: PLC0415
+
+        usable = [r for r in result.results if r.status == "ok"]
+        if usable:
+            first = usable[0].config
+            result.profile = profile_model(
+                model,
+                provider=first.provider,
+                batch=first.batch,
+                dims=dict(first.dims),
+                feeds=feeds,
+            )
+    return result
+
+
+def sweep(
+    providers: Sequence[str],
+    batch_sizes: Sequence[int] | None,
+    *,
+    dims: Mapping[str, int] | None,
+    shapes: Mapping[str, Sequence[int]] | None,
+    intra_op_threads: Sequence[int | None] | None,
+    opt_levels: Sequence[str] | str | None,
+    modes: Sequence[str],
+) -> list[BenchConfig]:
+    """Every configuration of the sweep, provider outermost (names checked up front)."""
+    names = [provider_names.resolve(p) for p in providers]
+    if not names:
+        raise WorkbenchError("benchmark() needs at least one provider.", "E.g. providers=['cpu'].")
+    levels = _levels(opt_levels)
+    for mode in modes:
+        if mode not in MODES:
+            raise WorkbenchError(f"Unknown mode {mode!r}.", f"Modes: {', '.join(MODES)}.")
+    batches: Iterable[int | None] = batch_sizes or [None]
+    for batch in batches:
+        if batch is not None and (not isinstance(batch, int) or batch < 1):
+            raise WorkbenchError(
+                f"Batch sizes must be positive integers, got {batch!r}.",
+                "E.g. batch_sizes=[1, 8, 32].",
+            )
+    fixed_dims = tuple(sorted((dims or {}).items()))
+    fixed_shapes = tuple(sorted((k, tuple(v)) for k, v in (shapes or {}).items()))
+    return [
+        BenchConfig(provider, batch, fixed_dims, fixed_shapes, threads, level, mode)  # type: ignore[arg-type]
+        for provider, level, threads, batch, mode in itertools.product(
+            names, levels, intra_op_threads or [None], batches, modes
+        )
+    ]
+
+
+def _levels(opt_levels: Sequence[str] | str | None) -> list[str]:
+    offered = available_opt_levels()
+    if opt_levels is None:
+        return ["all"]
+    if opt_levels == "sweep":
+        return list(offered)
+    levels = [opt_levels] if isinstance(opt_levels, str) else list(opt_levels)
+    unknown = [level for level in levels if level not in offered]
+    if unknown:
+        raise WorkbenchError(
+            f"Unknown graph optimization level(s): {', '.join(map(repr, unknown))}.",
+            f"This onnxruntime offers: {', '.join(offered)} (or 'sweep' for all of them).",
+        )
+    return levels
+
+
+def _measure(
+    model: Model,
+    current: ConfigResult,
+    *,
+    policy: StopPolicy,
+    measure_one: Callable[..., ConfigResult],
+    feeds: Mapping[str, Any] | None,
+    seed: int,
+    should_stop: Callable[[], bool],
+    on_progress: Callable[[ConfigResult], None],
+) -> None:
+    """Measure one configuration into `current`, turning every expected failure into a row."""
+    config = current.config
+    status = provider_names.probe(config.provider)
+    if not status.usable:
+        current.status, current.reason = "skipped", status.reason
+        return
+    try:
+        check_mode(config.mode, config.provider)
+        measure_one(
+            model,
+            current,
+            policy,
+            user_feeds=feeds,
+            seed=seed,
+            cancel=should_stop,
+            on_progress=on_progress,
+        )
+    except ProviderFallbackError as error:
+        current.status, current.reason = "skipped", error.reason or error.message
+    except ModeUnavailable as error:
+        current.status, current.reason = "skipped", error.message
+    except WorkerCrashed as error:
+        _failed(current, error.message)
+    except WorkbenchError as error:
+        _failed(current, _explain(error.message, config))
+    except KeyboardInterrupt:
+        current.status, current.stop_reason = "partial", "interrupted"
+        current.reason = f"interrupted after {len(current.samples_ns)} runs"
+    current.finish()
+
+
+def _failed(current: ConfigResult, reason: str) -> None:
+    """Failed, or partial when some runs completed before the failure (they are kept)."""
+    current.status = "partial" if current.samples_ns else "failed"
+    current.reason = reason
+
+
+def _explain(message: str, config: BenchConfig) -> str:
+    lowered = message.lower()
+    if any(marker in lowered for marker in _OUT_OF_MEMORY):
+        where = f" at batch {config.batch}" if config.batch else ""
+        return (
+            f"out of memory on {config.provider}{where}: {message} "
+            "The sweep went on with the next configuration; try a smaller batch."
+        )
+    return message
+
+
+def _not_run(result: BenchmarkResult, configs: Sequence[BenchConfig], why: str) -> None:
+    result.results.extend(ConfigResult(c, "skipped", reason=why) for c in configs)
+
+
+def _cancel_callable(cancel: Cancel) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event):
+        return cancel.is_set
+    return cancel
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm.auto import tqdm  # noqa: PLC0415  (a widget in notebooks, text in terminals)
+
+    return tqdm(total=total, desc="benchmark", unit="config", leave=True)
+
+
+def _advance(bar: Any, current: ConfigResult) -> None:
+    if bar is None:
+        return
+    p50 = f"{current.stats.p50_ms:.3f} ms" if current.stats else current.status
+    bar.set_postfix_str(f"{current.config.label}: {p50}", refresh=False)
+    bar.update(1)
+
+
+def _model_summary(model: Model) -> dict[str, Any]:
+    summary = model.summary()
+    summary["name"] = model.name
+    return summary

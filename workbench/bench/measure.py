@@ -1,0 +1,157 @@
+"""The timing loop: a cold first run, warmup, then measured runs until a stop rule fires.
+
+The loop does nothing between the two clock reads but call `run`; stop rules and progress
+are looked at between runs (after 10% more runs, or every ~50 ms), so timing matches a
+hand-written `perf_counter_ns` loop.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from workbench.bench.config import StopPolicy, Timing
+from workbench.bench.stats import median_ci
+
+CHECK_SECONDS = 0.05  # how often stop rules, progress and cancellation are looked at
+_SETTLED = 0.02  # auto warmup ends when the window median moves less than this
+_WARMUP_WINDOW = 5
+
+Clock = Callable[[], int]
+
+
+def measure(
+    run: Callable[[], object],
+    policy: StopPolicy,
+    timing: Timing,
+    *,
+    cancel: Callable[[], bool] | None = None,
+    on_progress: Callable[[Timing], None] | None = None,
+    on_sample: Callable[[int], None] | None = None,
+    clock: Clock = time.perf_counter_ns,
+) -> Timing:
+    """Fill `timing` (cold run, warmup count, samples, stop reason) by running `run`.
+
+    Ctrl-C stops the loop cleanly: completed samples are kept and the stop reason says
+    "interrupted". `timing` is filled in place, so a caller keeps whatever was measured
+    even if `run` raises. `on_sample` sees each latency as it is measured (the isolated
+    worker streams them to its parent).
+    """
+    try:
+        start = clock()
+        run()
+        timing.first_run_s = (clock() - start) / 1e9
+        _warm_up(run, policy, timing, clock, cancel)
+        if not timing.stop_reason:
+            _measure(
+                run,
+                policy,
+                timing,
+                clock=clock,
+                cancel=cancel,
+                on_progress=on_progress,
+                on_sample=on_sample,
+            )
+    except KeyboardInterrupt:
+        timing.stop_reason = "interrupted"
+    return timing
+
+
+def _warm_up(
+    run: Callable[[], object],
+    policy: StopPolicy,
+    timing: Timing,
+    clock: Clock,
+    cancel: Callable[[], bool] | None,
+) -> None:
+    if policy.warmup != "auto":
+        for _ in range(int(policy.warmup)):
+            if cancel is not None and cancel():
+                timing.stop_reason = "cancelled"
+                return
+            run()
+            timing.warmup_runs += 1
+        return
+    limit_ns = int(0.1 * (policy.time_budget or 10.0) * 1e9)
+    started = clock()
+    previous = None
+    settled = 0
+    while timing.warmup_runs < policy.max_warmup and clock() - started < limit_ns:
+        window = []
+        for _ in range(_WARMUP_WINDOW):
+            t0 = clock()
+            run()
+            window.append(clock() - t0)
+        timing.warmup_runs += _WARMUP_WINDOW
+        median = statistics.median(window)
+        if previous is not None and abs(median - previous) <= _SETTLED * previous:
+            settled += 1
+            if settled >= 2:
+                return
+        else:
+            settled = 0
+        previous = median
+        if cancel is not None and cancel():
+            timing.stop_reason = "cancelled"
+            return
+
+
+def _measure(
+    run: Callable[[], object],
+    policy: StopPolicy,
+    timing: Timing,
+    *,
+    clock: Clock,
+    cancel: Callable[[], bool] | None,
+    on_progress: Callable[[Timing], None] | None,
+    on_sample: Callable[[int], None] | None,
+) -> None:
+    samples = timing.samples_ns
+    append = samples.append
+    most = min(policy.runs or policy.max_runs, policy.max_runs)
+    budget_ns = int(policy.time_budget * 1e9) if policy.time_budget else None
+    started = clock()
+    next_check = 1
+    while True:
+        t0 = clock()
+        run()
+        t1 = clock()
+        append(t1 - t0)
+        if on_sample is not None:
+            on_sample(t1 - t0)
+        count = len(samples)
+        if cancel is not None and cancel():
+            timing.stop_reason = "cancelled"
+            return
+        if count < next_check and count < most:
+            continue
+        reason = _stop_reason(samples, policy, most, budget_ns, t1 - started)
+        if on_progress is not None:
+            on_progress(timing)
+        if reason:
+            timing.stop_reason = reason
+            return
+        # Check again after 10% more runs or CHECK_SECONDS of them, whichever comes first:
+        # early checks let a stable model stop soon; later ones keep sorting cheap.
+        per_run = max((t1 - started) / count, 1)
+        step = min(max(1, count // 10), max(1, int(CHECK_SECONDS * 1e9 / per_run)))
+        next_check = max(count + step, policy.min_runs if policy.target_ci else 0)
+
+
+def _stop_reason(
+    samples: list[int], policy: StopPolicy, most: int, budget_ns: int | None, elapsed_ns: int
+) -> str:
+    if len(samples) >= most:
+        return "runs"
+    if budget_ns is not None and elapsed_ns >= budget_ns and len(samples) >= 1:
+        return "time"
+    if policy.target_ci and len(samples) >= max(policy.min_runs, 6):
+        ordered = np.sort(np.asarray(samples, dtype=np.float64))
+        low, high = median_ci(ordered)
+        median = float(np.median(ordered))
+        if median > 0 and (high - low) / 2 <= policy.target_ci * median:
+            return "ci"
+    return ""

@@ -1,0 +1,285 @@
+"""Benchmark results: one `ConfigResult` per configuration, gathered in a `BenchmarkResult`.
+
+The same objects display themselves in notebooks, feed the plots, and are what reports
+write and read back.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from workbench.bench import stats as stats_module
+from workbench.bench.config import BenchConfig
+from workbench.bench.stats import LatencyStats
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from workbench.profiling import ProfileResult
+
+Status = Literal["ok", "skipped", "failed", "partial"]
+NOISY_CI = 0.05  # a CI half-width above 5% of the median makes a measurement "noisy"
+
+
+@dataclass
+class ConfigResult:
+    """Everything measured for one configuration, including raw per-run latencies."""
+
+    config: BenchConfig
+    status: Status
+    reason: str = ""
+    samples_ns: list[int] = field(default_factory=list, repr=False)
+    stats: LatencyStats | None = None
+    items_per_run: int = 1
+    applied_providers: list[str] = field(default_factory=list)
+    fallback: str = ""
+    session_create_s: float | None = None
+    first_run_s: float | None = None
+    warmup_runs: int = 0
+    stop_reason: str = ""
+    peak_rss_mb: float | None = None
+    peak_gpu_mb: float | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when measuring stopped early (Ctrl-C, cancel, a crash or a hang)."""
+        return self.status == "partial"
+
+    @property
+    def noisy(self) -> bool:
+        """True when the median's 95% CI is wider than +-5% of it."""
+        return self.stats is not None and self.stats.n > 0 and self.stats.ci_halfwidth > NOISY_CI
+
+    def finish(self) -> ConfigResult:
+        """Compute statistics from the samples gathered so far."""
+        if self.samples_ns:
+            self.stats = stats_module.compute(self.samples_ns, self.items_per_run)
+        return self
+
+    def as_dict(self, *, samples: bool = True) -> dict[str, Any]:
+        """The JSON entry of this configuration (raw samples in nanoseconds when asked)."""
+        s = self.stats
+        entry: dict[str, Any] = {
+            **self.config.as_dict(),
+            "label": self.config.label,
+            "applied_providers": self.applied_providers,
+            "fallback": self.fallback,
+            "status": self.status,
+            "reason": self.reason,
+            "partial": self.partial,
+            "stop_reason": self.stop_reason,
+            "n": s.n if s else 0,
+            "p50_ms": _num(s.p50_ms if s else None),
+            "p90_ms": _num(s.p90_ms if s else None),
+            "p95_ms": _num(s.p95_ms if s else None),
+            "p99_ms": _num(s.p99_ms if s else None),
+            "mean_ms": _num(s.mean_ms if s else None),
+            "std_ms": _num(s.std_ms if s else None),
+            "min_ms": _num(s.min_ms if s else None),
+            "max_ms": _num(s.max_ms if s else None),
+            "ci95_ms": [_num(v) for v in s.ci95_ms] if s else [None, None],
+            "iqr_outliers": s.iqr_outliers if s else 0,
+            "throughput_per_s": _num(s.throughput_per_s if s else None),
+            "items_per_run": self.items_per_run,
+            "session_create_s": _num(self.session_create_s),
+            "first_run_s": _num(self.first_run_s),
+            "warmup_runs": self.warmup_runs,
+            "peak_rss_mb": _num(self.peak_rss_mb),
+            "peak_gpu_mb": _num(self.peak_gpu_mb),
+            "noisy": self.noisy,
+        }
+        if samples:
+            entry["samples_ns"] = list(self.samples_ns)
+        return entry
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConfigResult:
+        """Inverse of `as_dict()`; statistics are recomputed from the raw samples."""
+        result = cls(
+            config=BenchConfig.from_dict(data),
+            status=data["status"],
+            reason=data.get("reason", ""),
+            samples_ns=list(data.get("samples_ns") or []),
+            items_per_run=data.get("items_per_run", 1),
+            applied_providers=list(data.get("applied_providers") or []),
+            fallback=data.get("fallback", ""),
+            session_create_s=data.get("session_create_s"),
+            first_run_s=data.get("first_run_s"),
+            warmup_runs=data.get("warmup_runs", 0),
+            stop_reason=data.get("stop_reason", ""),
+            peak_rss_mb=data.get("peak_rss_mb"),
+            peak_gpu_mb=data.get("peak_gpu_mb"),
+        )
+        return result.finish()
+
+
+def _num(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: those become null."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+@dataclass
+class BenchmarkResult:
+    """A sweep's results with the model summary, environment and settings that produced them."""
+
+    results: list[ConfigResult]
+    model: dict[str, Any]
+    environment: dict[str, Any]
+    settings: dict[str, Any]
+    created: str
+    profile: ProfileResult | None = None
+
+    @property
+    def partial(self) -> bool:
+        """True when the sweep stopped early; completed samples are all kept."""
+        return any(r.partial for r in self.results) or bool(self.settings.get("interrupted"))
+
+    @property
+    def measured(self) -> list[ConfigResult]:
+        """Configurations with at least one sample (ok or partial)."""
+        return [r for r in self.results if r.stats is not None and r.stats.n > 0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per configuration: its settings, status and statistics."""
+        import pandas as pd  # noqa: PLC0415
+
+        rows = [r.as_dict(samples=False) for r in self.results]
+        frame = pd.DataFrame(rows)
+        overhead = self.copy_overhead()
+        if not overhead.empty:
+            frame = frame.merge(overhead[["label", "copy_overhead_ms"]], on="label", how="left")
+        return frame
+
+    def samples_frame(self) -> pd.DataFrame:
+        """One row per measured run: configuration label, run index and latency in ms."""
+        import pandas as pd  # noqa: PLC0415
+
+        rows = [
+            {
+                "label": r.config.label,
+                "provider": r.config.provider,
+                "batch": r.config.batch,
+                "mode": r.config.mode,
+                "run": index,
+                "latency_ms": ns / 1e6,
+            }
+            for r in self.results
+            for index, ns in enumerate(r.samples_ns)
+        ]
+        return pd.DataFrame(
+            rows, columns=["label", "provider", "batch", "mode", "run", "latency_ms"]
+        )
+
+    def copy_overhead(self) -> pd.DataFrame:
+        """Host minus device p50 for configurations measured in both modes: the cost of copies."""
+        import pandas as pd  # noqa: PLC0415
+
+        by_key = {r.config.key: r for r in self.measured}
+        rows = []
+        for result in self.measured:
+            if result.config.mode != "host":
+                continue
+            twin_key = (*result.config.key[:4], "device", *result.config.key[5:])
+            twin = by_key.get(twin_key)
+            if twin is not None and result.stats and twin.stats:
+                rows.append(
+                    {
+                        "label": result.config.label,
+                        "host_p50_ms": result.stats.p50_ms,
+                        "device_p50_ms": twin.stats.p50_ms,
+                        "copy_overhead_ms": result.stats.p50_ms - twin.stats.p50_ms,
+                    }
+                )
+        return pd.DataFrame(
+            rows, columns=["label", "host_p50_ms", "device_p50_ms", "copy_overhead_ms"]
+        )
+
+    def warnings(self) -> list[str]:
+        """Fallbacks, skips, failures, partial runs and noisy measurements, in plain words.
+
+        Configurations sharing one reason (every batch of an unusable provider) share a line.
+        """
+        grouped: dict[str, list[str]] = {}
+        for r in self.results:
+            label = r.config.label
+            if r.fallback:
+                grouped.setdefault(r.fallback, []).append(label)
+            if r.status in ("skipped", "failed"):
+                grouped.setdefault(f"{r.status}: {r.reason}", []).append(label)
+            if r.partial:
+                grouped.setdefault(
+                    f"partial ({r.reason or r.stop_reason}); {len(r.samples_ns)} completed runs "
+                    "kept",
+                    [],
+                ).append(label)
+            if r.noisy and r.stats:
+                grouped.setdefault(
+                    "noisy measurement: the median's 95% CI is "
+                    f"+-{100 * r.stats.ci_halfwidth:.1f}% ({r.stats.n} runs)",
+                    [],
+                ).append(label)
+        return [f"{', '.join(labels)}: {note}" for note, labels in grouped.items()]
+
+    def as_dict(self, *, samples: bool = True) -> dict[str, Any]:
+        """The report's JSON content (see workbench.report.SCHEMA_VERSION)."""
+        from workbench.report.formats import SCHEMA_VERSION  # noqa: PLC0415
+
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "created": self.created,
+            "model": self.model,
+            "environment": self.environment,
+            "settings": self.settings,
+            "partial": self.partial,
+            "warnings": self.warnings(),
+            "results": [r.as_dict(samples=samples) for r in self.results],
+            "copy_overhead": self.copy_overhead().to_dict(orient="records"),
+            "profile": self.profile.as_dict() if self.profile else None,
+        }
+
+    def report(self, path: str, *, formats: tuple[str, ...] | None = None) -> list[str]:
+        """Write the report; the format follows the suffix (.html, .json, .csv, .md).
+
+        `formats=("html", "json")` writes several next to each other. Writes are atomic.
+        """
+        from workbench.report import write_report  # noqa: PLC0415
+
+        return write_report(self, path, formats=formats)
+
+    def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:
+        """Plot: "p50" (bars with CI), "distribution", "scaling" (see workbench.plots)."""
+        from workbench import plots  # noqa: PLC0415
+
+        function = {
+            "p50": plots.p50_bars,
+            "distribution": plots.latency_distribution,
+            "scaling": plots.scaling,
+        }.get(kind)
+        if function is None:
+            from workbench.errors import WorkbenchError  # noqa: PLC0415
+
+            raise WorkbenchError(
+                f"Unknown plot kind {kind!r}.", "Use 'p50', 'distribution' or 'scaling'."
+            )
+        return function(self, ax=ax, **options)
+
+    def __repr__(self) -> str:
+        done = sum(1 for r in self.results if r.status == "ok")
+        return f"<BenchmarkResult: {done}/{len(self.results)} configurations measured>"
+
+    def text(self) -> str:
+        """A readable table for terminals."""
+        from workbench.report.formats import text_table  # noqa: PLC0415
+
+        return text_table(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
+    def _repr_html_(self) -> str:
+        from workbench.report.html import result_html  # noqa: PLC0415
+
+        return result_html(self)

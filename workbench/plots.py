@@ -1,0 +1,254 @@
+"""Benchmark and profile plots (matplotlib).
+
+Each takes `ax=None`, returns the Axes, and never calls `plt.show()`. Layouts switch to
+horizontal bars past a handful of configurations, so they stay readable with 2
+configurations or with 20.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from workbench.bench.results import BenchmarkResult, ConfigResult
+    from workbench.profiling import ProfileResult
+
+HORIZONTAL_ABOVE = 6  # more configurations than this: one row each, labels on the left
+_MAX_POINTS = 300  # points drawn per configuration in distributions (a seeded subsample)
+
+
+def _axes(ax: Axes | None, rows: int, horizontal: bool) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    size = (8, max(3.0, 0.38 * rows + 1.2)) if horizontal else (max(5.0, 1.1 * rows + 2), 4)
+    _, created = plt.subplots(figsize=size, layout="constrained")
+    return created
+
+
+def _measured(result: BenchmarkResult) -> list[ConfigResult]:
+    measured = result.measured
+    if not measured:
+        raise WorkbenchError(
+            "Nothing to plot: no configuration was measured.",
+            "Check the skipped and failed rows: result.to_frame().",
+        )
+    return measured
+
+
+def latency_distribution(result: BenchmarkResult, ax: Axes | None = None) -> Axes:
+    """Box plot of per-run latencies per configuration, with the runs drawn as points.
+
+    The latency axis ends a little past the slowest p99, so a few extreme runs cannot flatten
+    every box; how many runs lie beyond it is said in the title.
+    """
+    measured = _measured(result)
+    horizontal = len(measured) > HORIZONTAL_ABOVE
+    ax = _axes(ax, len(measured), horizontal)
+    data = [np.asarray(r.samples_ns, dtype=np.float64) / 1e6 for r in measured]
+    positions = np.arange(1, len(data) + 1)
+    ax.boxplot(
+        data,
+        positions=positions,
+        orientation="horizontal" if horizontal else "vertical",
+        widths=0.6,
+        showfliers=False,
+        medianprops={"color": "black"},
+    )
+    rng = np.random.default_rng(0)
+    for position, values in zip(positions, data, strict=True):
+        shown = (
+            values if len(values) <= _MAX_POINTS else rng.choice(values, _MAX_POINTS, replace=False)
+        )
+        jitter = position + rng.uniform(-0.18, 0.18, len(shown))
+        x, y = (shown, jitter) if horizontal else (jitter, shown)
+        ax.scatter(x, y, s=4, alpha=0.35, color="tab:blue", linewidths=0)
+    limit = 1.3 * max(float(np.percentile(values, 99)) for values in data)
+    beyond = sum(int(np.count_nonzero(values > limit)) for values in data)
+    (ax.set_xlim if horizontal else ax.set_ylim)(0, limit)
+    _label_configs(ax, positions, [r.config.label for r in measured], horizontal)
+    (ax.set_xlabel if horizontal else ax.set_ylabel)("latency per run (ms)")
+    ax.set_title(
+        "Latency distribution" + (f" ({beyond} slow runs beyond the axis)" if beyond else "")
+    )
+    return ax
+
+
+def p50_bars(result: BenchmarkResult, ax: Axes | None = None, baseline: str | None = None) -> Axes:
+    """Median latency per configuration with its 95% CI and the speedup over a baseline.
+
+    Speedups compare configurations of the same batch size. `baseline` is a configuration
+    label (default: the first measured one); its settings, batch aside, define the baseline
+    of every batch.
+    """
+    measured = _measured(result)
+    labels = [r.config.label for r in measured]
+    base = (
+        next((r for r in measured if r.config.label == baseline), None) if baseline else measured[0]
+    )
+    if base is None:
+        raise WorkbenchError(
+            f"No measured configuration is labelled {baseline!r}.", f"Labels: {', '.join(labels)}."
+        )
+    horizontal = len(measured) > HORIZONTAL_ABOVE
+    ax = _axes(ax, len(measured), horizontal)
+    p50 = np.array([r.stats.p50_ms for r in measured if r.stats])
+    low = np.array([r.stats.ci95_ms[0] for r in measured if r.stats])
+    high = np.array([r.stats.ci95_ms[1] for r in measured if r.stats])
+    errors = np.vstack([np.clip(p50 - low, 0, None), np.clip(high - p50, 0, None)])
+    positions = np.arange(len(measured))
+    colors = [_provider_color(r.config.provider) for r in measured]
+    if horizontal:
+        ax.barh(positions, p50, xerr=errors, color=colors, capsize=3)
+        ax.invert_yaxis()
+        ax.set_xlabel("p50 latency (ms), 95% CI")
+    else:
+        ax.bar(positions, p50, yerr=errors, color=colors, capsize=3)
+        ax.set_ylabel("p50 latency (ms), 95% CI")
+    baselines = _baselines_by_batch(measured, base)
+    for position, r, value, top in zip(positions, measured, p50, high, strict=True):
+        reference = baselines.get(r.config.batch)
+        if reference is None or value <= 0:
+            continue
+        text = f"{reference / value:.2f}x"
+        if horizontal:
+            ax.annotate(
+                text,
+                (top, position),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+        else:
+            ax.annotate(
+                text,
+                (position, top),
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+            )
+    _label_configs(ax, positions, labels, horizontal)
+    batch_note = " at the same batch" if len(baselines) > 1 else ""
+    base_name = (
+        base.config.label.replace(f" b{base.config.batch}", "")
+        if len(baselines) > 1
+        else base.config.label
+    )
+    ax.set_title(f"Median latency (speedup vs {base_name}{batch_note})")
+    ax.margins(x=0.15) if horizontal else ax.margins(y=0.15)
+    return ax
+
+
+def _baselines_by_batch(
+    measured: list[ConfigResult], base: ConfigResult
+) -> dict[int | None, float]:
+    """p50 of the baseline's settings at each batch size measured with them."""
+    same_settings = base.config.key[:1] + base.config.key[2:]
+    return {
+        r.config.batch: r.stats.p50_ms
+        for r in measured
+        if r.stats and r.config.key[:1] + r.config.key[2:] == same_settings
+    }
+
+
+def scaling(result: BenchmarkResult, ax: Axes | None = None) -> Axes:
+    """Latency (solid) and throughput (dashed, right axis) against batch size.
+
+    One line per provider/mode/threads/optimization level.
+    """
+    groups: dict[str, list[ConfigResult]] = defaultdict(list)
+    for r in _measured(result):
+        if r.config.batch is not None:
+            label = r.config.label.replace(f" b{r.config.batch}", "")
+            groups[label].append(r)
+    if not groups:
+        raise WorkbenchError(
+            "Scaling needs batch sizes: none of the configurations set one.",
+            "Run benchmark(..., batch_sizes=[1, 8, 32]).",
+        )
+    ax = _axes(ax, 1, False)
+    throughput_ax = ax.twinx()
+    for index, (label, rows) in enumerate(sorted(groups.items())):
+        rows.sort(key=lambda r: r.config.batch or 0)
+        batches = [r.config.batch or 0 for r in rows]
+        color = f"C{index % 10}"
+        ax.plot(batches, [r.stats.p50_ms for r in rows if r.stats], "o-", color=color, label=label)
+        throughput_ax.plot(
+            batches,
+            [r.stats.throughput_per_s for r in rows if r.stats],
+            "s--",
+            color=color,
+            alpha=0.6,
+        )
+    batches_seen = sorted(
+        {r.config.batch for rows in groups.values() for r in rows if r.config.batch}
+    )
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(batches_seen, [str(b) for b in batches_seen])
+    ax.minorticks_off()
+    ax.set_xlabel("batch size")
+    ax.set_ylabel("p50 latency (ms), solid")
+    throughput_ax.set_ylabel("throughput (items/s), dashed")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Scaling with batch size")
+    return ax
+
+
+def op_breakdown(
+    profile: ProfileResult, top: int = 15, ax: Axes | None = None, by: str = "op_type"
+) -> Axes:
+    """Horizontal bars of time per op type (or per node), the `top` largest, with shares."""
+    if by not in ("op_type", "node"):
+        raise WorkbenchError(f"Unknown grouping {by!r}.", "Use by='op_type' or by='node'.")
+    table = profile.by_op_type() if by == "op_type" else profile.frame
+    table = table.head(top)
+    ax = _axes(ax, len(table), True)
+    positions = np.arange(len(table))
+    ax.barh(positions, table["total_ms"], color=[_provider_color(p) for p in table["provider"]])
+    for position, total, share in zip(positions, table["total_ms"], table["share"], strict=True):
+        ax.annotate(
+            f"{100 * share:.1f}%",
+            (total, position),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(positions, [str(v) for v in table[by]], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"total time over {profile.runs} runs (ms)")
+    ax.set_title(f"Time by {'op type' if by == 'op_type' else 'node'} on {profile.provider}")
+    ax.margins(x=0.15)
+    return ax
+
+
+def _label_configs(ax: Axes, positions: Any, labels: list[str], horizontal: bool) -> None:
+    size = 8 if len(labels) > HORIZONTAL_ABOVE else 9
+    if horizontal:
+        ax.set_yticks(positions, labels, fontsize=size)
+    else:
+        ax.set_xticks(
+            positions,
+            labels,
+            rotation=30 if len(labels) > 3 else 0,
+            ha="right" if len(labels) > 3 else "center",
+            fontsize=size,
+        )
+
+
+def _provider_color(provider: str) -> str:
+    return {
+        "CPUExecutionProvider": "tab:blue",
+        "CUDAExecutionProvider": "tab:green",
+        "TensorrtExecutionProvider": "tab:olive",
+    }.get(provider, "tab:purple")
