@@ -94,6 +94,16 @@ def test_node_placement_lists_the_optimized_graph() -> None:
     assert "Conv" in {p.op_type for p in placement}
 
 
+def test_node_placement_from_a_profile_matches_the_api() -> None:
+    from workbench.profiling import placement_from_profile
+
+    model = demo()
+    session = model.session("cpu", opt_level="disabled")  # no fusions: names stay comparable
+    from_api = {(p.node, p.op_type, p.provider) for p in session.placement()}
+    from_profile = placement_from_profile(model, "cpu", opt_level="disabled")
+    assert {(p.node, p.op_type, p.provider) for p in from_profile} == from_api
+
+
 def test_in_memory_model_with_external_data_runs(model_path) -> None:
     path = model_path("external_weights")
     model = workbench.load(path.read_bytes(), base_dir=path.parent)

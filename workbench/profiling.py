@@ -170,7 +170,9 @@ def summarize(
     )
 
 
-def placement_from_profile(model: Model, provider: str) -> list[NodePlacement]:
+def placement_from_profile(
+    model: Model, provider: str, **session_options: Any
+) -> list[NodePlacement]:
     """Node placement for onnxruntime versions that cannot report it without profiling."""
-    result = profile(model, provider=provider, runs=1, warmup=0)
+    result = profile(model, provider=provider, runs=1, warmup=0, **session_options)
     return [NodePlacement(r["node"], r["op_type"], r["provider"]) for r in result.rows]

@@ -272,7 +272,13 @@ class Session:
         if getter is None:  # onnxruntime < 1.31: read it from a profiled run
             from workbench.profiling import placement_from_profile  # noqa: PLC0415
 
-            return placement_from_profile(self.model, self.provider)
+            config = self.config
+            return placement_from_profile(
+                self.model,
+                self.provider,
+                opt_level=config.opt_level,
+                provider_options=dict(config.provider_options),
+            )
         return [
             NodePlacement(node.name, op_key(node.domain, node.op_type), subgraph.ep_name)
             for subgraph in getter()

@@ -65,6 +65,7 @@ def test_html_report_is_self_contained_and_escaped(result, tmp_path) -> None:
     ):
         assert fact in page
     assert "skipped" in page
+    assert "host: numpy feeds, copies included" in page  # each mode is labelled
 
 
 def test_json_report_has_raw_samples_and_reads_back(result, tmp_path) -> None:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from workbench.bench.config import MODE_LABELS
 from workbench.display import render
 from workbench.errors import WorkbenchError
 from workbench.report.formats import TABLE_COLUMNS, _finite
@@ -56,6 +57,7 @@ def report_html(result: BenchmarkResult) -> str:
         else [],
         data=_script_safe(data),
         data_id=DATA_ELEMENT_ID,
+        modes=_modes_used(result),
     )
 
 
@@ -67,7 +69,14 @@ def result_html(result: BenchmarkResult) -> str:
         rows=[r.as_dict(samples=False) for r in result.results],
         overhead=result.copy_overhead().to_dict("records"),
         warnings=result.warnings(),
+        modes=_modes_used(result),
     )
+
+
+def _modes_used(result: BenchmarkResult) -> list[str]:
+    """What each timing mode in the result measures, for a legend."""
+    used = dict.fromkeys(r.config.mode for r in result.results)
+    return [MODE_LABELS[mode] for mode in used]
 
 
 def _png(draw: Callable[[Axes], Any], rows: int) -> str:
