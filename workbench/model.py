@@ -28,6 +28,7 @@ from workbench.errors import (
 )
 from workbench.inputs import FeedChecker
 from workbench.parsing import parse_model
+from workbench.run import RunResult, run_model
 from workbench.session import Session, SessionConfig
 from workbench.signature import ValueInfo, value_info
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     import onnx
 
     from workbench.external_data import ExternalData
-    from workbench.run import RunResult
 
 MAX_CACHED_SESSIONS = 4  # sessions hold weights (and GPU memory): keep only the recent ones
 
@@ -106,7 +106,7 @@ class Model:
         )
         self.outputs: tuple[ValueInfo, ...] = tuple(value_info(v) for v in proto.graph.output)
         self._sessions: OrderedDict[SessionConfig, Session] = OrderedDict()
-        self._configs: dict[Any, SessionConfig] = {}  # call arguments -> validated config
+        self._by_call: dict[Any, Session] = {}  # session() arguments -> cached session
         self._serialized: bytes | None = data
 
     @property
@@ -277,24 +277,26 @@ class Model:
         Options: provider_options, opt_level, intra_op_threads, inter_op_threads,
         execution_mode, allow_fallback, use_tf32 (see `SessionConfig.make`).
         """
-        try:  # the fast path for repeated runs: no option parsing
+        try:  # the fast path for repeated calls: no option parsing, no config hashing
             key: Any = (provider, tuple(sorted(options.items()))) if options else provider
-            config = self._configs.get(key)
+            recent = self._by_call.get(key)
         except TypeError:  # unhashable options (a provider_options dict)
-            key, config = None, None
-        if config is None:
-            config = SessionConfig.make(provider, **options)
-            if key is not None:
-                self._configs[key] = config
-        cached = self._sessions.get(config)
-        if cached is not None:
+            key, recent = None, None
+        if recent is not None:
+            return recent
+        config = SessionConfig.make(provider, **options)
+        session = self._sessions.get(config)
+        if session is not None:
             self._sessions.move_to_end(config)
-            return cached
-        session = Session(self, config)
-        self._sessions[config] = session
-        while len(self._sessions) > MAX_CACHED_SESSIONS:
-            _, oldest = self._sessions.popitem(last=False)
-            oldest.close()
+        else:
+            session = Session(self, config)
+            self._sessions[config] = session
+            while len(self._sessions) > MAX_CACHED_SESSIONS:
+                _, oldest = self._sessions.popitem(last=False)
+                oldest.close()
+                self._by_call = {k: s for k, s in self._by_call.items() if s is not oldest}
+        if key is not None:
+            self._by_call[key] = session
         return session
 
     def run(
@@ -319,8 +321,6 @@ class Model:
         `io_binding=True` copies inputs to the provider's device first and times only the
         device-resident run (outputs are copied back afterwards).
         """
-        from workbench.run import run_model  # noqa: PLC0415
-
         return run_model(
             self,
             self.session(provider, **session_options),
@@ -337,6 +337,7 @@ class Model:
 
     def close(self) -> None:
         """Release every cached session, and the memory (GPU memory too) they hold."""
+        self._by_call = {}
         while self._sessions:
             _, session = self._sessions.popitem()
             session.close()
