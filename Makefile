@@ -8,7 +8,7 @@ LAB_ARGS ?=
 # JupyterLab refuses root unless told; containers and cloud VMs often run as root.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test lint typecheck pytest perf clean
+.PHONY: demo test lint typecheck pytest perf clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,18 @@ demo: $(VENV)/.installed-jupyter
 	@$(BIN)/python -c "import workbench; print('Demo model:', workbench.demo_model())"
 	cd notebooks && ../$(BIN)/jupyter lab 01-quickstart.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(MAKE) lint typecheck pytest
+
+# Browser tests drive Debian's Chromium (Playwright must not download one). Installed here
+# when missing and apt is usable (CI runs as root); otherwise say how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "The browser tests need Chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; \
+	  fi; }
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check workbench tests

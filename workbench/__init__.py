@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from workbench.diagnose import DoctorReport, doctor
     from workbench.errors import WorkbenchError, WorkbenchWarning
     from workbench.feed_files import load_feeds, load_outputs
+    from workbench.graphview.view import GraphView, show_graph
     from workbench.model import Model, load
     from workbench.profiling import ProfileResult, profile
     from workbench.report.diff import ReportDiff, diff_reports, load_report
@@ -27,6 +28,7 @@ __all__ = [
     "BenchmarkResult",
     "Comparison",
     "DoctorReport",
+    "GraphView",
     "Model",
     "ProfileResult",
     "ReportDiff",
@@ -44,6 +46,7 @@ __all__ = [
     "load_outputs",
     "load_report",
     "profile",
+    "show_graph",
 ]
 
 # Public name -> module defining it; resolved on first attribute access (PEP 562).
@@ -54,6 +57,8 @@ _LAZY = {
     "compare": "workbench.comparison",
     "DoctorReport": "workbench.diagnose",
     "doctor": "workbench.diagnose",
+    "GraphView": "workbench.graphview.view",
+    "show_graph": "workbench.graphview.view",
     "Model": "workbench.model",
     "load": "workbench.model",
     "RunResult": "workbench.run",
@@ -77,6 +82,11 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Jupyter server extension entry point (the module is imported only when loaded)."""
+    return [{"module": "workbench.server"}]
 
 
 def __dir__() -> list[str]:

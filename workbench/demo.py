@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench._version import __version__
+from workbench.cache import cache_dir
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,9 +28,7 @@ def demo_model() -> Path:
     block, global pooling and a Gemm head, about 15k parameters (60 KB).
     """
     data = build_demo_model().SerializeToString()
-    folder = _cache_dir() / f"demo-r{DEMO_REVISION}"
-    folder.mkdir(exist_ok=True)
-    path = folder / "tinynet.onnx"
+    path = cache_dir(f"demo-r{DEMO_REVISION}") / "tinynet.onnx"
     if not path.is_file() or path.read_bytes() != data:
         temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
         temporary.write_bytes(data)
@@ -166,18 +164,3 @@ def build_demo_model() -> onnx.ModelProto:
         },
     )
     return model
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    for candidate in (
-        Path(root) / "onnx-workbench",
-        Path(tempfile.gettempdir()) / "onnx-workbench",
-    ):
-        try:
-            candidate.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            continue  # a read-only home: fall back to the temp folder
-        if os.access(candidate, os.W_OK):
-            return candidate
-    raise OSError("no writable cache folder for the demo model")

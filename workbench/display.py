@@ -139,6 +139,24 @@ def _columns(rows: list[list[str]]) -> list[str]:
     ]
 
 
+def graph_text(model: Model, limit: int = 40) -> str:
+    """The graph as text: inputs, outputs, and the first `limit` nodes in order."""
+    graph = model.proto.graph
+    lines = [
+        f"Graph {model.metadata.graph_name or model.name}: {model.node_count:,} nodes "
+        f"({len(model.ops)} op types), {len(model.inputs)} inputs, {len(model.outputs)} outputs",
+        "  inputs:  " + ", ".join(f"{v.name} {v.type.text} {shape_text(v)}" for v in model.inputs),
+        "  outputs: " + ", ".join(f"{v.name} {v.type.text} {shape_text(v)}" for v in model.outputs),
+    ]
+    for node in list(graph.node)[:limit]:
+        op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+        name = f" {node.name}" if node.name else ""
+        lines.append(f"  {op}{name}: {', '.join(node.input)} -> {', '.join(node.output)}")
+    if len(graph.node) > limit:
+        lines.append(f"  ... {len(graph.node) - limit:,} more nodes in the main graph")
+    return printable("\n".join(lines))
+
+
 def model_html(model: Model) -> str:
     """The notebook card: metadata, IO table, op histogram, warnings; everything escaped."""
     return render("model.html.j2", **_view(model))

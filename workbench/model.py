@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import onnx
 
     from workbench.external_data import ExternalData
+    from workbench.graphview.view import GraphView
 
 MAX_CACHED_SESSIONS = 4  # sessions hold weights (and GPU memory): keep only the recent ones
 
@@ -334,6 +335,12 @@ class Model:
             allow_nonfinite=allow_nonfinite,
             io_binding=io_binding,
         )
+
+    def show_graph(self, height: int = 600, **options: Any) -> GraphView:
+        """The graph in Netron, embedded in the notebook (see `workbench.show_graph`)."""
+        from workbench.graphview.view import show_graph  # noqa: PLC0415
+
+        return show_graph(self, height=height, **options)
 
     def close(self) -> None:
         """Release every cached session, and the memory (GPU memory too) they hold."""

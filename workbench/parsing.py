@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from workbench.errors import (
     CorruptModelError,
@@ -141,6 +142,55 @@ def scan_wire(data: bytes, descriptor: Descriptor) -> WireScan:
             if position > end:
                 return WireScan("truncated", start, field)
     return WireScan("complete", position)
+
+
+def is_model_file(path: Path) -> bool:
+    """True when `path` has the top-level layout of an ONNX model (or is an .ort file).
+
+    Only field headers are read: length-delimited fields, the graph included, are skipped
+    with seeks, so checking a multi-gigabyte file costs a few reads.
+    """
+    import onnx  # noqa: PLC0415
+
+    allowed = _wire_types(onnx.ModelProto.DESCRIPTOR)
+    graph_field = onnx.ModelProto.DESCRIPTOR.fields_by_name["graph"].number
+    with path.open("rb") as stream:
+        head = stream.read(8)
+        if head[4:8] == b"ORTM":
+            return True
+        size = stream.seek(0, 2)
+        stream.seek(0)
+        seen_graph = False
+        while stream.tell() < size:
+            tag = _read_varint(stream)
+            if tag is None or (tag & 7) not in allowed.get(tag >> 3, ()):
+                return False
+            seen_graph = seen_graph or tag >> 3 == graph_field
+            wire = tag & 7
+            if wire == _VARINT:
+                if _read_varint(stream) is None:
+                    return False
+            elif wire == _LEN:
+                length = _read_varint(stream)
+                if length is None or stream.tell() + length > size:
+                    return False
+                stream.seek(length, 1)
+            else:
+                stream.seek(8 if wire == _FIXED64 else 4, 1)
+        return seen_graph and stream.tell() == size
+
+
+def _read_varint(stream: BinaryIO) -> int | None:
+    result = shift = 0
+    while shift < 70:
+        byte = stream.read(1)
+        if not byte:
+            return None
+        result |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            return result
+        shift += 7
+    return None
 
 
 def _wire_types(descriptor: Descriptor) -> dict[int, tuple[int, ...]]:

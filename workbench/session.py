@@ -47,6 +47,11 @@ _NODE_FAILURE = re.compile(r"running (\S+) node\. Name:'([^']*)' Status Message:
 _EXTERNAL_FOLDER_CONFIG = "session.model_external_initializers_file_folder_path"
 
 
+def ort_opt_level(name: str) -> Any:
+    """Onnxruntime's GraphOptimizationLevel for a workbench level name ("all", ...)."""
+    return getattr(runtime.ort().GraphOptimizationLevel, _OPT_LEVEL_ATTRIBUTES[name])
+
+
 @functools.cache
 def opt_levels() -> list[str]:
     """Graph optimization levels the installed onnxruntime offers, least to most."""
@@ -342,9 +347,7 @@ class Session:
         config = self.config
         options = rt.SessionOptions()
         options.log_severity_level = 3  # errors only; warnings are folded into our messages
-        options.graph_optimization_level = getattr(
-            rt.GraphOptimizationLevel, _OPT_LEVEL_ATTRIBUTES[config.opt_level]
-        )
+        options.graph_optimization_level = ort_opt_level(config.opt_level)
         options.execution_mode = getattr(rt.ExecutionMode, _EXECUTION_MODES[config.execution_mode])
         if config.intra_op_threads is not None:
             options.intra_op_num_threads = config.intra_op_threads

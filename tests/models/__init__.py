@@ -483,3 +483,33 @@ def square_matmul() -> onnx.ModelProto:
         [_tensor("x", TensorProto.FLOAT, ["n", "n"])],
         [_tensor("y", TensorProto.FLOAT, ["n", "n"])],
     )
+
+
+def large_chain(path: Path, blocks: int = 250, width: int = 320) -> Path:
+    """A ~100 MB model: `blocks` x (MatMul, Add, Relu, Mul), 4 nodes and 3 initializers each
+    (1,000 nodes over 750 initializers with the defaults). Written straight to `path`."""
+    rng = np.random.default_rng(0)
+    nodes, weights, previous = [], [], "x"
+    for index in range(blocks):
+        w, b, s = f"block{index}.weight", f"block{index}.bias", f"block{index}.scale"
+        weights += [
+            numpy_helper.from_array(rng.standard_normal((width, width), np.float32) * 0.05, w),
+            numpy_helper.from_array(np.zeros(width, np.float32), b),
+            numpy_helper.from_array(np.ones(width, np.float32), s),
+        ]
+        nodes += [
+            _node("MatMul", [previous, w], [f"h{index}.mm"], name=f"block{index}/MatMul"),
+            _node("Add", [f"h{index}.mm", b], [f"h{index}.add"], name=f"block{index}/Add"),
+            _node("Relu", [f"h{index}.add"], [f"h{index}.relu"], name=f"block{index}/Relu"),
+            _node("Mul", [f"h{index}.relu", s], [f"h{index}"], name=f"block{index}/Mul"),
+        ]
+        previous = f"h{index}"
+    proto = make(
+        nodes,
+        [_tensor("x", TensorProto.FLOAT, ["batch", width])],
+        [_tensor(previous, TensorProto.FLOAT, ["batch", width])],
+        initializers=weights,
+        name="large_chain",
+    )
+    onnx.save_model(proto, path)
+    return path

@@ -1,0 +1,143 @@
+"""The graph view's kernel side: registration, server discovery, display modes, fallbacks."""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+
+import pytest
+
+import workbench
+from tests import models
+from workbench.graphview import discovery, registry
+from workbench.graphview.view import GraphView, optimized_model_file, show_graph
+
+
+@pytest.fixture
+def runtime_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.delenv("JPY_PARENT_PID", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    return tmp_path / "runtime"
+
+
+def test_registration_round_trip_and_private_files(runtime_dir) -> None:
+    entry = registry.register(workbench.demo_model(), "tinynet.onnx")
+    assert registry.ID_PATTERN.match(entry.id)
+    assert registry.lookup(entry.id) == entry
+    stored = runtime_dir / "onnx-workbench" / "models" / f"{entry.id}.json"
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    for bad in ("../" + entry.id, entry.id + "/..", "/etc/passwd", "x", entry.id[:-1] + "!"):
+        assert registry.lookup(bad) is None
+
+
+def test_old_registrations_are_swept(runtime_dir) -> None:
+    entry = registry.register(workbench.demo_model(), "tinynet.onnx")
+    assert registry.sweep(max_age=3600) == 0
+    assert registry.sweep(max_age=-1) == 1
+    assert registry.lookup(entry.id) is None
+
+
+def test_discovery_finds_the_launching_server(runtime_dir, monkeypatch) -> None:
+    registry.mark_server(os.getpid(), "http://127.0.0.1:1/", "/", "/tmp")
+    monkeypatch.setenv("JPY_PARENT_PID", str(os.getpid()))
+    found = discovery.find_server()
+    assert found.server is not None and found.server.pid == os.getpid()
+
+
+def test_discovery_explains_a_server_without_the_extension(runtime_dir, monkeypatch) -> None:
+    monkeypatch.setenv("JPY_PARENT_PID", "1")
+    found = discovery.find_server()
+    assert found.server is None and "jupyter server extension enable workbench" in found.reason
+
+
+def test_dead_servers_are_ignored(runtime_dir, monkeypatch) -> None:
+    registry.mark_server(2**22 + 12345, "http://127.0.0.1:1/", "/", "/tmp")  # no such pid
+    assert registry.active_servers() == []
+    assert discovery.find_server().reason == "This kernel was not started by a Jupyter server"
+
+
+def test_server_mode_output_keeps_a_summary_and_escapes_names(runtime_dir, monkeypatch) -> None:
+    registry.mark_server(os.getpid(), "http://127.0.0.1:1/", "/", "/tmp")
+    monkeypatch.setenv("JPY_PARENT_PID", str(os.getpid()))
+    proto = models.build("mixed_io")
+    proto.graph.input[0].name = "</script><script>window.__pwned=1</script>"
+    proto.graph.node[0].input[0] = proto.graph.input[0].name
+    view = show_graph(proto)
+    assert view.mode == "server" and len(view.panels) == 1
+    html = view._repr_mimebundle_()["text/html"]
+    assert "<script>window.__pwned" not in html
+    assert html.count("<script") == 2  # the JSON data and the loader, nothing injected
+    assert "Re-run this cell" in html and "Graph" in html
+    assert registry.lookup(view.panels[0].model_id) is not None
+
+
+def test_local_fallback_is_announced_and_serves_the_viewer(runtime_dir) -> None:
+    view = show_graph(workbench.demo_model())
+    assert view.mode == "local"
+    assert view.note.startswith(
+        "This kernel was not started by a Jupyter server, so the graph is served from 127.0.0.1:"
+    )
+    html = view._repr_mimebundle_()["text/html"]
+    assert view.note in html and "<iframe" in html
+    with urllib.request.urlopen(view.panels[0].local_url) as page:
+        assert "connect-src 'self'" in page.headers["Content-Security-Policy"]
+        assert b'name="date"' not in page.read()
+    base = view.panels[0].local_url.split("netron/")[0]
+    for path in ("netron/../../../etc/passwd", "models/unknown", "../etc/passwd"):
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(base + path)
+    wrong_secret = base.rsplit("/", 2)[0] + "/wrong/netron/index.html"
+    with pytest.raises(urllib.error.HTTPError):
+        urllib.request.urlopen(wrong_secret)
+
+
+def test_text_summary_where_nothing_can_display(runtime_dir) -> None:
+    text = repr(show_graph(workbench.demo_model()))
+    assert "Graph tinynet: 14 nodes" in text
+    assert "Conv stem/Conv: image, stem.conv.weight, stem.conv.bias -> stem.conv" in text
+
+
+def test_no_netron_means_text_with_the_install_hint(runtime_dir, monkeypatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def without_netron(name, *args, **kwargs):
+        if name == "netron":
+            raise ImportError("No module named 'netron'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_netron)
+    view = show_graph(workbench.demo_model())
+    assert view.mode == "text"
+    assert "onnx-workbench[jupyter]" in view.note
+    assert "text/html" not in view._repr_mimebundle_()
+
+
+def test_optimized_graph_shows_what_onnxruntime_fused() -> None:
+    path = optimized_model_file(workbench.load(workbench.demo_model()), opt_level="extended")
+    optimized = workbench.load(path)
+    assert "BatchNormalization" not in optimized.ops  # folded into the Conv
+    assert optimized.node_count < 14
+    assert (
+        optimized_model_file(workbench.load(workbench.demo_model()), opt_level="extended") == path
+    )
+
+
+def test_both_graphs_side_by_side(runtime_dir) -> None:
+    view = show_graph(workbench.demo_model(), optimized="both")
+    assert [p.label for p in view.panels] == ["original", "optimized (all, cpu)"]
+    with pytest.raises(workbench.WorkbenchError, match="optimized must be"):
+        show_graph(workbench.demo_model(), optimized="yes")
+
+
+def test_upload_to_an_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(workbench.WorkbenchError, match="Could not reach the Jupyter server"):
+        show_graph(workbench.demo_model(), server="http://127.0.0.1:9/", token="x")
+
+
+def test_model_show_graph_passes_options() -> None:
+    view = workbench.load(workbench.demo_model()).show_graph(height=321)
+    assert isinstance(view, GraphView) and view.height == 321

@@ -1,0 +1,1 @@
+"""The embedded graph view: Netron served by the Jupyter server, with fallbacks."""

@@ -1,0 +1,240 @@
+"""`show_graph()`: the model's graph in Netron, embedded in the notebook output.
+
+Where the kernel runs under a Jupyter server with the extension, the model is registered by
+id and the browser builds the viewer's URL from its own page's base URL, so it works behind
+JupyterHub prefixes, SSH tunnels and proxies. Elsewhere, each fallback says so in one plain
+sentence:
+- no extension reachable (VS Code, plain IPython): a loopback server, in an IFrame;
+- no display at all: a text summary of the graph;
+- a reopened notebook whose viewer cannot come back: the static summary it was saved with,
+  and a one-line hint to re-run the cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import native, runtime
+from workbench.cache import cache_dir
+from workbench.display import graph_text, printable, render
+from workbench.errors import MissingDependencyError, SessionError, WorkbenchError
+from workbench.graphview import registry
+from workbench.graphview.discovery import find_server
+
+if TYPE_CHECKING:
+    from workbench.model import Model
+
+_VIEW_IDS = itertools.count(1)
+_SUMMARY_OPS = 8
+
+
+@dataclass
+class _Panel:
+    """One graph shown: its label, and how the browser reaches it."""
+
+    label: str
+    name: str
+    model_id: str = ""  # registered with a Jupyter server
+    local_url: str = ""  # or served by the loopback fallback
+
+
+@dataclass
+class GraphView:
+    """A display object: renders as the embedded viewer, or as text where HTML cannot show."""
+
+    model: Model
+    panels: list[_Panel]
+    height: int
+    mode: str  # "server", "local" or "text"
+    note: str = ""  # the plain sentence announcing a fallback
+    element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{next(_VIEW_IDS)}")
+
+    def __repr__(self) -> str:
+        lines = [self.note] if self.note else []
+        lines.append(graph_text(self.model))
+        return printable("\n".join(lines))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/plain": repr(self)}
+        if self.mode != "text":
+            bundle["text/html"] = self._html()
+        return bundle
+
+    def _html(self) -> str:
+        model = self.model
+        summary = {
+            "name": model.name,
+            "nodes": model.node_count,
+            "ops": list(model.ops.items())[:_SUMMARY_OPS],
+            "inputs": [(v.name, v.type.text) for v in model.inputs],
+            "outputs": [(v.name, v.type.text) for v in model.outputs],
+        }
+        data = {
+            "element": self.element_id,
+            "height": self.height,
+            "panels": [{"label": p.label, "name": p.name, "id": p.model_id} for p in self.panels],
+        }
+        return render(
+            "graph.html.j2",
+            view=self,
+            summary=summary,
+            data=data,
+            panels=self.panels,
+        )
+
+
+def show_graph(
+    model: Any,
+    *,
+    height: int = 600,
+    optimized: bool | str = False,
+    provider: str = "cpu",
+    opt_level: str = "all",
+    server: str | None = None,
+    token: str | None = None,
+) -> GraphView:
+    """The model's graph in Netron, embedded in the notebook.
+
+    `optimized=True` shows the graph after onnxruntime's optimizations on `provider` (what
+    it fused); `optimized="both"` shows both, side by side. A kernel that does not share the
+    Jupyter server's filesystem (a remote kernel) uploads the model instead: pass the
+    server's URL as the browser sees it, and a token (`server="https://hub/user/me/"`).
+    """
+    from workbench.model import load  # noqa: PLC0415
+
+    model = load(model)
+    if optimized not in (False, True, "both"):
+        raise WorkbenchError(
+            f"optimized must be False, True or 'both', not {optimized!r}.",
+            "Use optimized='both' to compare the graphs side by side.",
+        )
+    files = []
+    if optimized in (False, "both"):
+        files.append(("original", _model_file(model)))
+    if optimized:
+        files.append(
+            (
+                f"optimized ({opt_level}, {provider})",
+                optimized_model_file(model, provider=provider, opt_level=opt_level),
+            )
+        )
+    try:
+        from workbench.viewer import netron_dir  # noqa: PLC0415
+
+        netron_dir()
+    except MissingDependencyError as error:
+        return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
+    if server is not None:
+        panels = [
+            _Panel(label, path.name, model_id=upload(path, _name(model, path), server, token))
+            for label, path in files
+        ]
+        return GraphView(model, panels, height, "server")
+    discovery = find_server()
+    if discovery.server is not None:
+        panels = [
+            _Panel(label, path.name, model_id=registry.register(path, _name(model, path)).id)
+            for label, path in files
+        ]
+        return GraphView(model, panels, height, "server")
+    from workbench.graphview.local_server import local_viewer  # noqa: PLC0415
+
+    loopback = local_viewer()
+    panels = [
+        _Panel(label, path.name, local_url=loopback.register(path, _name(model, path)))
+        for label, path in files
+    ]
+    note = (
+        f"{discovery.reason}, so the graph is served from {loopback.url.split('/', 3)[2]} on "
+        "this machine, which only a browser on this machine can reach."
+    )
+    return GraphView(model, panels, height, "local", note)
+
+
+def upload(path: Path, name: str, server: str, token: str | None) -> str:
+    """PUT the model's bytes to a server's onnx-workbench upload route; returns the id."""
+    import json  # noqa: PLC0415
+    import urllib.error  # noqa: PLC0415
+    import urllib.parse  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    url = f"{server.rstrip('/')}/onnx-workbench/api/models?{urllib.parse.urlencode({'name': name})}"
+    headers = {
+        "Content-Length": str(path.stat().st_size),
+        "Content-Type": "application/octet-stream",
+    }
+    if token:
+        headers["Authorization"] = f"token {token}"
+    with path.open("rb") as stream:
+        request = urllib.request.Request(url, data=stream, method="PUT", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                return str(json.loads(response.read())["id"])
+        except urllib.error.HTTPError as error:
+            raise WorkbenchError(
+                f"The Jupyter server at {server} refused the upload ({error.code} {error.reason}).",
+                "Check the URL (as your browser shows it) and the token, and that the server "
+                "has onnx-workbench installed.",
+            ) from None
+        except (urllib.error.URLError, OSError) as error:
+            raise WorkbenchError(
+                f"Could not reach the Jupyter server at {server}: {error}.",
+                "Check the URL and that this kernel can reach it.",
+            ) from None
+
+
+def _name(model: Model, path: Path) -> str:
+    """The file name netron sees: it picks the format from the extension."""
+    return path.name if path.suffix in (".onnx", ".ort") else f"{model.name}.onnx"
+
+
+def _model_file(model: Model) -> Path:
+    """The model on disk: its own file, or its bytes cached once by content hash."""
+    if model.path is not None:
+        return model.path
+    data = model.serialized()
+    path = cache_dir("graphs") / f"{hashlib.sha256(data).hexdigest()[:32]}.onnx"
+    if not path.is_file():
+        path.write_bytes(data)
+    return path
+
+
+def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str = "all") -> Path:
+    """The graph onnxruntime runs after its optimizations.
+
+    Saved through `SessionOptions.optimized_model_filepath`, cached by model hash and settings.
+    """
+    from workbench.session import SessionConfig, ort_opt_level  # noqa: PLC0415
+
+    config = SessionConfig.make(provider, opt_level=opt_level)
+    key = hashlib.sha256(f"{model.sha256}|{config.provider}|{opt_level}".encode()).hexdigest()[:32]
+    path = cache_dir("graphs", "optimized") / f"{key}.onnx"
+    if path.is_file():
+        return path
+    model.ensure_runnable()
+    rt = runtime.ort()
+    options = rt.SessionOptions()
+    options.log_severity_level = 3
+    options.graph_optimization_level = ort_opt_level(opt_level)
+    options.optimized_model_filepath = str(path)
+    source, folder = model.ort_source()
+    if folder is not None:
+        options.add_session_config_entry(
+            "session.model_external_initializers_file_folder_path", folder
+        )
+    with native.captured_output():
+        try:
+            rt.InferenceSession(source, options, providers=[config.provider], enable_fallback=0)
+        except Exception as exc:
+            raise SessionError(
+                f"onnxruntime could not optimize {model.label}: {runtime.error_message(exc)}",
+                "Show the original graph instead: show_graph(model).",
+            ) from None
+    return path

@@ -1,0 +1,32 @@
+"""The onnx-workbench Jupyter server extension: the graph viewer and the models it shows.
+
+Enabled on install by `etc/jupyter/jupyter_server_config.d/onnx-workbench.json`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from typing import Any
+
+from workbench.graphview import registry
+from workbench.server.config import OnnxWorkbench
+from workbench.server.handlers import PREFIX, handlers
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Add the routes under the server's base URL and announce the server to kernels."""
+    config = OnnxWorkbench(parent=serverapp)
+    base_url = serverapp.web_app.settings.get("base_url", "/")
+    serverapp.web_app.add_handlers(".*$", handlers(base_url, config))
+    removed = registry.sweep(config.keep_registrations_days * 24 * 3600)
+    mark = registry.mark_server(
+        os.getpid(), serverapp.connection_url, base_url, str(serverapp.root_dir)
+    )
+    atexit.register(lambda: mark.unlink(missing_ok=True))
+    serverapp.log.info(
+        "onnx-workbench: graph viewer at %s%s/netron/ (%d stale registrations removed)",
+        base_url,
+        PREFIX,
+        removed,
+    )
