@@ -174,6 +174,12 @@ def test_nan_and_inf_are_refused_unless_allowed() -> None:
     assert np.isnan(model.run({"image": image}, allow_nonfinite=True)["logits"]).all()
 
 
+def test_huge_finite_values_are_not_mistaken_for_infinity() -> None:
+    model = workbench.load(workbench.demo_model())
+    image = np.full((1, 3, 32, 32), 1e30, np.float32)  # squares overflow; values are finite
+    assert model.run({"image": image})["logits"].shape == (1, 10)
+
+
 def test_python_lists_are_converted() -> None:
     model = load("two_inputs_shared_dims")
     result = model.run({"input_ids": [[1, 2]], "attention_mask": [[1, 0]]})

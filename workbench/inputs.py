@@ -431,11 +431,21 @@ class FeedChecker:
                         f"{seen[0]} vs {shape[axis]}.",
                         "Inputs sharing a symbolic dim must have the same size along it.",
                     )
-        # One reduction answers "all finite?": NaN and Inf propagate into the sum. A non-finite
-        # sum (or finite values that overflowed it) gets the exact element-wise check.
-        if not allow_nonfinite and value.dtype.kind == "f" and not math.isfinite(value.sum()):
+        if not allow_nonfinite and value.dtype.kind == "f" and not _quickly_finite(value):
             _require_finite(spec.info, value)
         return value
+
+
+def _quickly_finite(array: np.ndarray) -> bool:
+    """Whether one reduction says every element is finite (NaN and Inf propagate into it).
+
+    A dot product (BLAS, for float32/64) is the cheapest. A False here (a NaN, an Inf, or
+    finite values whose squares overflowed) is settled by the exact element-wise check.
+    """
+    flat = array.reshape(-1)
+    if array.dtype.itemsize >= 4:
+        return math.isfinite(flat.dot(flat))
+    return math.isfinite(flat.sum())
 
 
 def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
