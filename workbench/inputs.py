@@ -437,15 +437,12 @@ class FeedChecker:
 
 
 def _quickly_finite(array: np.ndarray) -> bool:
-    """Whether one reduction says every element is finite (NaN and Inf propagate into it).
+    """Whether one reduction says every element is finite (NaN and Inf propagate into a sum).
 
-    A dot product (BLAS, for float32/64) is the cheapest. A False here (a NaN, an Inf, or
-    finite values whose squares overflowed) is settled by the exact element-wise check.
+    A False here (a NaN, an Inf, or finite values whose sum overflowed) is settled by the
+    exact element-wise check.
     """
-    flat = array.reshape(-1)
-    if array.dtype.itemsize >= 4:
-        return math.isfinite(flat.dot(flat))
-    return math.isfinite(flat.sum())
+    return math.isfinite(array.sum())
 
 
 def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
