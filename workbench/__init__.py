@@ -84,6 +84,13 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext workbench`: the %onnx magics (loading twice is harmless)."""
+    from workbench.magics import register  # noqa: PLC0415
+
+    register(ipython)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
     """Jupyter server extension entry point (the module is imported only when loaded)."""
     return [{"module": "workbench.server"}]

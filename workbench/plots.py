@@ -232,6 +232,38 @@ def op_breakdown(
     return ax
 
 
+class Picture:
+    """A drawn Figure that displays as PNG in any frontend and as a line of text elsewhere.
+
+    Notebook frontends show matplotlib Figures only when an inline backend is active; a
+    PNG repr works in JupyterLab, Notebook 7, VS Code and nbconvert alike.
+    """
+
+    def __init__(self, figure: Any, description: str) -> None:
+        self.figure = figure
+        self.description = description
+
+    def _repr_png_(self) -> bytes:
+        import io  # noqa: PLC0415
+
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+    def __repr__(self) -> str:
+        return f"<{self.description}: shown as an image in notebooks>"
+
+
+def picture(draw: Any, rows: int, description: str) -> Picture:
+    """Draw with `draw(ax)` on a fresh Figure sized for `rows` bars (no pyplot state)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    height = max(3.0, 0.38 * rows + 1.2) if rows > HORIZONTAL_ABOVE else 4.0
+    figure = Figure(figsize=(8, height), layout="constrained")
+    draw(figure.add_subplot())
+    return Picture(figure, description)
+
+
 def _label_configs(ax: Axes, positions: Any, labels: list[str], horizontal: bool) -> None:
     size = 8 if len(labels) > HORIZONTAL_ABOVE else 9
     if horizontal:

@@ -70,6 +70,12 @@ class ProfileResult:
         """Inverse of `as_dict()`."""
         return cls(data["provider"], data["runs"], list(data["nodes"]), list(data["model_run_ms"]))
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(
+            f"Per-operator profile on {self.provider}, {self.runs} runs\n"
+            + self.by_op_type().head(20).to_string(index=False)
+        )
+
     def _repr_html_(self) -> str:
         rows = self.by_op_type().head(20).to_dict("records")
         median = statistics.median(self.model_run_ms) if self.model_run_ms else None

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.display import render
+from workbench.display import printable, render
 from workbench.inputs import FeedPlan, Range, synthesize
 
 if TYPE_CHECKING:
@@ -64,6 +64,24 @@ class RunResult:
     def __repr__(self) -> str:
         names = ", ".join(self.outputs)
         return f"<RunResult on {self.applied_providers[0]}: {names} in {self.seconds * 1e3:.2f} ms>"
+
+    def text(self) -> str:
+        """The output summary as a table, for terminals."""
+        lines = [f"Ran on {self.applied_providers[0]} in {self.seconds * 1e3:.3f} ms"]
+        if self.fallback:
+            lines.append(f"! {self.fallback}")
+        for row in self.summary_rows():
+            stats = ""
+            if "min" in row:
+                stats = (
+                    f"  min {row['min']:.4g}  max {row['max']:.4g}  mean {row['mean']:.4g}"
+                    f"  std {row['std']:.4g}  nan {row['nan']}"
+                )
+            lines.append(f"  {row['output']}  {row['type']} {row['shape']} {row['dtype']}{stats}")
+        return printable("\n".join(lines))
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
 
     def _repr_html_(self) -> str:
         return render("run.html.j2", result=self, rows=self.summary_rows())

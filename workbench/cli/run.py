@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.cli._options import add_shape_options
+from workbench.arguments import add_run_options, run_kwargs
 from workbench.display import printable
 from workbench.errors import WorkbenchError
 from workbench.feed_files import load_feeds
@@ -25,18 +25,11 @@ def register(subparsers: Any) -> None:
         description="Run a model once on one execution provider.",
     )
     parser.add_argument("model", help="path to an .onnx file")
-    parser.add_argument("--provider", default="cpu", help="provider alias or name (default cpu)")
-    add_shape_options(parser)
-    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
+    add_run_options(parser)
     parser.add_argument(
         "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
     )
     parser.add_argument("--save", metavar="FILE.npz", help="write the outputs to an .npz file")
-    parser.add_argument(
-        "--allow-fallback",
-        action="store_true",
-        help="run on the CPU if the provider is unusable (recorded in the output)",
-    )
     parser.add_argument(
         "--placement",
         action="store_true",
@@ -50,15 +43,7 @@ def run(args: argparse.Namespace) -> int:
     """Run once and print a summary."""
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
-    result = model.run(
-        feeds,
-        provider=args.provider,
-        dims=args.dims,
-        shapes=args.shapes,
-        batch=args.batch,
-        seed=args.seed,
-        allow_fallback=args.allow_fallback,
-    )
+    result = model.run(feeds, **run_kwargs(args))
     if args.save:
         _save(args.save, result.outputs)
     placement = (
@@ -73,15 +58,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
         return 0
-    print(f"Ran {model.name} on {result.applied_providers[0]} in {result.seconds * 1e3:.3f} ms")
-    if result.fallback:
-        print(printable(f"! {result.fallback}"))
-    for row in result.summary_rows():
-        stats = ""
-        if "min" in row:
-            stats = f"  min {row['min']:.4g}  max {row['max']:.4g}  mean {row['mean']:.4g}"
-            stats += f"  nan {row['nan']}"
-        print(printable(f"  {row['output']}  {row['type']} {row['shape']} {row['dtype']}{stats}"))
+    print(result.text())
     if result.plan and result.plan.guesses:
         print("Guessed dims: " + "; ".join(c.describe() for c in result.plan.guesses))
     if placement:

@@ -1,0 +1,260 @@
+"""`%onnx` in a real IPython InteractiveShell: every subcommand, every error path, completion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+import workbench
+from workbench.graphview.view import GraphView
+
+
+@dataclass
+class Cell:
+    stdout: str
+    stderr: str
+    outputs: list[Any]
+    result: Any
+    error: BaseException | None
+
+    @property
+    def text(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def shell(tmp_path, monkeypatch) -> Iterator[InteractiveShell]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    InteractiveShell.clear_instance()
+    ipython = InteractiveShell.instance()
+    ipython.run_line_magic("load_ext", "workbench")
+    ipython.user_ns["demo"] = str(workbench.demo_model())
+    yield ipython
+    InteractiveShell.clear_instance()
+
+
+def run(shell: InteractiveShell, source: str) -> Cell:
+    with capture_output() as captured:
+        result = shell.run_cell(source)
+    return Cell(
+        captured.stdout,
+        captured.stderr,
+        captured.outputs,
+        result.result,
+        result.error_in_exec or result.error_before_exec,
+    )
+
+
+def loaded(shell: InteractiveShell) -> InteractiveShell:
+    run(shell, "%onnx load $demo")
+    return shell
+
+
+def test_usage_lists_every_subcommand(shell) -> None:
+    for source in ("%onnx", "%onnx --help"):
+        text = run(shell, source).text
+        for name in (
+            "load",
+            "list",
+            "info",
+            "graph",
+            "run",
+            "compare",
+            "bench",
+            "profile",
+            "report",
+            "doctor",
+            "--show-code",
+        ):
+            assert name in text
+
+
+def test_each_subcommand_has_its_own_help(shell) -> None:
+    text = run(shell, "%onnx bench --help").text
+    assert "usage: %onnx bench" in text and "--time-budget" in text and "--report" in text
+
+
+def test_unknown_subcommand_lists_the_valid_ones(shell) -> None:
+    cell = run(shell, "%onnx lod x.onnx")
+    assert "UsageError: Unknown %onnx subcommand 'lod'. Valid: load, list" in cell.text
+    assert "Traceback" not in cell.text
+
+
+def test_loading_twice_is_harmless(shell) -> None:
+    run(shell, "%load_ext workbench")
+    assert len([m for m in shell.configurables if type(m).__name__ == "OnnxMagics"]) == 1
+
+
+def test_load_list_and_names(shell) -> None:
+    cell = run(shell, "%onnx load $demo")
+    assert isinstance(cell.result, workbench.Model) and "Loaded 'tinynet'" in cell.stdout
+    run(shell, "%onnx load {demo}")  # {var} expands too; same stem gets a new name
+    run(shell, "%onnx load $demo --name other")
+    listing = run(shell, "%onnx list").stdout
+    assert "  tinynet:" in listing and "  tinynet-2:" in listing and "* other:" in listing
+
+
+def test_info_shows_the_model_and_provider_warnings(shell) -> None:
+    cell = run(loaded(shell), "%onnx info")
+    assert "text/html" in cell.outputs[0].data and "tinynet" in cell.outputs[0].data["text/html"]
+    from workbench import providers
+
+    if not providers.probe("cuda").usable and providers.CUDA in providers.compiled_in():
+        assert (
+            "cuda" in cell.outputs[1].data["text/plain"]
+            and "not usable" in cell.outputs[1].data["text/plain"]
+        )
+
+
+def test_graph_returns_the_view(shell) -> None:
+    cell = run(loaded(shell), "%onnx graph --both --height 300")
+    assert isinstance(cell.result, GraphView) and len(cell.result.panels) == 2
+    assert cell.result.height == 300
+
+
+def test_run_with_dims_and_output_variable(shell) -> None:
+    cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
+    assert cell.error is None
+    assert shell.user_ns["out"]["logits"].shape == (3, 10)
+    assert "Ran on CPUExecutionProvider" in cell.stdout
+
+
+def test_run_with_feeds_variable_and_inputs_file(shell, tmp_path) -> None:
+    shell.user_ns["feeds"] = {"image": np.zeros((2, 3, 32, 32), np.float32)}
+    assert run(loaded(shell), "%onnx run --feeds feeds").result["logits"].shape == (2, 10)
+    np.savez(tmp_path / "f.npz", image=np.zeros((4, 3, 32, 32), np.float32))
+    assert run(shell, f"%onnx run --inputs {tmp_path / 'f.npz'}").result["logits"].shape == (4, 10)
+    both = run(shell, f"%onnx run --feeds feeds --inputs {tmp_path / 'f.npz'}")
+    assert "either --feeds VAR or --inputs FILE" in both.text
+    missing = run(shell, "%onnx run --feeds nothing_here")
+    assert "No variable named 'nothing_here'" in missing.text
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        ("%onnx run", "No model loaded: %onnx load PATH first."),
+        ("%onnx info ghost", "No model named 'ghost' is loaded"),
+        ("%onnx load missing.onnx", "No model file at 'missing.onnx'"),
+        ("%onnx load $demo --bogus", "unrecognized arguments: --bogus"),
+        ("%onnx run --dims batch", "expected NAME=SIZE"),
+        ("%onnx load 'unclosed", "check the quotes"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(shell, source, fragment) -> None:
+    cell = run(shell, source)
+    assert fragment in cell.text
+    assert "UsageError" in cell.text and "Traceback" not in cell.text
+
+
+def test_user_errors_from_the_api_show_without_traceback(shell) -> None:
+    cell = run(shell, "import workbench\nworkbench.load(b'')")
+    assert "EmptyModelError: The given data is empty (0 bytes)." in cell.text
+    assert "Hint:" in cell.text and "Traceback" not in cell.text
+
+
+def test_unusable_provider_is_an_error_in_run_and_a_skipped_row_in_compare(shell) -> None:
+    from workbench import providers
+
+    if providers.probe("cuda").usable:
+        pytest.skip("CUDA works here")
+    strict = run(loaded(shell), "%onnx run --provider cuda")
+    assert "allow_fallback" in strict.text and "Traceback" not in strict.text
+    cell = run(shell, "%onnx compare --providers cpu,cuda -o cmp")
+    assert shell.user_ns["cmp"].skipped == ["CUDAExecutionProvider"]
+    assert "SKIPPED" in cell.stdout
+
+
+def test_bench_shows_table_and_plot_and_reports(shell, tmp_path) -> None:
+    cell = run(
+        loaded(shell),
+        f"%onnx bench --batch 1,2 --time-budget 0.2 --warmup 1 -o b --report {tmp_path / 'b.html'}",
+    )
+    assert cell.error is None, cell.text
+    kinds = [sorted(output.data) for output in cell.outputs]
+    assert "text/html" in kinds[0] and "image/png" in kinds[1]  # the table, then the plot
+    assert shell.user_ns["b"].results[1].config.batch == 2
+    assert (tmp_path / "b.html").stat().st_size > 10_000
+    assert "wrote" in cell.stdout
+    run(shell, f"%onnx report {tmp_path / 'again.json'}")
+    assert workbench.load_report(tmp_path / "again.json").results[0].stats is not None
+    wrong = run(shell, f"%onnx report {tmp_path / 'x.html'} --from demo")
+    assert "is a str, not a BenchmarkResult" in wrong.text
+
+
+def test_report_before_any_bench(shell, tmp_path) -> None:
+    assert "No benchmark to report yet" in run(shell, f"%onnx report {tmp_path / 'r.html'}").text
+
+
+def test_profile_and_doctor(shell) -> None:
+    cell = run(loaded(shell), "%onnx profile --runs 2 -o prof")
+    assert shell.user_ns["prof"].runs == 2
+    assert any("image/png" in output.data for output in cell.outputs)
+    assert isinstance(run(shell, "%onnx doctor").result, workbench.DoctorReport)
+
+
+def test_config_sets_the_defaults(shell) -> None:
+    run(shell, "%config OnnxMagics.batch_sizes = [2, 3]")
+    run(shell, "%config OnnxMagics.time_budget = 0.1")
+    run(loaded(shell), "%onnx bench --warmup 1 -o b")
+    result = shell.user_ns["b"]
+    assert [r.config.batch for r in result.results] == [2, 3]
+    assert result.settings["policy"]["time_budget"] == 0.1
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "%onnx load {demo} --show-code",
+        "%onnx info --show-code",
+        "%onnx graph --both --show-code",
+        "%onnx run --dims batch=2 -o r --show-code",
+        "%onnx compare --providers cpu --show-code",
+        "%onnx bench --batch 1 --time-budget 0.1 --show-code",
+        "%onnx profile --runs 1 --show-code",
+        "%onnx doctor --show-code",
+    ],
+)
+def test_show_code_prints_python_that_runs(shell, source) -> None:
+    cell = run(loaded(shell), source)
+    code = cell.stdout
+    assert code.startswith("import workbench\n")
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "<show-code>", "exec"), namespace)
+
+
+def test_completion_through_ipythons_completer(shell, tmp_path) -> None:
+    loaded(shell)
+    (tmp_path / "model.onnx").write_bytes(b"")
+
+    from IPython.core.completer import provisionalcompleter
+
+    def complete(line: str) -> list[str]:
+        with provisionalcompleter():
+            return [c.text for c in shell.Completer.completions(line, len(line))]
+
+    assert complete("%onnx r") == ["run", "report"]
+    assert complete("%onnx bench --time") == ["--time-budget"]
+    assert complete("%onnx run --provider c")[0] == "cpu"  # usable providers come first
+    assert "cuda" in complete("%onnx bench --providers cpu,c")  # IPython completes after ","
+    assert "model.onnx" in complete("%onnx load mo")
+    assert complete("%onnx info ti") == ["tinynet"]
+
+
+def test_provider_lists_complete_their_last_item(shell) -> None:
+    from workbench.magics.completion import candidates
+    from workbench.magics.magics import OnnxMagics
+
+    magics = next(m for m in shell.configurables if isinstance(m, OnnxMagics))
+    assert candidates(magics, "%onnx bench --providers cpu,cu", "cpu,cu") == ["cpu,cuda"]
+
+
+def test_special_names_are_guarded(shell) -> None:
+    assert "-o needs a Python variable name" in run(loaded(shell), "%onnx run -o 1bad").text

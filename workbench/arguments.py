@@ -1,0 +1,225 @@
+"""Options shared by the `onnx-workbench` CLI and the `%onnx` magics.
+
+Each `add_*` function puts a command's flags on an argparse parser; each `*_kwargs` function
+turns the parsed values into the public API's keyword arguments. The CLI and the magics are
+thin shells over these, so a flag means the same thing in both.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from workbench.bench.config import MODES
+from workbench.bench.engine import EXECUTORS
+
+
+def key_values(text: str) -> dict[str, int]:
+    """`batch=8,seq=128` -> {"batch": 8, "seq": 128}."""
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.rpartition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=SIZE, got {item!r} (e.g. batch=8,seq=128)"
+            )
+        result[name] = _int(value, item)
+    return result
+
+
+def shapes(text: str) -> dict[str, list[int]]:
+    """`input=1x512,mask=1x512` -> {"input": [1, 512], "mask": [1, 512]}."""
+    result: dict[str, list[int]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.rpartition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=AxBxC, got {item!r} (e.g. input=1x512)"
+            )
+        result[name] = [_int(d, item) for d in value.split("x")] if value else []
+    return result
+
+
+def names(text: str) -> list[str]:
+    """`cpu,cuda` -> ["cpu", "cuda"]."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def integers(text: str) -> list[int]:
+    """`1,8,32` -> [1, 8, 32]."""
+    return [_int(part, text) for part in names(text)]
+
+
+def threads(text: str) -> list[int | None]:
+    """`1,4,default` -> [1, 4, None] (None: onnxruntime's default)."""
+    return [None if part == "default" else _int(part, text) for part in names(text)]
+
+
+def _int(value: str, item: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} in {item!r} is not a whole number") from None
+
+
+def add_shape_options(parser: argparse.ArgumentParser) -> None:
+    """--dims, --shapes and --seed, shared by run, compare and bench."""
+    parser.add_argument(
+        "--dims",
+        type=key_values,
+        metavar="NAME=SIZE,...",
+        help="sizes of symbolic dims, e.g. batch=8,seq=128",
+    )
+    parser.add_argument(
+        "--shapes",
+        type=shapes,
+        metavar="INPUT=AxB,...",
+        help="whole shapes per input, e.g. input_ids=1x512",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of synthetic feeds (default 0)")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `run`: provider, shapes, batch, fallback."""
+    parser.add_argument("--provider", default="cpu", help="provider alias or name (default cpu)")
+    add_shape_options(parser)
+    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
+    parser.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="run on the CPU if the provider is unusable (recorded in the result)",
+    )
+
+
+def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Model.run() keyword arguments for parsed `run` flags."""
+    return _present(
+        {
+            "provider": args.provider,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "batch": args.batch,
+            "seed": args.seed or None,
+            "allow_fallback": args.allow_fallback or None,
+        }
+    )
+
+
+def add_compare_options(parser: argparse.ArgumentParser, *, providers: list[str] | None) -> None:
+    """Flags of `compare`."""
+    parser.add_argument(
+        "--providers",
+        type=names,
+        default=providers,
+        help="comma-separated providers; the first is the baseline",
+    )
+    add_shape_options(parser)
+    parser.add_argument(
+        "--expected",
+        metavar="FILE",
+        help="expected outputs (.npz or test_data_set folder) as the baseline",
+    )
+    parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
+    parser.add_argument(
+        "--atol", type=float, help="absolute tolerance, scaled by the output's range"
+    )
+
+
+def compare_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.compare() keyword arguments for parsed `compare` flags."""
+    return _present(
+        {
+            "providers": args.providers,
+            "rtol": args.rtol,
+            "atol": args.atol,
+            "expected": args.expected,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "seed": args.seed or None,
+        }
+    )
+
+
+def add_bench_options(
+    parser: argparse.ArgumentParser,
+    *,
+    providers: list[str] | None,
+    batch_sizes: list[int] | None,
+    time_budget: float,
+    executor: str,
+) -> None:
+    """Flags of `bench`, with the defaults given (the magics take theirs from %config)."""
+    parser.add_argument("--providers", type=names, default=providers, help="e.g. cpu,cuda")
+    parser.add_argument(
+        "--batch", type=integers, default=batch_sizes, help="batch sizes, e.g. 1,8,32"
+    )
+    add_shape_options(parser)
+    parser.add_argument("--threads", type=threads, help="intra-op thread counts, e.g. 1,4,default")
+    parser.add_argument(
+        "--opt-level",
+        type=names,
+        default=None,
+        help="graph optimization levels, e.g. all,disabled (or 'sweep')",
+    )
+    parser.add_argument(
+        "--mode", type=names, default=None, help=f"timing modes: {', '.join(MODES)} (default host)"
+    )
+    parser.add_argument("--warmup", default="auto", help="warmup runs, or 'auto' (default)")
+    parser.add_argument("--runs", type=int, help="stop after this many runs per configuration")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=time_budget,
+        help=f"seconds of measuring per configuration (default {time_budget:g})",
+    )
+    parser.add_argument(
+        "--target-ci",
+        type=float,
+        default=0.01,
+        help="stop once the median's 95%% CI is within +-this (default 0.01)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=executor,
+        help="'worker' isolates onnxruntime in a child process",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        default=60.0,
+        help="kill a worker silent for this many seconds (default 60)",
+    )
+    parser.add_argument("--profile", action="store_true", help="add a per-operator profile")
+
+
+def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.benchmark() keyword arguments for parsed `bench` flags."""
+    opt_levels: Any = args.opt_level
+    if opt_levels == ["sweep"]:
+        opt_levels = "sweep"
+    return _present(
+        {
+            "providers": args.providers,
+            "batch_sizes": args.batch,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "intra_op_threads": args.threads,
+            "opt_levels": opt_levels,
+            "modes": args.mode,
+            "warmup": None if args.warmup == "auto" else int(args.warmup),
+            "runs": args.runs,
+            "time_budget": args.time_budget,
+            # 0 switches the CI stop off (the API's falsy value); 0.01 is its default.
+            "target_ci": None if args.target_ci == 0.01 else args.target_ci,
+            "executor": None if args.executor == "inprocess" else args.executor,
+            "run_timeout": None if args.run_timeout == 60.0 else args.run_timeout,
+            "seed": args.seed or None,
+            "profile": args.profile or None,
+        }
+    )
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Only the arguments that differ from the API's defaults (shorter generated code)."""
+    return {k: v for k, v in values.items() if v is not None}
