@@ -258,3 +258,21 @@ def test_provider_lists_complete_their_last_item(shell) -> None:
 
 def test_special_names_are_guarded(shell) -> None:
     assert "-o needs a Python variable name" in run(loaded(shell), "%onnx run -o 1bad").text
+
+
+def test_ipython_config_files_set_the_defaults(tmp_path, monkeypatch) -> None:
+    from traitlets.config import Config
+
+    from workbench.magics.magics import OnnxMagics
+
+    config = Config()  # what c.OnnxMagics.* lines in ipython_config.py give
+    config.OnnxMagics.time_budget = 0.25
+    config.OnnxMagics.batch_sizes = [4]
+    InteractiveShell.clear_instance()
+    try:
+        ipython = InteractiveShell.instance(config=config)
+        ipython.run_line_magic("load_ext", "workbench")
+        magics = next(m for m in ipython.configurables if isinstance(m, OnnxMagics))
+        assert (magics.time_budget, magics.batch_sizes) == (0.25, [4])
+    finally:
+        InteractiveShell.clear_instance()
