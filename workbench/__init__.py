@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from workbench.profiling import ProfileResult, profile
     from workbench.report.diff import ReportDiff, diff_reports, load_report
     from workbench.run import RunResult
+    from workbench.widgets.explorer import Explorer, explore
 
 __all__ = [
     "BenchmarkResult",
     "Comparison",
     "DoctorReport",
+    "Explorer",
     "GraphView",
     "Model",
     "ProfileResult",
@@ -41,6 +43,7 @@ __all__ = [
     "demo_model",
     "diff_reports",
     "doctor",
+    "explore",
     "load",
     "load_feeds",
     "load_outputs",
@@ -57,6 +60,8 @@ _LAZY = {
     "compare": "workbench.comparison",
     "DoctorReport": "workbench.diagnose",
     "doctor": "workbench.diagnose",
+    "Explorer": "workbench.widgets.explorer",
+    "explore": "workbench.widgets.explorer",
     "GraphView": "workbench.graphview.view",
     "show_graph": "workbench.graphview.view",
     "Model": "workbench.model",

@@ -465,6 +465,15 @@ def load(source: Any, *, base_dir: str | os.PathLike[str] | None = None) -> Mode
 
 def _existing_file(path: Path) -> Path:
     path = path.expanduser()
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a name too long, a permission denied...
+        raise ModelNotFoundError(
+            f"Cannot read a model at {str(path)[:200]!r}: {exc.strerror or exc}.",
+            "Check the path and the file's permissions.",
+        ) from None
     if path.is_file():
         return path
     if path.is_dir():

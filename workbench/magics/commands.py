@@ -202,6 +202,19 @@ def report(magics: OnnxMagics, args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def explore(magics: OnnxMagics, args: argparse.Namespace) -> Any:
+    """Open the widget explorer on a loaded model (or a picker): `%onnx explore [NAME]`."""
+    model = magics.model(args.name) if args.name or magics.current else None
+    if args.show_code:
+        return _show(
+            codegen.program(
+                codegen.model_line(_path(model)) if model else None,
+                "workbench.explore(model)" if model else "workbench.explore()",
+            )
+        )
+    return workbench.explore(model)
+
+
 def doctor(magics: OnnxMagics, args: argparse.Namespace) -> Any:
     """Diagnose the runtime and providers: `%onnx doctor`."""
     if args.show_code:

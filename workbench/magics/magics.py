@@ -23,6 +23,7 @@ USAGE = """%onnx SUBCOMMAND [options]     (%onnx SUBCOMMAND --help for its optio
   compare [NAME]            compare providers (--providers cpu,cuda)
   bench [NAME]              benchmark (--providers, --batch, --mode, --report FILE, -o VAR)
   profile [NAME]            per-operator profile (--provider P)
+  explore [NAME]            the widget explorer (overview, graph, run, benchmark tabs)
   report PATH               write the last benchmark as a report (--from VAR)
   doctor                    which execution providers really work here
 
@@ -137,6 +138,7 @@ ROUTES: dict[str, Route] = {
         commands.bench,
     ),
     "profile": (lambda m: parsers.profile(list(m.providers)), commands.profile),
+    "explore": (lambda m: parsers.explore(), commands.explore),
     "report": (lambda m: parsers.report(), commands.report),
     "doctor": (lambda m: parsers.doctor(), commands.doctor),
 }

@@ -139,6 +139,13 @@ def profile(providers: list[str]) -> MagicParser:
     return parser
 
 
+def explore() -> MagicParser:
+    """The parser of `%onnx explore`."""
+    parser = _parser("explore", "The widget explorer: overview, graph, run and benchmark tabs.")
+    _model_name(parser)
+    return parser
+
+
 def report() -> MagicParser:
     """The parser of `%onnx report`."""
     parser = _parser("report", "Write a benchmark result as a report file.")

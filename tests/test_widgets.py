@@ -1,0 +1,152 @@
+"""The explorer app with a dummy comm (no frontend): traits, validation, background work."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import workbench
+from tests import models
+from workbench import providers
+from workbench.widgets.bench_panel import BenchPanel
+from workbench.widgets.explorer import TABS, Explorer, explore
+from workbench.widgets.picker import MAX_RECENT, ModelPicker
+
+
+@pytest.fixture(autouse=True)
+def _chdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
+
+
+def test_explorer_has_the_four_tabs_and_shares_the_model() -> None:
+    app = explore(workbench.demo_model())
+    assert [app.tabs.get_title(i) for i in range(4)] == list(TABS)
+    assert app.model is app.picker.model is app.run_panel.model is app.bench_panel.model
+    assert "tinynet" in app.overview.value and "ai.onnx 17" in app.overview.value
+    (graph,) = app.graph.outputs
+    assert "text/html" in graph["data"] and "Graph tinynet" in graph["data"]["text/plain"]
+    assert "explorer: tinynet" in repr(app)
+
+
+def test_picker_validates_and_remembers(tmp_path) -> None:
+    picker = ModelPicker()
+    assert picker.load("") is None and "Type the path" in picker.error
+    assert picker.load(str(tmp_path / "nope.onnx")) is None
+    assert "No model file at" in picker.error and "No model file at" in picker.message.value
+    (tmp_path / "bad.onnx").write_bytes(b"\x89PNG\r\n\x1a\n....")
+    assert picker.load(str(tmp_path / "bad.onnx")) is None and "PNG image" in picker.error
+    assert picker.load(str(workbench.demo_model())) is not None
+    assert picker.error == "" and picker.message.value == ""
+    assert picker.recent == [str(workbench.demo_model())]
+    for index in range(MAX_RECENT + 2):
+        path = tmp_path / f"m{index}.onnx"
+        path.write_bytes(workbench.demo_model().read_bytes())
+        picker.load(str(path))
+    assert len(picker.recent) == MAX_RECENT and picker.recent[0].endswith(f"m{MAX_RECENT + 1}.onnx")
+    picker.history.value = picker.recent[3]
+    assert str(picker.model.path).endswith(picker.recent[0].rsplit("/", 1)[-1])
+
+
+def test_error_messages_are_escaped(tmp_path) -> None:
+    picker = ModelPicker()
+    picker.load(str(tmp_path / "<img src=x onerror=alert(1)>.onnx"))
+    assert "<img" not in picker.message.value and "&lt;img" in picker.message.value
+
+
+def test_run_panel_fields_follow_symbolic_dims() -> None:
+    app = explore(models.build("two_inputs_shared_dims"))
+    fields = {f.description: f.value for f in app.run_panel.fields.children}
+    assert fields == {"batch": 1, "seq": 64}
+    app.run_panel.fields.children[1].value = 5
+    result = app.run_panel.run()
+    assert result["masked"].shape == (1, 5)
+    assert "masked" in app.run_panel.results.value and app.run_panel.last_seconds > 0
+
+
+def test_unusable_providers_come_last_and_disable_run() -> None:
+    app = explore(workbench.demo_model())
+    options = app.run_panel.choose.options
+    usable = [name for _, name in options if providers.probe(name).usable]
+    assert [name for _, name in options][: len(usable)] == usable
+    unusable = [name for _, name in options if not providers.probe(name).usable]
+    if not unusable:
+        pytest.skip("every compiled-in provider is usable here")
+    app.run_panel.choose.value = unusable[0]
+    assert app.run_panel.run_button.disabled
+    assert providers.probe(unusable[0]).reason.split(":")[0] in app.run_panel.note.value
+    app.run_panel.choose.value = providers.CPU
+    assert not app.run_panel.run_button.disabled and app.run_panel.note.value == ""
+
+
+def test_compare_button_shows_skipped_rows() -> None:
+    app = explore(workbench.demo_model())
+    comparison = app.run_panel.compare()
+    assert comparison is not None
+    if comparison.skipped:
+        assert "skipped" in app.run_panel.results.value
+
+
+def test_run_failures_show_inline() -> None:
+    app = explore(models.build("reshape_baked"))
+    assert app.run_panel.run() is None
+    assert "encoder/Reshape" in app.run_panel.results.value
+    assert not app.run_panel.busy
+
+
+def test_benchmark_runs_in_the_background_and_updates_live() -> None:
+    panel = Explorer().bench_panel
+    panel.model = workbench.load(workbench.demo_model())
+    panel.batches.value, panel.budget.value = "1,2", 0.6
+    main = threading.get_ident()
+    worker_threads = []
+    original = panel._on_update
+    panel._on_update = lambda live, current: (
+        worker_threads.append(threading.get_ident()),
+        original(live, current),
+    )[1]
+    panel.start()
+    assert panel.running and panel.cancel_button.disabled is False
+    panel.wait(60)
+    assert not panel.running and panel.status == "done"
+    assert worker_threads and main not in worker_threads  # off the kernel's main thread
+    assert panel.updates >= 2 and panel.plot.value and "cpu b2 host" in panel.table.value
+    assert panel.progress.value == panel.progress.max == 2
+    written = panel.export()
+    assert [w.rsplit(".", 1)[1] for w in written] == ["html", "json"]
+    assert panel.link.outputs
+
+
+def test_cancel_keeps_completed_samples() -> None:
+    panel = BenchPanel()
+    panel.model = workbench.load(workbench.demo_model())
+    panel.batches.value, panel.budget.value = "1,2,4", 30
+    panel.start()
+    while not panel.result or not any(r.samples_ns for r in panel.result.results):
+        threading.Event().wait(0.05)
+    panel.cancel()
+    panel.wait(30)
+    assert panel.status == "cancelled"
+    first = panel.result.results[0]
+    assert first.status == "partial" and first.stats.n > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"), [("1,x", "whole numbers"), ("0", "at least one"), ("", "at least one")]
+)
+def test_bad_batch_sizes_show_a_message(text, fragment) -> None:
+    panel = BenchPanel()
+    panel.model = workbench.load(workbench.demo_model())
+    panel.batches.value = text
+    panel.start()
+    assert not panel.running and fragment in panel.message.value
+
+
+def test_no_provider_ticked() -> None:
+    panel = BenchPanel()
+    panel.model = workbench.load(workbench.demo_model())
+    for box in panel.provider_boxes:
+        box.value = False
+    panel.start()
+    assert "Tick at least one provider" in panel.message.value

@@ -1,0 +1,257 @@
+"""The Benchmark tab: choose, start, watch, cancel, export.
+
+Providers, batch sizes, modes and a time budget; Start and Cancel; a progress bar, a plot
+and a table that update while the benchmark runs off the kernel's main thread; and an
+export of the report.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Int, Unicode, observe
+
+from workbench import providers
+from workbench.bench.config import MODE_LABELS, MODES
+from workbench.display import render
+from workbench.errors import WorkbenchError
+
+REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare enough to be cheap
+
+
+class BenchPanel(widgets.VBox):
+    """Run `workbench.benchmark` in a background thread and show it as it goes."""
+
+    model = AnyTrait(None, allow_none=True)
+    running = Bool(False)
+    updates = Int(0, help="How many times the live plot and table were refreshed.")
+    status = Unicode("")
+    result = AnyTrait(None, allow_none=True, help="The last BenchmarkResult (live while running).")
+
+    def __init__(self, **kwargs: Any) -> None:
+        statuses = providers.all_statuses()
+        self.provider_boxes = [
+            widgets.Checkbox(
+                value=s.name == providers.CPU,
+                description=s.alias,
+                disabled=not s.usable,
+                indent=False,
+                layout=widgets.Layout(width="auto"),
+                tooltip=s.reason or "usable",
+            )
+            for s in statuses
+        ]
+        self.mode_boxes = [
+            widgets.Checkbox(
+                value=mode == "host",
+                description=mode,
+                tooltip=MODE_LABELS[mode],
+                indent=False,
+                layout=widgets.Layout(width="auto"),
+            )
+            for mode in MODES
+        ]
+        self.batches = widgets.Text(
+            value="1,8", description="Batch sizes", style={"description_width": "initial"}
+        )
+        self.budget = widgets.BoundedFloatText(
+            value=2.0,
+            min=0.05,
+            max=3600,
+            step=0.5,
+            description="Seconds per config",
+            style={"description_width": "initial"},
+        )
+        self.start_button = widgets.Button(description="Start", button_style="primary", icon="play")
+        self.cancel_button = widgets.Button(
+            description="Cancel", button_style="warning", icon="stop", disabled=True
+        )
+        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0/0")
+        self.message = widgets.HTML()
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="760px"))
+        self.table = widgets.HTML()
+        self.folder = widgets.Text(
+            value="reports", description="Export to", style={"description_width": "initial"}
+        )
+        self.export_button = widgets.Button(
+            description="Export report", icon="download", disabled=True
+        )
+        self.link = widgets.Output()
+        super().__init__(
+            [
+                widgets.HBox([widgets.Label("Providers"), *self.provider_boxes]),
+                widgets.HBox([widgets.Label("Modes"), *self.mode_boxes]),
+                widgets.HBox([self.batches, self.budget]),
+                widgets.HBox([self.start_button, self.cancel_button, self.progress]),
+                self.message,
+                self.plot,
+                self.table,
+                widgets.HBox([self.folder, self.export_button]),
+                self.link,
+            ],
+            **kwargs,
+        )
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_refresh = 0.0
+        self.start_button.on_click(lambda _: self.start())
+        self.cancel_button.on_click(lambda _: self.cancel())
+        self.export_button.on_click(lambda _: self.export())
+
+    @property
+    def chosen_providers(self) -> list[str]:
+        """Aliases of the ticked (usable) providers."""
+        return [box.description for box in self.provider_boxes if box.value and not box.disabled]
+
+    @property
+    def chosen_modes(self) -> list[str]:
+        """The ticked timing modes."""
+        return [box.description for box in self.mode_boxes if box.value]
+
+    def batch_sizes(self) -> list[int]:
+        """The batch sizes typed, validated (a clear message rather than an exception)."""
+        try:
+            sizes = [int(part) for part in self.batches.value.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise WorkbenchError(
+                f"Batch sizes must be whole numbers, like 1,8,32 (got {self.batches.value!r}).",
+                "Fix the Batch sizes field.",
+            ) from None
+        if not sizes or min(sizes) < 1:
+            raise WorkbenchError("Give at least one batch size of 1 or more.", "E.g. 1,8,32.")
+        return sizes
+
+    def start(self) -> None:
+        """Start a benchmark in a background thread; the UI stays responsive."""
+        if self.running or self.model is None:
+            return
+        try:
+            sizes = self.batch_sizes()
+            if not self.chosen_providers or not self.chosen_modes:
+                raise WorkbenchError(
+                    "Tick at least one provider and one mode.", "Then press Start."
+                )
+        except WorkbenchError as failure:
+            self.message.value = render(
+                "widget_error.html.j2", message=f"{failure.message} {failure.hint}"
+            )
+            return
+        self.message.value = ""
+        self._cancel.clear()
+        self.running = True
+        self.updates = 0
+        total = len(self.chosen_providers) * len(self.chosen_modes) * len(sizes)
+        self.progress.max, self.progress.value, self.progress.description = total, 0, f"0/{total}"
+        arguments = {
+            "providers": self.chosen_providers,
+            "batch_sizes": sizes,
+            "modes": self.chosen_modes,
+            "time_budget": self.budget.value,
+            "cancel": self._cancel,
+            "progress": False,
+            "on_update": self._on_update,
+        }
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(self.model, arguments),
+            daemon=True,
+            name="onnx-workbench-benchmark",
+        )
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop after the run in progress; every completed sample is kept."""
+        self._cancel.set()
+        self.status = "cancelling"
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the benchmark thread ends (for scripts and tests)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def export(self) -> list[str]:
+        """Write the last result as HTML and JSON into the export folder; link them below."""
+        from IPython.display import FileLink  # noqa: PLC0415
+
+        if self.result is None:
+            return []
+        folder = Path(self.folder.value or ".").expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = f"{self.model.name}-benchmark-{time.strftime('%Y%m%d-%H%M%S')}"
+            written = self.result.report(str(folder / stem), formats=("html", "json"))
+        except (OSError, WorkbenchError) as failure:
+            self.message.value = render("widget_error.html.j2", message=str(failure))
+            return []
+        # Set the outputs directly: safe from any thread, and with no kernel at all.
+        self.link.outputs = ()
+        for path in written:
+            self.link.append_display_data(FileLink(path))
+        return written
+
+    def _run(self, model: Any, arguments: dict[str, Any]) -> None:
+        from workbench.bench.engine import benchmark  # noqa: PLC0415
+
+        try:
+            self.result = benchmark(model, **arguments)
+        except WorkbenchError as failure:
+            self.message.value = render(
+                "widget_error.html.j2", message=f"{failure.message} {failure.hint}"
+            )
+        except Exception as failure:
+            self.message.value = render(
+                "widget_error.html.j2", message=f"internal error: {failure!r}"
+            )
+        finally:
+            if self.result is not None:
+                self._refresh(self.result)
+            self.running = False
+
+    def _on_update(self, live: Any, current: Any) -> None:
+        """Called by the engine about every 50 ms; refreshes the view every REFRESH_SECONDS."""
+        self.result = live
+        done = sum(1 for r in live.results if r is not current or r.stop_reason)
+        self.progress.value = min(done, self.progress.max)
+        self.progress.description = f"{self.progress.value}/{self.progress.max}"
+        self.status = f"measuring {current.config.label}: {len(current.samples_ns)} runs"
+        now = time.monotonic()
+        if now - self._last_refresh >= REFRESH_SECONDS:
+            self._last_refresh = now
+            self._refresh(live)
+
+    def _refresh(self, result: Any) -> None:
+        from workbench import plots  # noqa: PLC0415
+
+        for entry in result.results:
+            if entry.samples_ns:
+                entry.finish()  # the configuration being measured: statistics so far
+        self.table.value = result._repr_html_()
+        if result.measured:
+            picture = plots.picture(
+                lambda ax: plots.p50_bars(result, ax=ax), len(result.measured), "median latency"
+            )
+            self.plot.value = picture._repr_png_()
+        self.updates += 1
+
+    @observe("running")
+    def _buttons(self, change: dict[str, Any]) -> None:
+        running = change["new"]
+        self.start_button.disabled = running or self.model is None
+        self.cancel_button.disabled = not running
+        self.export_button.disabled = running or self.result is None
+        if not running:
+            self.status = "cancelled" if self._cancel.is_set() else "done"
+            self.progress.value = self.progress.max
+
+    @observe("model")
+    def _new_model(self, change: dict[str, Any]) -> None:
+        self.result = None
+        self.table.value = ""
+        self.plot.value = b""
+        self.start_button.disabled = change["new"] is None or self.running
+        self.export_button.disabled = True

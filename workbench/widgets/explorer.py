@@ -1,0 +1,75 @@
+"""`workbench.explore()`: pick a model, then Overview, Graph, Run and Benchmark tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+from traitlets import Any as AnyTrait
+from traitlets import observe
+
+from workbench.widgets.bench_panel import BenchPanel
+from workbench.widgets.picker import ModelPicker
+from workbench.widgets.run_panel import RunPanel
+
+TABS = ("Overview", "Graph", "Run", "Benchmark")
+
+
+class Explorer(widgets.VBox):
+    """The explorer app. Its parts share one trait, `model`; every action is a public-API call."""
+
+    model = AnyTrait(None, allow_none=True, help="The workbench.Model being explored.")
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.picker = ModelPicker()
+        self.overview = widgets.HTML()
+        self.graph = widgets.Output()
+        self.run_panel = RunPanel()
+        self.bench_panel = BenchPanel()
+        self.tabs = widgets.Tab(
+            children=[self.overview, self.graph, self.run_panel, self.bench_panel]
+        )
+        for index, title in enumerate(TABS):
+            self.tabs.set_title(index, title)
+        super().__init__([self.picker, self.tabs], **kwargs)
+        widgets.dlink((self.picker, "model"), (self, "model"))
+        for panel in (self.run_panel, self.bench_panel):
+            widgets.dlink((self, "model"), (panel, "model"))
+
+    @observe("model")
+    def _show_model(self, change: dict[str, Any]) -> None:
+        from workbench.magics.commands import ProviderNotes  # noqa: PLC0415
+
+        model = change["new"]
+        if model is None:
+            return
+        notes = ProviderNotes()
+        self.overview.value = model._repr_html_() + (notes._repr_html_() if notes.unusable else "")
+        self.graph.outputs = ()
+        self.graph.append_display_data(model.show_graph(height=520))
+
+    def __repr__(self) -> str:
+        name = self.model.name if self.model is not None else "no model"
+        return f"<onnx-workbench explorer: {name}; needs a notebook with ipywidgets to show>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if isinstance(bundle, dict):
+            bundle["text/plain"] = repr(self)
+        return bundle
+
+
+def explore(model_or_path: Any = None) -> Explorer:
+    """An ipywidgets app to explore a model (or pick one) and compare providers without code."""
+    import os  # noqa: PLC0415
+
+    from workbench.model import load  # noqa: PLC0415
+
+    app = Explorer()
+    if isinstance(model_or_path, (str, os.PathLike)):
+        app.picker.load(os.fspath(model_or_path))
+    elif model_or_path is not None:  # a Model, bytes or an onnx.ModelProto
+        model = load(model_or_path)
+        app.picker.path = str(model.path or "")
+        app.picker.model = model
+    return app
