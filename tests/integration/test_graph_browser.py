@@ -193,7 +193,7 @@ def test_notebook_7_shows_the_graph(browser, tmp_path) -> None:
             while count < 17 and time.monotonic() < drawn_by:
                 try:
                     count = frame.locator("g.node").count()
-                except Exception:  # noqa: BLE001  (the iframe is not there yet)
+                except Exception:
                     count = 0
                 time.sleep(0.2)
             assert count >= 17, page.locator(".jp-OutputArea-output").all_inner_texts()
