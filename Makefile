@@ -20,7 +20,7 @@ $(VENV)/.installed-jupyter: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev,examples]"
 	touch $@ $(VENV)/.installed-jupyter
 
 demo: $(VENV)/.installed-jupyter

@@ -31,3 +31,25 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path: Path) -> None:
         if output.get("output_type") == "error"
     ]
     assert errors == []
+
+
+def test_real_model_notebook_fails_in_ci_when_an_example_package_is_missing(monkeypatch) -> None:
+    import importlib.util
+
+    import nbformat
+
+    book = nbformat.read(
+        Path(__file__).resolve().parents[1] / "notebooks" / "05-real-model.ipynb", 4
+    )
+    first = next(cell.source for cell in book.cells if cell.cell_type == "code")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(ImportError, match="missing: \\['torch'\\]"):
+        exec(first, {})
+    monkeypatch.setenv("CI", "false")
+    namespace: dict = {}
+    exec(first, namespace)
+    assert namespace["ready"] is False  # outside CI it skips, and says so

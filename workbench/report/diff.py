@@ -136,6 +136,9 @@ class ReportDiff:
     def __str__(self) -> str:
         return self.text()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text())
+
     def _repr_html_(self) -> str:
         return render("diff.html.j2", diff=self)
 
