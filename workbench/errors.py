@@ -48,6 +48,16 @@ class CorruptModelError(ModelLoadError):
 class InvalidModelError(WorkbenchError):
     """The model fails onnx.checker and onnxruntime refuses it too."""
 
+    @classmethod
+    def both_refuse(cls, label: str, checker: str, runtime: str) -> InvalidModelError:
+        """The error for a model that onnx.checker and onnxruntime both reject."""
+        return cls(
+            f"{label} is not a valid ONNX model. onnx.checker: {checker.rstrip('. ')}. "
+            f"onnxruntime refuses it too: {runtime}",
+            "Fix the exporter's output or export the model again; the messages above name "
+            "the offending node or tensor.",
+        )
+
 
 class ExternalDataError(WorkbenchError):
     """The model's external-data weights cannot be used."""

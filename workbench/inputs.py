@@ -24,6 +24,7 @@ DEFAULT_BATCH = 1
 DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
 DEFAULT_SEQUENCE_LENGTH = 2
 DEFAULT_INT_RANGE = (0, 2)  # small and non-negative: index-like inputs stay valid
+MAX_SYNTHETIC_BYTES = 4 * 1024**3  # refuse to build feeds larger than this (a hostile dim)
 Source = Literal["fixed", "batch", "batch default", "dims", "default", "shapes"]
 Range = tuple[float, float] | float | int
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon")
@@ -267,12 +268,35 @@ def synthesize(
             f"Inputs: {', '.join(repr(v.name) for v in inputs)}.",
         )
     plan = plan_shapes(inputs, dims=dims, shapes=shapes, batch=batch, batch_dim=batch_dim)
+    _check_sizes(inputs, plan)
     values = {}
     for value in inputs:
         rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
         shape = plan.shapes.get(value.name, ())
         values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
     return Feeds(values, plan, seed)
+
+
+def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:
+    """Refuse negative dims and feeds too large to build, before allocating anything."""
+    total = 0
+    for value in inputs:
+        shape = plan.shapes.get(value.name)
+        if shape is None:
+            continue
+        if any(d < 0 for d in shape):
+            raise FeedError(
+                f"Input {value.name!r} declares a negative dim: {list(shape)}.",
+                f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
+            )
+        itemsize = numpy_dtype(value.dtype).itemsize if value.dtype else 8
+        total += math.prod(shape) * max(itemsize, 1)
+        if total > MAX_SYNTHETIC_BYTES:
+            raise FeedError(
+                f"Synthetic feeds would need {total / 2**30:,.1f} GiB (input {value.name!r} has "
+                f"shape {list(shape)}), more than the {MAX_SYNTHETIC_BYTES / 2**30:.0f} GiB limit.",
+                f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
+            )
 
 
 def _value_for(

@@ -197,12 +197,7 @@ class Model:
         self.ensure_runnable()
         refusal = self._runtime_refusal()
         if refusal:
-            raise InvalidModelError(
-                f"{self.label} is not a valid ONNX model. onnx.checker: {message} "
-                f"onnxruntime refuses it too: {refusal}",
-                "Fix the exporter's output or export the model again; the messages above "
-                "name the offending node or tensor.",
-            )
+            raise InvalidModelError.both_refuse(self.label, message, refusal)
         warnings.warn(
             f"onnx.checker complains about {self.label} ({message}), but onnxruntime runs it.",
             CheckerWarning,

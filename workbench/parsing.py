@@ -101,6 +101,14 @@ def _diagnose(data: bytes, label: str, parse_error: str) -> ModelLoadError:
             "Save the weights as external data: onnx.save(model, 'model.onnx', "
             "save_as_external_data=True, location='model.onnx.data').",
         )
+    if "MaxDepth" in parse_error or "recursion" in parse_error.lower():
+        return CorruptModelError(
+            f"{label} nests subgraphs deeper than protobuf decoders accept (100 message "
+            "levels; each If, Loop or Scan body inside another takes 3), so neither onnx nor "
+            "ONNX Runtime can read it.",
+            "Flatten the control flow before export (e.g. unroll loops or inline nested "
+            "branches), or check the exporter for runaway recursion.",
+        )
     if parse_error:
         return CorruptModelError(
             f"{label} has the outline of an ONNX model, but its content is damaged and does "

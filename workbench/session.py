@@ -473,22 +473,31 @@ def _fallback_error(
 def _creation_error(model: Model, provider: str, message: str, log: str) -> WorkbenchError:
     checker = model.checker_message()
     if checker:
-        return InvalidModelError(
-            f"{model.label} is not a valid ONNX model. onnx.checker: {checker} "
-            f"onnxruntime refuses it too: {message}",
-            "Fix the exporter's output or export the model again; the messages above name "
-            "the offending node or tensor.",
-        )
+        return InvalidModelError.both_refuse(model.label, checker, message)
     detail = f" (onnxruntime also logged: {log.splitlines()[0]})" if log else ""
-    if "NOT_IMPLEMENTED" in message or "Could not find an implementation" in message:
-        hint = (
-            f"onnxruntime has no kernel for that op, opset and type combination on {provider}. "
-            "Try another provider, or export the model with other opsets or dtypes."
-        )
-    else:
-        hint = "The message above comes from onnxruntime; workbench.doctor() checks the setup."
     return SessionError(
         f"onnxruntime could not create a session for {model.label} on {provider}: "
         f"{message}{detail}",
-        hint,
+        _creation_hint(message, provider),
     )
+
+
+def _creation_hint(message: str, provider: str) -> str:
+    """What to do about onnxruntime's refusal to build a session, by the kind of refusal."""
+    if "NOT_IMPLEMENTED" in message or "Could not find an implementation" in message:
+        return (
+            f"onnxruntime has no kernel for that op, opset and type combination on {provider}. "
+            "Try another provider, or export the model with other opsets or dtypes."
+        )
+    if "is not a registered function/op" in message:
+        return (
+            "The op comes from a domain onnxruntime does not know: a custom-op library that is "
+            "not loaded (onnxruntime-extensions provides ai.onnx.contrib), or a newer runtime. "
+            "model.metadata.opset_imports lists the domains the model imports."
+        )
+    if "Type Error" in message:
+        return (
+            "A tensor's element type is not one the named op accepts; the exporter wrote a "
+            "wrong dtype. model.inputs shows the declared dtypes."
+        )
+    return "The message above comes from onnxruntime; workbench.doctor() checks the setup."

@@ -1,0 +1,102 @@
+"""The bad-model corpus: every case loads, inspects and runs to a result or a WorkbenchError.
+
+No crash, no hang longer than 10 s (pytest-timeout), no raw traceback on stderr.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import workbench
+from tests.models import bad
+from workbench.display import graph_text, model_text
+
+BYTES = bad.corpus()
+MODELS = bad.hostile_models()
+
+
+def exercise(source: object) -> str:
+    """Load, inspect every way, and run once; the outcome in a word."""
+    try:
+        model = workbench.load(source)
+    except workbench.WorkbenchError as error:
+        assert error.message and error.hint is not None
+        return "refused at load"
+    model.summary()
+    repr(model)
+    model._repr_html_()
+    model_text(model)
+    graph_text(model)
+    try:
+        model.check()
+        model.run()
+    except workbench.WorkbenchError as error:
+        assert error.message
+        return f"refused: {type(error).__name__}"
+    finally:
+        model.close()
+    return "ran"
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("name", sorted(BYTES))
+def test_bad_bytes(name: str, capfd) -> None:
+    assert exercise(BYTES[name].data) == "refused at load"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_hostile_models(name: str, capfd, recwarn) -> None:
+    outcome = exercise(MODELS[name].SerializeToString())
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err and "Traceback" not in captured.out
+    expected = {
+        "zero_sized": "ran",
+        "no_nodes": "ran",
+        "deeply_nested": "ran",
+        "huge_dims": "refused: FeedError",
+        "negative_dims": "refused: FeedError",
+        "opset_99": "refused: IncompatibleModelError",
+        "ir_too_new": "refused: IncompatibleModelError",
+    }
+    if name in expected:
+        assert outcome == expected[name]
+    else:
+        assert outcome.startswith("refused") or outcome == "ran"
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("cut", range(0, 40))
+def test_truncations(cut: int) -> None:
+    data = workbench.demo_model().read_bytes()
+    length = max(1, len(data) * cut // 40)
+    assert exercise(data[:length]) == "refused at load"
+
+
+def test_external_data_escaping_the_folder_is_never_read(tmp_path, monkeypatch) -> None:
+    import builtins
+
+    import onnx
+
+    from tests import models
+
+    proto = models.build("external_weights")
+    for tensor in proto.graph.initializer:
+        tensor.data_location = onnx.TensorProto.EXTERNAL
+        tensor.ClearField("raw_data")
+        entry = tensor.external_data.add()
+        entry.key, entry.value = "location", "../../etc/passwd"
+    path = tmp_path / "model.onnx"
+    path.write_bytes(proto.SerializeToString())
+    opened = []
+    real_open = builtins.open
+
+    def spy(file, *args, **kwargs):
+        opened.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", spy)
+    with pytest.raises(workbench.errors.UnsafeExternalDataError):
+        workbench.load(path)
+    assert not any("passwd" in name for name in opened)
