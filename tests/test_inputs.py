@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 
 import workbench
@@ -184,3 +185,39 @@ def test_python_lists_are_converted() -> None:
     model = load("two_inputs_shared_dims")
     result = model.run({"input_ids": [[1, 2]], "attention_mask": [[1, 0]]})
     assert result["masked"].tolist() == [[1.0, 0.0]]
+
+
+def _one_input(shape, elem=onnx.TensorProto.INT8) -> workbench.Model:
+    value = onnx.helper.make_tensor_value_info("x", elem, shape)
+    return workbench.load(
+        models.make(
+            [onnx.helper.make_node("Identity", ["x"], ["y"])],
+            [value],
+            [onnx.helper.make_tensor_value_info("y", elem, shape)],
+        )
+    )
+
+
+def test_feeds_too_large_to_build_are_refused_before_allocating() -> None:
+    # 2**31 int8 values are only 2 GiB, but numpy draws them as int64 first: 18 GiB at peak.
+    with pytest.raises(FeedError, match=r"18\.0 GiB .*'x' has shape \[2147483648\].* 4 GiB limit"):
+        synthesize(_one_input([2**31]).inputs)
+    with pytest.raises(FeedError, match="shapes=") as caught:
+        _one_input(["n", 4]).run(dims={"n": 2**40})
+    assert "Set smaller dims" in caught.value.hint
+
+
+def test_a_negative_dim_declared_by_the_model_is_refused() -> None:
+    with pytest.raises(FeedError, match=r"negative dim: \[-3, 4\]"):
+        _one_input([-3, 4]).run()
+
+
+def test_a_feed_that_runs_out_of_memory_is_a_feed_error(monkeypatch) -> None:
+    from workbench import inputs
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(inputs, "_value_for", exhausted)
+    with pytest.raises(FeedError, match="Not enough memory to build synthetic input 'x'"):
+        synthesize(_one_input([4]).inputs)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench import providers as provider_names
-from workbench.display import render
+from workbench.display import printable, render
 from workbench.errors import ProviderFallbackError, WorkbenchError
 from workbench.inputs import synthesize
 
@@ -133,7 +133,7 @@ class Comparison:
                 f"  first divergence on {div.provider}: node {div.node!r} ({div.op_type}), "
                 f"output {div.output!r}, max abs {div.max_abs_error:.3g}"
             )
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
     def __str__(self) -> str:
         return self.text()

@@ -26,6 +26,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def _decoded(text: str | bytes) -> str:
+    """A node or tensor name; protobuf gives names that are not UTF-8 as bytes."""
+    return text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
+
+
 def shape_text(value: ValueInfo) -> str:
     """`[batch, 3, 224, 224]`, with `?` for unknown dims; container types have no shape."""
     if value.shape is None:
@@ -86,6 +91,9 @@ def _view(model: Model) -> dict[str, Any]:
         "title": model.name,
         "facts": [(k, v) for k, v in facts if v],
         "doc_string": meta.doc_string,
+        "graph_doc_string": (
+            meta.graph_doc_string if meta.graph_doc_string != meta.doc_string else ""
+        ),
         "metadata_props": meta.metadata_props,
         "inputs": [_io_row(v) for v in model.inputs],
         "outputs": [_io_row(v) for v in model.outputs],
@@ -112,8 +120,9 @@ def model_text(model: Model) -> str:
     lines = [f"Model {view['title']}"]
     width = max(len(k) for k, _ in view["facts"])
     lines += [f"  {k.ljust(width)}  {v}" for k, v in view["facts"]]
-    if view["doc_string"]:
-        lines += ["", "Description", *(f"  {line}" for line in view["doc_string"].splitlines())]
+    for key, title in (("doc_string", "Description"), ("graph_doc_string", "Graph description")):
+        if view[key]:
+            lines += ["", title, *(f"  {line}" for line in view[key].splitlines())]
     if view["metadata_props"]:
         lines += ["", "Metadata"]
         lines += [f"  {k}: {v}" for k, v in view["metadata_props"].items()]
@@ -150,8 +159,9 @@ def graph_text(model: Model, limit: int = 40) -> str:
     ]
     for node in list(graph.node)[:limit]:
         op = node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
-        name = f" {node.name}" if node.name else ""
-        lines.append(f"  {op}{name}: {', '.join(node.input)} -> {', '.join(node.output)}")
+        name = f" {_decoded(node.name)}" if node.name else ""
+        inputs, outputs = (", ".join(map(_decoded, names)) for names in (node.input, node.output))
+        lines.append(f"  {op}{name}: {inputs} -> {outputs}")
     if len(graph.node) > limit:
         lines.append(f"  ... {len(graph.node) - limit:,} more nodes in the main graph")
     return printable("\n".join(lines))
@@ -170,10 +180,18 @@ def render(template: str, **context: Any) -> str:
 @functools.cache
 def _environment() -> jinja2.Environment:
     import jinja2  # noqa: PLC0415
+    import markupsafe  # noqa: PLC0415  (installed with jinja2)
+
+    def shown(value: Any) -> Any:
+        # Control characters would hide or reorder text (bidi overrides): show them as escapes.
+        # Markup (|tojson, |safe) is already encoded for its context and is left alone.
+        plain = isinstance(value, str) and not isinstance(value, markupsafe.Markup)
+        return printable(value) if plain else value
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("workbench", "templates"),
         autoescape=True,  # every string from a model file is untrusted
+        finalize=shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from workbench.dtypes import element_type, tensor_nbytes
+from workbench.errors import CorruptModelError
 
 if TYPE_CHECKING:
     import onnx
@@ -64,30 +65,59 @@ def op_key(domain: str, op_type: str) -> str:
 
 
 def collect(model: onnx.ModelProto) -> GraphStats:
-    """Walk the model once and gather its statistics."""
+    """Walk the model once and gather its statistics.
+
+    Raises `CorruptModelError` where a string the workbench relies on is not UTF-8. Node
+    names and internal tensor names are left to onnxruntime, which runs such models:
+    display code escapes them.
+    """
+    _text("the model's producer, domain or description", (
+        model.producer_name, model.producer_version, model.domain, model.doc_string
+    ))  # fmt: skip
+    _text("a metadata entry", [t for p in model.metadata_props for t in (p.key, p.value)])
+    _text("an opset domain", [o.domain for o in model.opset_import])
     stats = GraphStats(min_ir_version=_model_level_min_ir(model))
     for function in model.functions:
+        _text("a function name or domain", (function.name, function.domain))
         for node in function.node:
+            _text("an op type or domain", (node.op_type, node.domain))
             _scan_attributes(stats, node, count_subgraphs=False)
     # An explicit stack rather than recursion: hostile files can nest subgraphs very deeply.
     pending = [model.graph]
     while pending:
         graph = pending.pop()
+        _text("a graph name or description", (graph.name, graph.doc_string))
         if graph.metadata_props:
             stats.min_ir_version = max(stats.min_ir_version, _IR_METADATA_ON_NODES)
         for value in (*graph.input, *graph.output, *graph.value_info):
+            _text("a value name or description", (value.name, value.doc_string))
             _scan_type(stats, value.type)
         for tensor in graph.initializer:
             _add_initializer(stats, tensor)
         for sparse in graph.sparse_initializer:
             _add_sparse_initializer(stats, sparse)
         for node in graph.node:
+            _text("an op type or domain", (node.op_type, node.domain))
             stats.node_count += 1
             stats.ops[op_key(node.domain, node.op_type)] += 1
             if node.metadata_props:
                 stats.min_ir_version = max(stats.min_ir_version, _IR_METADATA_ON_NODES)
             pending.extend(_scan_attributes(stats, node, count_subgraphs=True))
     return stats
+
+
+def _text(what: str, values: Sequence[str]) -> None:
+    """Refuse text that is not UTF-8: protobuf hands it to Python as bytes, not str."""
+    try:
+        "".join(values)  # the cheap check: a TypeError on bytes
+    except TypeError:
+        bad = next(v for v in values if isinstance(v, bytes))
+        raise CorruptModelError(
+            f"The model holds text that is not valid UTF-8 in {what}: {bad[:80]!r}. ONNX "
+            "requires UTF-8 names and strings, so the file is damaged or its exporter is broken.",
+            "Export or download the model again; if the exporter wrote it, report the bug "
+            "there, quoting the text above.",
+        ) from None
 
 
 def _model_level_min_ir(model: onnx.ModelProto) -> int:
@@ -111,6 +141,7 @@ def _scan_attributes(
     """Note dtypes used by `node`'s attributes and return its subgraphs."""
     subgraphs: list[onnx.GraphProto] = []
     for attr in node.attribute:
+        _text("an attribute name", (attr.name, attr.ref_attr_name))
         kind = attr.type
         if kind == _GRAPH:
             subgraphs.append(attr.g)
@@ -138,6 +169,9 @@ def _scan_attributes(
 def _scan_type(stats: GraphStats, proto: onnx.TypeProto) -> None:
     which = proto.WhichOneof("value")
     if which == "tensor_type":
+        dims = proto.tensor_type.shape.dim
+        _text("a dim name", [t for d in dims for t in (d.dim_param, d.denotation)])
+        _text("a type denotation", (proto.denotation,))
         _note_element_type(stats, proto.tensor_type.elem_type)
     elif which == "sparse_tensor_type":
         stats.min_ir_version = max(stats.min_ir_version, _IR_OPTIONAL_SPARSE_FUNCTIONS)
@@ -165,6 +199,8 @@ def _element_count(dims: Iterable[int]) -> int:
 
 
 def _add_initializer(stats: GraphStats, tensor: onnx.TensorProto) -> None:
+    _text("an initializer name", (tensor.name,))
+    _text("an external-data entry", [t for e in tensor.external_data for t in (e.key, e.value)])
     count = _element_count(tensor.dims)
     _note_element_type(stats, tensor.data_type)
     stats.initializer_count += 1

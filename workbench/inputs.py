@@ -273,7 +273,14 @@ def synthesize(
     for value in inputs:
         rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
         shape = plan.shapes.get(value.name, ())
-        values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
+        try:
+            values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
+        except MemoryError:
+            raise FeedError(
+                f"Not enough memory to build synthetic input {value.name!r} of shape "
+                f"{list(shape)}.",
+                f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
+            ) from None
     return Feeds(values, plan, seed)
 
 
@@ -290,7 +297,8 @@ def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:
                 f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
             )
         itemsize = numpy_dtype(value.dtype).itemsize if value.dtype else 8
-        total += math.prod(shape) * max(itemsize, 1)
+        # numpy's generators draw 8-byte values first, then cast: count both at the peak.
+        total += math.prod(shape) * (itemsize + 8)
         if total > MAX_SYNTHETIC_BYTES:
             raise FeedError(
                 f"Synthetic feeds would need {total / 2**30:,.1f} GiB (input {value.name!r} has "

@@ -29,7 +29,7 @@ from workbench.errors import (
 from workbench.inputs import FeedChecker
 from workbench.parsing import parse_model
 from workbench.run import RunResult, run_model
-from workbench.session import Session, SessionConfig
+from workbench.session import Session, SessionConfig, open_ort_session
 from workbench.signature import ValueInfo, value_info
 
 if TYPE_CHECKING:
@@ -226,12 +226,7 @@ class Model:
         options = rt.SessionOptions()
         options.log_severity_level = 4
         options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_DISABLE_ALL
-        source, _ = self.ort_source()
-        try:
-            rt.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:
-            return runtime.error_message(exc)
-        return ""
+        return open_ort_session(self, options, ["CPUExecutionProvider"]).error
 
     def serialized(self) -> bytes:
         """The model's protobuf bytes (external data stays external); serialized once."""

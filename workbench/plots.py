@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.display import printable
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.profiling import ProfileResult
 
 HORIZONTAL_ABOVE = 6  # more configurations than this: one row each, labels on the left
+LABEL_WIDTH = 48  # longer labels are cut: a 500-character node name would squash the axes
 _MAX_POINTS = 300  # points drawn per configuration in distributions (a seeded subsample)
 
 
@@ -144,7 +146,7 @@ def p50_bars(result: BenchmarkResult, ax: Axes | None = None, baseline: str | No
         if len(baselines) > 1
         else base.config.label
     )
-    ax.set_title(f"Median latency (speedup vs {base_name}{batch_note})")
+    ax.set_title(_label(f"Median latency (speedup vs {base_name}{batch_note})", 90))
     ax.margins(x=0.15) if horizontal else ax.margins(y=0.15)
     return ax
 
@@ -182,7 +184,13 @@ def scaling(result: BenchmarkResult, ax: Axes | None = None) -> Axes:
         rows.sort(key=lambda r: r.config.batch or 0)
         batches = [r.config.batch or 0 for r in rows]
         color = f"C{index % 10}"
-        ax.plot(batches, [r.stats.p50_ms for r in rows if r.stats], "o-", color=color, label=label)
+        ax.plot(
+            batches,
+            [r.stats.p50_ms for r in rows if r.stats],
+            "o-",
+            color=color,
+            label=_label(label),
+        )
         throughput_ax.plot(
             batches,
             [r.stats.throughput_per_s for r in rows if r.stats],
@@ -224,7 +232,7 @@ def op_breakdown(
             va="center",
             fontsize=8,
         )
-    ax.set_yticks(positions, [str(v) for v in table[by]], fontsize=8)
+    ax.set_yticks(positions, [_label(v) for v in table[by]], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(f"total time over {profile.runs} runs (ms)")
     ax.set_title(f"Time by {'op type' if by == 'op_type' else 'node'} on {profile.provider}")
@@ -264,8 +272,20 @@ def picture(draw: Any, rows: int, description: str) -> Picture:
     return Picture(figure, description)
 
 
+def _label(text: str, width: int = LABEL_WIDTH) -> str:
+    """Text from a model or config as a plot label: shortened, controls escaped, `$` literal.
+
+    matplotlib parses `$...$` as math and fails at draw time on a bad formula.
+    """
+    text = printable(str(text))
+    if len(text) > width:
+        text = text[: width - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    return text.replace("$", r"\$")
+
+
 def _label_configs(ax: Axes, positions: Any, labels: list[str], horizontal: bool) -> None:
     size = 8 if len(labels) > HORIZONTAL_ABOVE else 9
+    labels = [_label(text) for text in labels]
     if horizontal:
         ax.set_yticks(positions, labels, fontsize=size)
     else:

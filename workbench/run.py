@@ -62,7 +62,7 @@ class RunResult:
         }
 
     def __repr__(self) -> str:
-        names = ", ".join(self.outputs)
+        names = printable(", ".join(self.outputs))
         return f"<RunResult on {self.applied_providers[0]}: {names} in {self.seconds * 1e3:.2f} ms>"
 
     def text(self) -> str:

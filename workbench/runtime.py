@@ -56,6 +56,10 @@ def ort() -> Any:
 
 def error_message(exc: BaseException) -> str:
     """Onnxruntime's error text without the C++ file, line and function it came from."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        # The message quoted text from the model that is not UTF-8; pybind11 could not
+        # decode it. The raw message is still there: show the bad bytes escaped.
+        exc = RuntimeError(exc.object.decode("utf-8", "backslashreplace"))
     text = str(exc).strip()
     cleaned = _SOURCE_LOCATION.sub("", _STATUS_PREFIX.sub("", text))
     return cleaned.replace("failed:", "failed: ").replace("  ", " ") or text

@@ -320,24 +320,15 @@ class Session:
         provider_list: list[Any] = [chosen]
         if chosen != providers.CPU:
             provider_list = [(chosen, dict(config.provider_options)), providers.CPU]
-        source, folder = model.ort_source()
-        if folder is not None:
-            options.add_session_config_entry(_EXTERNAL_FOLDER_CONFIG, folder)
         start = time.perf_counter()
-        error: Exception | None = None
-        with native.captured_output() as captured:
-            try:
-                session = rt.InferenceSession(
-                    source, options, providers=provider_list, enable_fallback=0
-                )
-            except Exception as exc:
-                error = exc
-        if error is not None:
-            raise _creation_error(model, chosen, runtime.error_message(error), captured.text)
+        opened = open_ort_session(model, options, provider_list)
+        if opened.session is None:
+            raise _creation_error(model, chosen, opened.error, opened.log)
+        session = opened.session
         self.create_seconds = time.perf_counter() - start
         applied = list(session.get_providers())
         if chosen not in applied:
-            reason, hint = providers.explain_failure(chosen, captured.text)
+            reason, hint = providers.explain_failure(chosen, opened.log)
             if not config.allow_fallback:
                 raise _fallback_error(chosen, applied, reason, hint)
             self.fallback = f"Ran on {applied[0]} instead of {chosen}: {reason}"
@@ -455,6 +446,37 @@ def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | 
     else:
         hint = "Check the feeds' shapes and values against model.inputs."
     return RunError(message, hint)
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    """An onnxruntime session, or onnxruntime's error; and what it logged meanwhile."""
+
+    session: Any | None
+    error: str
+    log: str
+
+
+def open_ort_session(model: Model, options: Any, provider_list: list[Any]) -> OpenedSession:
+    """An onnxruntime session on `model`, with silent provider fallback off.
+
+    onnxruntime reads the model's file, else its bytes with the external-data folder set.
+    Its console output is captured into the result's log.
+    """
+    source, folder = model.ort_source()
+    if folder is not None:
+        options.add_session_config_entry(_EXTERNAL_FOLDER_CONFIG, folder)
+    rt = runtime.ort()
+    with native.captured_output() as captured:
+        try:
+            session = rt.InferenceSession(
+                source, options, providers=provider_list, enable_fallback=0
+            )
+        except Exception as exc:  # onnxruntime raises several types, UnicodeDecodeError too
+            error = runtime.error_message(exc)
+        else:
+            error = ""
+    return OpenedSession(session if not error else None, error, captured.text)
 
 
 def _fallback_error(

@@ -81,10 +81,21 @@ def corpus() -> dict[str, BadFile]:
             "TruncatedModelError",
             ("no graph",),
         ),
+        "output_name_not_utf8": BadFile(
+            _with_bytes(demo, b"logits", b"l\xf6gits"),
+            "CorruptModelError",
+            ("not valid UTF-8 in a value name or description", "l\\xf6gits"),
+        ),
         "nested_too_deep": BadFile(
             _nested_ifs(200), "CorruptModelError", ("nests subgraphs deeper", "Flatten")
         ),
     }
+
+
+def _with_bytes(data: bytes, old: bytes, new: bytes) -> bytes:
+    """`data` with every `old` replaced by `new` (same length: no length prefix changes)."""
+    assert len(old) == len(new) and old in data
+    return data.replace(old, new)
 
 
 def _nested_ifs(depth: int) -> bytes:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench import native, runtime
+from workbench import runtime
 from workbench.cache import cache_dir
 from workbench.display import graph_text, printable, render
 from workbench.errors import MissingDependencyError, SessionError, WorkbenchError
@@ -211,7 +211,7 @@ def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str 
 
     Saved through `SessionOptions.optimized_model_filepath`, cached by model hash and settings.
     """
-    from workbench.session import SessionConfig, ort_opt_level  # noqa: PLC0415
+    from workbench.session import SessionConfig, open_ort_session, ort_opt_level  # noqa: PLC0415
 
     config = SessionConfig.make(provider, opt_level=opt_level)
     key = hashlib.sha256(f"{model.sha256}|{config.provider}|{opt_level}".encode()).hexdigest()[:32]
@@ -224,17 +224,10 @@ def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str 
     options.log_severity_level = 3
     options.graph_optimization_level = ort_opt_level(opt_level)
     options.optimized_model_filepath = str(path)
-    source, folder = model.ort_source()
-    if folder is not None:
-        options.add_session_config_entry(
-            "session.model_external_initializers_file_folder_path", folder
+    opened = open_ort_session(model, options, [config.provider])
+    if opened.session is None:
+        raise SessionError(
+            f"onnxruntime could not optimize {model.label}: {opened.error}",
+            "Show the original graph instead: show_graph(model).",
         )
-    with native.captured_output():
-        try:
-            rt.InferenceSession(source, options, providers=[config.provider], enable_fallback=0)
-        except Exception as exc:
-            raise SessionError(
-                f"onnxruntime could not optimize {model.label}: {runtime.error_message(exc)}",
-                "Show the original graph instead: show_graph(model).",
-            ) from None
     return path

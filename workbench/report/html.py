@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from workbench.bench.results import BenchmarkResult
 
 DATA_ELEMENT_ID = "onnx-workbench-data"
+_SCRIPT_UNSAFE = re.compile("[<>&\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def report_html(result: BenchmarkResult) -> str:
@@ -95,5 +97,8 @@ def _png(draw: Callable[[Axes], Any], rows: int) -> str:
 
 
 def _script_safe(text: str) -> str:
-    """JSON that cannot close its <script> element or open an HTML comment."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    """JSON that cannot close its <script> element or open an HTML comment.
+
+    Invisible format characters (bidi overrides, line separators) are written as escapes too.
+    """
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
