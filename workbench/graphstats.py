@@ -113,7 +113,7 @@ def _text(what: str, values: Sequence[str]) -> None:
     except TypeError:
         bad = next(v for v in values if isinstance(v, bytes))
         raise CorruptModelError(
-            f"The model holds text that is not valid UTF-8 in {what}: {bad[:80]!r}. ONNX "
+            f"The model holds text that is not valid UTF-8, in {what}: {bad[:80]!r}. ONNX "
             "requires UTF-8 names and strings, so the file is damaged or its exporter is broken.",
             "Export or download the model again; if the exporter wrote it, report the bug "
             "there, quoting the text above.",

@@ -19,6 +19,7 @@ from workbench.compat import check as check_compatibility
 from workbench.errors import (
     CheckerWarning,
     CompatibilityWarning,
+    CorruptModelError,
     ExternalDataError,
     ExternalDataWarning,
     IncompatibleModelError,
@@ -91,7 +92,10 @@ class Model:
         self.proto = proto
         self.path = path
         self.size_bytes = size_bytes
-        self._stats = graphstats.collect(proto)
+        try:
+            self._stats = graphstats.collect(proto)
+        except CorruptModelError as error:
+            raise CorruptModelError(f"{self.label}: {error.message}", error.hint) from None
         self.external_data: ExternalData = external_data.resolve(
             self._stats.external_tensors, base_dir
         )

@@ -84,7 +84,7 @@ def corpus() -> dict[str, BadFile]:
         "output_name_not_utf8": BadFile(
             _with_bytes(demo, b"logits", b"l\xf6gits"),
             "CorruptModelError",
-            ("not valid UTF-8 in a value name or description", "l\\xf6gits"),
+            ("not valid UTF-8, in a value name or description", "l\\xf6gits"),
         ),
         "nested_too_deep": BadFile(
             _nested_ifs(200), "CorruptModelError", ("nests subgraphs deeper", "Flatten")
