@@ -75,6 +75,7 @@ def test_a_killed_worker_is_named_and_its_samples_kept() -> None:
     assert killed
     assert first.status == "partial"
     assert "was killed by SIGKILL" in first.reason and "completed runs are kept" in first.reason
+    assert first.stop_reason == "worker died"
     assert first.stats is not None and first.stats.n > 30
     assert second.status == "ok"  # the sweep went on with a fresh worker
 
@@ -104,6 +105,7 @@ def test_a_hung_worker_is_killed_after_the_run_timeout() -> None:
     row = result.results[0]
     assert row.status in ("failed", "partial")
     assert "hung" in row.reason and "was killed" in row.reason
+    assert row.stop_reason == "worker hung"
     assert elapsed < 30
     assert _worker_processes() == []
 

@@ -7,25 +7,20 @@ import warnings
 import workbench
 from workbench.display import graph_text, model_text
 
+CONTAINED = "contained"  # outcome prefix: onnxruntime crashed or hung inside the worker
+
 
 def exercise(source: object) -> str:
-    """Load, inspect every way, check and run once; the outcome in a few words.
+    """Load, inspect every way, check and run once in this process; the outcome in words.
 
     A `WorkbenchError` is an accepted outcome; any other exception propagates: it is a bug.
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        model, refusal = _load_and_inspect(source)
+        if model is None:
+            return refusal
         try:
-            model = workbench.load(source)
-        except workbench.WorkbenchError as error:
-            assert error.message and error.hint is not None
-            return f"refused at load: {type(error).__name__}"
-        try:
-            model.summary()
-            repr(model)
-            model._repr_html_()
-            model_text(model)
-            graph_text(model)
             model.check()
             model.run()
         except workbench.WorkbenchError as error:
@@ -34,3 +29,40 @@ def exercise(source: object) -> str:
         finally:
             model.close()
     return "ran"
+
+
+def exercise_isolated(source: object) -> str:
+    """Load and inspect here; create the session and run through the isolated executor, so
+    a crash inside onnxruntime is contained, and reported as a "contained" outcome."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, refusal = _load_and_inspect(source)
+        if model is None:
+            return refusal
+        try:
+            result = workbench.benchmark(
+                model, ["cpu"], executor="worker", runs=1, warmup=0, progress=False,
+                run_timeout=10,
+            )  # fmt: skip
+        except workbench.WorkbenchError as error:
+            return f"refused: {type(error).__name__}"
+    (row,) = result.results
+    if row.status == "ok":
+        return "ran"
+    if row.stop_reason in ("worker died", "worker hung"):
+        return f"{CONTAINED}: {row.reason}"
+    return "refused: failed row"
+
+
+def _load_and_inspect(source: object) -> tuple[workbench.Model | None, str]:
+    try:
+        model = workbench.load(source)
+    except workbench.WorkbenchError as error:
+        assert error.message and error.hint is not None
+        return None, f"refused at load: {type(error).__name__}"
+    model.summary()
+    repr(model)
+    model._repr_html_()
+    model_text(model)
+    graph_text(model)
+    return model, ""

@@ -11,11 +11,13 @@ import os
 import random
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import workbench
 from tests.hostile import fuzz
 from tests.hostile.mutations import mutate, seed_models
 from tests.hostile.pipeline import exercise
@@ -83,3 +85,21 @@ def test_harness_counts_crashes_hangs_and_escapes_and_keeps_going(tmp_path) -> N
 def test_fuzz_command_line(argv, capsys) -> None:
     assert fuzz.main(argv) == 0
     assert "20 cases" in capsys.readouterr().out
+
+
+def test_isolated_pipeline_runs_sessions_in_the_workbench_worker(tmp_path) -> None:
+    report = fuzz.run_fuzz(
+        12, seed=2, workers=1, timeout=fuzz.ISOLATED_TIMEOUT, save=tmp_path,
+        target="tests.hostile.pipeline:exercise_isolated",
+    )  # fmt: skip
+    assert report.cases == 12 and report.count("ran") > 0
+    assert [report.count(kind) for kind in (*fuzz.FAILURES, "contained")] == [0, 0, 0, 0]
+
+
+def test_a_crash_inside_onnxruntime_is_contained_by_the_isolated_executor(monkeypatch) -> None:
+    from tests.hostile.pipeline import exercise_isolated
+
+    # The worker runs `python -m workbench.bench.worker`: make its session creation abort.
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "abort_on_session"))
+    outcome = exercise_isolated(workbench.demo_model().read_bytes())
+    assert outcome.startswith("contained: The benchmark worker was killed by SIGABRT")

@@ -250,6 +250,7 @@ def _measure(
         current.status, current.reason = "skipped", error.message
     except WorkerCrashed as error:
         _failed(current, error.message)
+        current.stop_reason = error.how
     except WorkbenchError as error:
         _failed(current, _explain(error.message, config))
     except KeyboardInterrupt:

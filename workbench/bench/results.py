@@ -39,7 +39,7 @@ class ConfigResult:
     session_create_s: float | None = None
     first_run_s: float | None = None
     warmup_runs: int = 0
-    stop_reason: str = ""
+    stop_reason: str = ""  # as Timing.stop_reason, or "worker died" / "worker hung"
     peak_rss_mb: float | None = None
     peak_gpu_mb: float | None = None
 

@@ -42,6 +42,10 @@ _POLL_SECONDS = 0.1
 class WorkerCrashed(WorkbenchError):
     """The worker process died or hung; the message names what happened."""
 
+    def __init__(self, message: str, hint: str, *, how: str) -> None:
+        super().__init__(message, hint)
+        self.how = how  # "worker died" or "worker hung": the row's stop_reason
+
 
 def run_in_worker(
     model: Model,
@@ -155,6 +159,7 @@ def _follow(
                         "it was killed.",
                         "Raise run_timeout for very slow models, or check the model with "
                         "workbench.load(...).run() on a small input.",
+                        how="worker hung",
                     ) from None
                 continue
             last_event = time.monotonic()
@@ -234,6 +239,7 @@ def _died(process: subprocess.Popen[bytes], result: ConfigResult) -> WorkerCrash
         + (f" Its last output: {tail}" if tail else ""),
         "The notebook is safe: only the worker died. Try a smaller batch, another provider, "
         "or report the model to onnxruntime if it crashes there.",
+        how="worker died",
     )
 
 

@@ -6,6 +6,7 @@ requests; text a table for terminals.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -56,10 +57,15 @@ def atomic_write(path: Path, data: bytes) -> None:
     except OSError as exc:
         if temporary is not None:
             temporary.unlink(missing_ok=True)
+        fix = (
+            "Free some disk space"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "Choose a writable folder"
+        )
         raise WorkbenchError(
             f"Could not write the report {str(path)!r}: {exc.strerror or exc}.",
-            "Free some disk space or choose a writable folder; any previous report at that "
-            "path was left untouched.",
+            f"{fix}, then write it again: the results are still in memory, and any previous "
+            "report at that path was left untouched.",
         ) from None
 
 
