@@ -1,6 +1,7 @@
 """A runnable model whose every text field is an HTML, script, template and terminal attack.
 
-Each payload records its field in `window.__xss` if any markup in it ever runs, and asks the
+Each payload marks the document (`<html data-xss="field">`) if any markup in it ever runs
+(a DOM mark, since Netron's page forbids the eval tests use to read variables), and asks the
 `sentinel` URL for `/<field>` if any markup is ever parsed as HTML (an image, a stylesheet,
 a frame). The `$...$` and `{{ }}` parts probe matplotlib's mathtext and template engines; the
 ANSI and bidi parts probe terminals.
@@ -29,7 +30,7 @@ def live_markup(sentinel: str) -> tuple[str, ...]:
 
 def payload(field: str, sentinel: str) -> str:
     """Text that does harm in `field`'s name wherever it is not escaped."""
-    mark = f"window.__xss=(window.__xss||[]).concat('{field}')"
+    mark = f"document.documentElement.dataset.xss='{field}'"
     return (
         f'{field}<img src=x onerror="{mark}"><script>{mark}</script>'
         f'<svg onload="{mark}"></svg>"\'><iframe src="{sentinel}/{field}-frame"></iframe>'
@@ -39,9 +40,10 @@ def payload(field: str, sentinel: str) -> str:
     )
 
 
-def hostile_text_model(sentinel: str) -> onnx.ModelProto:
-    """Relu on one input; every name, doc string and metadata entry is a payload."""
-    text = {field: payload(field, sentinel) for field in FIELDS}
+def hostile_text_model(sentinel: str, plain: tuple[str, ...] = ()) -> onnx.ModelProto:
+    """Relu on one input; every name, doc string and metadata entry is a payload, except
+    the `plain` fields, which hold just their name."""
+    text = {field: field if field in plain else payload(field, sentinel) for field in FIELDS}
     x = helper.make_tensor_value_info(text["input"], TensorProto.FLOAT, [text["dim"], 4])
     y = helper.make_tensor_value_info(text["output"], TensorProto.FLOAT, [text["dim"], 4])
     node = helper.make_node("Relu", [text["input"]], [text["output"]], name=text["node"])

@@ -32,9 +32,11 @@ def chromium() -> Iterator[Any]:
 class LabPage:
     """One JupyterLab tab, with every request it (and its iframes) makes recorded."""
 
-    def __init__(self, browser: Any, server: JupyterServer) -> None:
+    def __init__(self, browser: Any, server: JupyterServer, *, bypass_csp: bool = False) -> None:
         self.server = server
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context = browser.new_context(
+            viewport={"width": 1400, "height": 1000}, bypass_csp=bypass_csp
+        )
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))

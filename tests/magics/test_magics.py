@@ -113,6 +113,15 @@ def test_info_shows_the_model_and_provider_warnings(shell) -> None:
         )
 
 
+def test_a_model_path_works_where_a_name_does(shell, model_path) -> None:
+    path = model_path("control_flow")
+    first = run(shell, f"%onnx info {path}")
+    assert "control_flow" in first.outputs[0].data["text/html"]
+    run(shell, f"%onnx run {path}")  # the same file again: no second copy is loaded
+    listing = run(shell, "%onnx list").stdout
+    assert len(listing.splitlines()) == 1 and "* control_flow:" in listing, listing
+
+
 def test_graph_returns_the_view(shell) -> None:
     cell = run(loaded(shell), "%onnx graph --both --height 300")
     assert isinstance(cell.result, GraphView) and len(cell.result.panels) == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -27,6 +28,7 @@ USAGE = """%onnx SUBCOMMAND [options]     (%onnx SUBCOMMAND --help for its optio
   report PATH               write the last benchmark as a report (--from VAR)
   doctor                    which execution providers really work here
 
+NAME is a loaded model's name (default: the current one) or a model file's path.
 Every subcommand takes --show-code to print the equivalent Python instead of running.
 Defaults: %config OnnxMagics.providers = ["cuda", "cpu"] (also batch_sizes, time_budget,
 executor)."""
@@ -94,11 +96,19 @@ class OnnxMagics(Magics):
         return chosen
 
     def model(self, name: str | None) -> Any:
-        """A loaded model by name, or the current one."""
+        """A loaded model by name, or the current one; a model file's path loads it."""
         if name is None:
             if self.current is None:
                 raise UsageError("No model loaded: %onnx load PATH first.")
             return self.models[self.current]
+        path = Path(name).expanduser()
+        if name not in self.models and path.is_file():
+            for model in self.models.values():  # loaded already: the same Model
+                if model.path is not None and model.path.resolve() == path.resolve():
+                    return model
+            from workbench.model import load  # noqa: PLC0415
+
+            return self.models[self.remember(load(path), None)]
         if name not in self.models:
             loaded = ", ".join(self.models) or "none"
             raise UsageError(
