@@ -6,6 +6,7 @@ inside the model's folder. Anything else is refused before any file is opened.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -76,9 +77,10 @@ def resolve(tensors: list[ExternalTensor], base_dir: Path | None) -> ExternalDat
             path = base_dir / name
             if not _is_inside(path, base_dir):
                 raise _unsafe(name, next(t.tensor for t in tensors if t.location == name))
-            if not path.is_file():
+            size = _file_size(path)
+            if size is None:
                 missing.append(name)
-            elif path.stat().st_size < needed[name]:
+            elif size < needed[name]:
                 short.append(name)
     return ExternalData(
         files=files,
@@ -87,6 +89,18 @@ def resolve(tensors: list[ExternalTensor], base_dir: Path | None) -> ExternalDat
         short=tuple(short),
         base_dir=base_dir,
     )
+
+
+def _file_size(path: Path) -> int | None:
+    """The size of the regular file at `path`, or None when there is none to read.
+
+    The name comes from the model: it may be too long, or pass through an unreadable folder.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def _require_safe_location(tensor: ExternalTensor) -> None:
@@ -111,12 +125,17 @@ def _is_inside(path: Path, base_dir: Path) -> bool:
 
 def _unsafe(location: str, tensor: str) -> UnsafeExternalDataError:
     return UnsafeExternalDataError(
-        f"Tensor {tensor!r} stores its weights at {location!r}, which is not a file inside "
-        "the model's folder. onnx-workbench refuses to read it.",
+        f"Tensor {_short(tensor)!r} stores its weights at {_short(location)!r}, which is not a "
+        "file inside the model's folder. onnx-workbench refuses to read it.",
         "External-data locations must be relative paths inside the model's folder. If you "
         "made this model, save it again with onnx.save(..., save_as_external_data=True, "
         "location='weights.bin').",
     )
+
+
+def _short(name: str, limit: int = 80) -> str:
+    """A name from the model, cut to fit in a message."""
+    return name if len(name) <= limit else f"{name[: limit - 1]}\N{HORIZONTAL ELLIPSIS}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -124,5 +143,5 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _listing(names: tuple[str, ...], limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(repr(_short(n)) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import warnings
+import zlib
+from pathlib import Path
 
 import workbench
 from workbench.display import graph_text, model_text
@@ -55,6 +58,10 @@ def exercise_isolated(source: object) -> str:
 
 
 def _load_and_inspect(source: object) -> tuple[workbench.Model | None, str]:
+    if isinstance(source, bytes) and zlib.crc32(source) % 2:  # half the cases from a file:
+        folder = Path(tempfile.mkdtemp(prefix="hostile-"))  # external data resolves there
+        (folder / "model.onnx").write_bytes(source)
+        source = folder / "model.onnx"
     try:
         model = workbench.load(source)
     except workbench.WorkbenchError as error:

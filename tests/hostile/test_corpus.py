@@ -99,3 +99,23 @@ def test_an_undecodable_onnxruntime_message_is_recovered() -> None:
 
     error = UnicodeDecodeError("utf-8", b"Node (stem.r\xe9lu) failed", 12, 13, "invalid")
     assert runtime.error_message(error) == "Node (stem.r\\xe9lu) failed"
+
+
+def test_an_external_data_name_too_long_for_the_filesystem_is_just_missing(tmp_path) -> None:
+    import onnx
+
+    from tests import models
+
+    proto = models.build("external_weights")
+    tensor = proto.graph.initializer[0]
+    tensor.data_location = onnx.TensorProto.EXTERNAL
+    tensor.ClearField("raw_data")
+    entry = tensor.external_data.add()
+    entry.key, entry.value = "location", "w" * 5000  # ENAMETOOLONG on every filesystem
+    path = tmp_path / "model.onnx"
+    path.write_bytes(proto.SerializeToString())
+    with pytest.warns(workbench.errors.ExternalDataWarning, match="1 external-data file missing"):
+        model = workbench.load(path)
+    with pytest.raises(workbench.errors.MissingExternalDataError) as caught:
+        model.run()
+    assert len(caught.value.message) < 400  # the name is shortened in messages
