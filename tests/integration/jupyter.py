@@ -103,7 +103,8 @@ class JupyterServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"jupyter exited early:\n{self.server_log()}")
             if info.is_file():
-                with contextlib.suppress(ValueError):
+                # The file can be half written, or written before the port accepts.
+                with contextlib.suppress(ValueError, OSError):
                     self.url = json.loads(info.read_text())["url"]
                     if self.get("api/status")[0] == 200:
                         return self

@@ -14,6 +14,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from workbench import viewer
 from workbench.graphview import registry
@@ -90,7 +91,10 @@ class _StreamingHandler(APIHandler):
         with path.open("rb") as stream:
             while data := stream.read(chunk):
                 self.write(data)
-                await self.flush()
+                try:
+                    await self.flush()
+                except StreamClosedError:
+                    return  # the browser went away (tab closed, reload): nothing to report
         self.finish()
 
     def fail(self, status: int, message: str) -> None:
