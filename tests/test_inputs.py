@@ -207,6 +207,11 @@ def test_feeds_too_large_to_build_are_refused_before_allocating() -> None:
     assert "Set smaller dims" in caught.value.hint
 
 
+def test_a_dim_too_large_for_any_array_is_refused_even_beside_a_zero() -> None:
+    with pytest.raises(FeedError, match=r"no array can have a dim that large"):
+        _one_input([2**62, 0, 8]).run()
+
+
 def test_a_negative_dim_declared_by_the_model_is_refused() -> None:
     with pytest.raises(FeedError, match=r"negative dim: \[-3, 4\]"):
         _one_input([-3, 4]).run()

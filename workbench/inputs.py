@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -297,6 +298,13 @@ def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:
                 f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
             )
         itemsize = numpy_dtype(value.dtype).itemsize if value.dtype else 8
+        # numpy refuses a shape whose nonzero dims overflow its size type, even with a 0 dim.
+        if math.prod(d for d in shape if d) * 8 > sys.maxsize:
+            raise FeedError(
+                f"Input {value.name!r} has shape {list(shape)}: no array can have a dim that "
+                "large.",
+                f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
+            )
         # numpy's generators draw 8-byte values first, then cast: count both at the peak.
         total += math.prod(shape) * (itemsize + 8)
         if total > MAX_SYNTHETIC_BYTES:
