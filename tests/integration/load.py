@@ -35,7 +35,11 @@ class LoadRun:
 
     def summary(self) -> str:
         total = self.model_bytes * len(self.latencies) / MiB
-        quantiles = statistics.quantiles(self.latencies, n=20) if len(self.latencies) > 1 else [0]
+        quantiles = (
+            statistics.quantiles(self.latencies, n=20)
+            if len(self.latencies) > 1
+            else self.latencies
+        )
         return (
             f"{self.clients} concurrent loads of a {self.model_bytes / MiB:.0f} MiB model: "
             f"{len(self.latencies)} complete, {len(self.errors)} errors, {self.seconds:.1f} s "
