@@ -8,18 +8,24 @@ LAB_ARGS ?=
 # JupyterLab refuses root unless told; containers and cloud VMs often run as root.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test lint typecheck pytest perf clean chromium
+.PHONY: demo test lint typecheck pytest perf clean chromium node labextension
+# Installing from a source checkout builds the JupyterLab extension (node and npm); make
+# reinstalls, and so rebuilds it, whenever its sources change.
+EXTENSION := extensions/jupyterlab
+EXTENSION_SOURCES := $(wildcard $(EXTENSION)/src/* $(EXTENSION)/style/*) $(EXTENSION)/package.json
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall when the dependency list changes.
-$(VENV)/.installed-jupyter: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-jupyter: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python node
+	rm -rf workbench/labextension  # rebuilt by the install: its sources changed
 	$(BIN)/python -m pip install --quiet -e ".[jupyter]"
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-dev: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python node
+	rm -rf workbench/labextension
 	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev,examples]"
 	touch $@ $(VENV)/.installed-jupyter
 
@@ -40,6 +46,21 @@ chromium:
 	    echo "The browser tests need Chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; \
 	  fi; }
 
+# The extension's build needs node and npm (a wheel user needs neither). Installed here when
+# missing and apt is usable; otherwise say how.
+node:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else \
+	    echo "Building the JupyterLab extension needs Node.js 20+ and npm: https://nodejs.org"; exit 1; \
+	  fi; }
+
+# Rebuild the extension after editing it (the editable install links nothing: reinstall).
+labextension: | $(BIN)/python node
+	cd $(EXTENSION) && npm install --no-audit --no-fund && PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check workbench tests
 	$(BIN)/ruff format --check workbench tests
@@ -54,4 +75,5 @@ perf: $(VENV)/.installed-dev
 	for script in tests/perf/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache workbench/labextension \
+	  $(EXTENSION)/node_modules $(EXTENSION)/lib $(EXTENSION)/tsconfig.tsbuildinfo

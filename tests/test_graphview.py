@@ -141,3 +141,15 @@ def test_upload_to_an_unreachable_server_is_a_clear_error() -> None:
 def test_model_show_graph_passes_options() -> None:
     view = workbench.load(workbench.demo_model()).show_graph(height=321)
     assert isinstance(view, GraphView) and view.height == 321
+
+
+def test_a_file_too_large_for_the_viewer_gets_the_summary_and_says_why(
+    runtime_dir, monkeypatch
+) -> None:
+    from workbench import viewer
+
+    monkeypatch.setattr(viewer, "MAX_VIEW_BYTES", 1000)
+    view = show_graph(workbench.demo_model())
+    assert view.mode == "text"
+    assert "more than the graph viewer opens" in view.note
+    assert "Graph tinynet: 14 nodes" in repr(view)

@@ -21,6 +21,9 @@ from pathlib import Path
 from workbench.errors import MissingDependencyError, WorkbenchError
 
 NETRON_VERSION = "9.3.3"  # the viewer's edits are checked against this release's files
+# Largest file the viewer is asked to open. No single-file ONNX protobuf can be larger, and
+# netron drew a 1.9 GB one in 18 s in headless Chromium; bigger files would only freeze it.
+MAX_VIEW_BYTES = 2**31
 _POLICY = [
     "default-src 'self'",
     "script-src 'self'",

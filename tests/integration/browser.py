@@ -52,6 +52,15 @@ class LabPage:
             if not url.startswith(("data:", "blob:"))
         }
 
+    def open_lab(self, timeout: float = 90) -> None:
+        """JupyterLab on the server's root, with a fresh workspace, its file browser listed."""
+        self.page.goto(self.server.address(f"lab?reset&token={TOKEN}"))
+        self.page.wait_for_selector(".jp-DirListing-item", timeout=timeout * 1000)
+
+    def file_item(self, name: str) -> Any:
+        """The file browser's entry for `name`."""
+        return self.page.locator(f".jp-DirListing-item[title^='Name: {name}']")
+
     def open_notebook(self, name: str, timeout: float = 90) -> None:
         self.page.goto(self.server.address(f"lab/tree/{name}?reset&token={TOKEN}"))
         self.page.wait_for_selector(".jp-NotebookPanel", timeout=timeout * 1000)

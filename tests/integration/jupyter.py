@@ -45,8 +45,16 @@ _SETTINGS = {
 class JupyterServer:
     """`jupyter lab` on 127.0.0.1, port 0, a fixed token, private config/data/runtime dirs."""
 
-    def __init__(self, root: Path, work: Path, base_url: str = "/", app: str = "lab") -> None:
+    def __init__(
+        self,
+        root: Path,
+        work: Path,
+        base_url: str = "/",
+        app: str = "lab",
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.root, self.work, self.base_url, self.app = root, work, base_url, app
+        self.args = args  # more command-line options, e.g. --OnnxWorkbench.max_view_bytes=N
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.env: dict[str, str] = {}
@@ -89,6 +97,7 @@ class JupyterServer:
             ]
         elif self.app == "notebook":
             command += ["--JupyterNotebookApp.expose_app_in_browser=True"]
+        command += self.args
         self.log = (self.work / "server.log").open("wb")
         self.process = subprocess.Popen(
             command,
@@ -168,9 +177,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 @contextlib.contextmanager
 def running_server(
-    root: Path, work: Path, base_url: str = "/", app: str = "lab"
+    root: Path, work: Path, base_url: str = "/", app: str = "lab", args: tuple[str, ...] = ()
 ) -> Iterator[JupyterServer]:
-    server = JupyterServer(root, work, base_url, app).start()
+    server = JupyterServer(root, work, base_url, app, args).start()
     try:
         yield server
     finally:

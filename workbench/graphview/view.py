@@ -126,11 +126,18 @@ def show_graph(
             )
         )
     try:
-        from workbench.viewer import netron_dir  # noqa: PLC0415
+        from workbench.viewer import MAX_VIEW_BYTES, netron_dir  # noqa: PLC0415
 
         netron_dir()
     except MissingDependencyError as error:
         return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
+    too_large = [path for _, path in files if path.stat().st_size > MAX_VIEW_BYTES]
+    if too_large:
+        note = (
+            f"{too_large[0].name} is {too_large[0].stat().st_size / 1e9:.1f} GB, more than the "
+            f"graph viewer opens ({MAX_VIEW_BYTES / 1e9:.1f} GB): the summary below stands in."
+        )
+        return GraphView(model, [], height, "text", note)
     if server is not None:
         panels = [
             _Panel(label, path.name, model_id=upload(path, _name(model, path), server, token))

@@ -19,6 +19,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     config = OnnxWorkbench(parent=serverapp)
     base_url = serverapp.web_app.settings.get("base_url", "/")
     serverapp.web_app.add_handlers(".*$", handlers(base_url, config))
+    # The JupyterLab and Notebook 7 front-end reads this (and knows the extension is on).
+    page_config = serverapp.web_app.settings.setdefault("page_config_data", {})
+    page_config["onnxWorkbenchMaxViewBytes"] = str(config.max_view_bytes)
     removed = registry.sweep(config.keep_registrations_days * 24 * 3600)
     mark = registry.mark_server(
         os.getpid(), serverapp.connection_url, base_url, str(serverapp.root_dir)

@@ -78,8 +78,15 @@ class _StreamingHandler(APIHandler):
         self.config_holder = config
 
     async def stream(self, path: Path, name: str, include_body: bool = True) -> None:
-        """Send `path` in chunks (or only its headers)."""
+        """Send `path` in chunks (or only its headers); refuse one too large to view."""
         size = path.stat().st_size
+        if size > self.config_holder.max_view_bytes:
+            self.fail(
+                413,
+                f"{name} is {size:,} bytes, more than the graph viewer opens "
+                f"({self.config_holder.max_view_bytes:,}; c.OnnxWorkbench.max_view_bytes).",
+            )
+            return
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Length", str(size))
         self.set_header("Cache-Control", "no-store")
