@@ -37,7 +37,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def result():
-    return workbench.benchmark(models.build("small_cnn"), ["cpu"], runs=200, progress=False)
+    return workbench.benchmark(
+        models.build("small_cnn"), ["cpu"], runs=200, target_ci=None, progress=False
+    )
 
 
 def _fill(folder: Path, leave: int) -> None:
