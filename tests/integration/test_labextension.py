@@ -7,6 +7,7 @@ notebook. The server is started with a 1 MB viewer limit so that a small file ca
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -40,6 +41,12 @@ def root(tmp_path_factory: pytest.TempPathFactory):
     (folder / "models").mkdir()
     (folder / "models" / "demo.onnx").write_bytes(workbench.demo_model().read_bytes())
     models.large_chain(folder / "models" / "big.onnx", blocks=10, width=256)  # about 2.6 MB
+    subprocess.run(  # an ONNX Runtime format (.ort) copy of the demo, made by onnxruntime
+        [sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", "demo.onnx"],
+        cwd=folder / "models", check=True, capture_output=True,
+    )  # fmt: skip
+    for extra in (folder / "models").glob("*.config"):
+        extra.unlink()
     return folder
 
 
@@ -89,6 +96,11 @@ def test_double_click_opens_the_graph_in_a_netron_tab(tab) -> None:
     assert not [
         u for u in tab.requests if "api/contents/models/demo.onnx" in u and "content=1" in u
     ]
+
+
+def test_an_ort_format_model_opens_too(tab) -> None:
+    tab.file_item("demo.ort").dblclick()
+    assert _graph_nodes(tab.page, 5) >= 5
 
 
 def test_open_with_netron_from_the_context_menu(tab) -> None:
