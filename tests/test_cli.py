@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,22 @@ def test_console_script_is_installed() -> None:
         [str(exe), "--version"], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == f"onnx-workbench {workbench.__version__}"
+
+
+def test_a_closed_output_pipe_ends_quietly() -> None:
+    # As `onnx-workbench info model.onnx | head -1` when head exits first: no "internal error".
+    model = workbench.demo_model()
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "workbench", "info", str(model)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141
+    assert done.stderr == ""

@@ -79,6 +79,17 @@ def test_session_cache_is_bounded_and_evicted_sessions_are_released() -> None:
         first.run({"image": np.zeros((1, 3, 32, 32), np.float32)})
 
 
+def test_close_session_releases_one_and_the_next_call_makes_a_new_one() -> None:
+    model = demo()
+    kept, closed = model.session("cpu", intra_op_threads=1), model.session("cpu")
+    inner = weakref.ref(closed.ort_session)
+    model.close_session(closed)
+    gc.collect()
+    assert inner() is None
+    assert model.session("cpu") is not closed
+    assert model.session("cpu", intra_op_threads=1) is kept
+
+
 def test_close_releases_every_session() -> None:
     with demo() as model:
         inner = weakref.ref(model.session("cpu").ort_session)

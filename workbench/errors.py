@@ -107,6 +107,10 @@ class RunError(WorkbenchError):
     """onnxruntime failed while running the model."""
 
 
+class ModeUnavailable(WorkbenchError):
+    """A benchmark mode that cannot run for this provider or model; the message says why."""
+
+
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional package is not installed; the hint names the pip extra."""
 

@@ -336,6 +336,12 @@ class Model:
 
         return show_graph(self, height=height, **options)
 
+    def close_session(self, session: Session) -> None:
+        """Close one session and drop it from the cache (the next `session()` makes a new one)."""
+        self._by_call = {k: s for k, s in self._by_call.items() if s is not session}
+        self._sessions = OrderedDict((c, s) for c, s in self._sessions.items() if s is not session)
+        session.close()
+
     def close(self) -> None:
         """Release every cached session, and the memory (GPU memory too) they hold."""
         self._by_call = {}

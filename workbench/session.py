@@ -397,10 +397,12 @@ class Binding:
             self._binding.bind_ortvalue_output(name, buffer)
 
     def run(self) -> None:
-        """Run once; outputs stay on the device."""
-        self._binding.synchronize_inputs()
+        """Run once; outputs stay on the device.
+
+        No synchronize_inputs/outputs calls: the inputs were copied (synchronously) when
+        bound, and onnxruntime synchronizes its providers' streams at the end of each run.
+        """
         self.session.ort_session.run_with_iobinding(self._binding, self.session._run_options)
-        self._binding.synchronize_outputs()
 
     def outputs(self) -> list[Any]:
         """Copy the last run's outputs to host memory."""
@@ -425,11 +427,16 @@ def _is_ortvalue(value: Any) -> bool:
     return type(value).__name__ == "OrtValue"
 
 
+def describe_node(name: str, op_type: str) -> str:
+    """How messages name a node: `node 'conv1' (Conv)`, or `an unnamed Conv node`."""
+    return f"node {name!r} ({op_type})" if name else f"an unnamed {op_type} node"
+
+
 def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | None) -> RunError:
     """A RunError naming the failing node and, for synthetic feeds, the dims that were guessed."""
     text = runtime.error_message(exc)
     match = _NODE_FAILURE.search(text)
-    where = f"in node {match.group(2)!r} ({match.group(1)})" if match else "while running"
+    where = f"in {describe_node(match.group(2), match.group(1))}" if match else "while running"
     detail = runtime.error_message(RuntimeError(match.group(3))) if match else text
     message = f"onnxruntime failed {where} of {model!r} on {provider}: {detail.strip()}"
     guesses = plan.guesses if plan is not None else ()

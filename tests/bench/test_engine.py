@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,18 +144,35 @@ def test_cancel_from_on_update_keeps_completed_samples() -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_samples() -> None:
-    timer = threading.Timer(1.0, os.kill, args=(os.getpid(), signal.SIGINT))
-    timer.start()
+    # A real SIGINT, sent 0.3 s after measuring starts. A ~1 ms run keeps the first
+    # configuration busy for its whole 30 s budget (max 100,000 runs would take longer), so
+    # the signal lands in it even if a loaded machine delays the timer thread by seconds.
+    timers: list[threading.Timer] = []
+
+    def interrupt_soon(result, current) -> None:
+        if not timers:
+            timers.append(threading.Timer(0.3, os.kill, args=(os.getpid(), signal.SIGINT)))
+            timers[0].start()
+
     try:
         result = workbench.benchmark(
-            demo(), ["cpu"], [1, 2], time_budget=30, target_ci=None, progress=False
+            models.build("square_matmul"),
+            ["cpu"],
+            dims={"n": 192},
+            intra_op_threads=[1, 2],
+            time_budget=30,
+            target_ci=None,
+            progress=False,
+            on_update=interrupt_soon,
         )
     finally:
-        timer.cancel()
-    first = result.results[0]
+        for timer in timers:
+            timer.cancel()
+    first, second = result.results
     assert first.status == "partial" and first.stop_reason == "interrupted"
     assert first.stats is not None and first.stats.n > 0
-    assert result.partial and result.results[1].status == "skipped"
+    assert second.status == "skipped" and "interrupted before it ran" in second.reason
+    assert result.partial
 
 
 def test_progress_bar_in_a_terminal(capsys) -> None:
@@ -167,6 +185,26 @@ def test_out_of_memory_is_explained() -> None:
     message = _explain("CUDA failure 2: out of memory ; GPU=0", config)
     assert "out of memory on CUDAExecutionProvider at batch 512" in message
     assert "sweep went on" in message
+
+
+def _overcommits_everything() -> bool:
+    path = Path("/proc/sys/vm/overcommit_memory")
+    return path.exists() and path.read_text().strip() == "1"
+
+
+@pytest.mark.skipif(
+    _overcommits_everything(),
+    reason="vm.overcommit_memory=1 grants any allocation: a 1 TiB buffer would be handed out "
+    "and the OOM killer would end the test run instead of onnxruntime refusing it",
+)
+def test_a_real_out_of_memory_batch_fails_and_the_sweep_goes_on() -> None:
+    # 1 TiB of output at batch 2^19: the kernel refuses that allocation, and onnxruntime says so.
+    model = models.build("outer_product")
+    result = workbench.benchmark(model, ["cpu"], [2**19, 64], time_budget=0.2, progress=False)
+    huge, small = result.results
+    assert huge.status == "failed"
+    assert "out of memory on CPUExecutionProvider at batch 524288" in huge.reason
+    assert small.status == "ok" and small.stats is not None and small.stats.n > 0
 
 
 @pytest.mark.parametrize(
@@ -183,3 +221,11 @@ def test_bad_arguments_are_user_errors(kwargs, fragment) -> None:
     arguments = {"providers": ["cpu"], **kwargs}
     with pytest.raises(workbench.WorkbenchError, match=fragment):
         workbench.benchmark(demo(), **arguments, **FAST)
+
+
+def test_a_failure_in_an_unnamed_node_says_so() -> None:
+    # Node names are optional in ONNX; exporters often leave them empty.
+    result = workbench.benchmark(
+        models.build("outer_product"), ["cpu"], [2**19], time_budget=0.2, progress=False
+    )
+    assert "in an unnamed MatMul node of" in result.results[0].reason

@@ -485,6 +485,20 @@ def square_matmul() -> onnx.ModelProto:
     )
 
 
+@model
+def outer_product() -> onnx.ModelProto:
+    """a[batch, 1] @ b[1, batch]: feeds of a few MB, an output of batch^2 floats (1 TiB at
+    batch 2^19): a real out-of-memory failure that the synthetic-feed size guard lets through."""
+    return make(
+        [_node("MatMul", ["a", "b"], ["y"])],
+        [
+            _tensor("a", TensorProto.FLOAT, ["batch", 1]),
+            _tensor("b", TensorProto.FLOAT, [1, "batch"]),
+        ],
+        [_tensor("y", TensorProto.FLOAT, ["batch", "batch"])],
+    )
+
+
 def large_chain(path: Path, blocks: int = 250, width: int = 320) -> Path:
     """A ~100 MB model: `blocks` x (MatMul, Add, Relu, Mul), 4 nodes and 3 initializers each
     (1,000 nodes over 750 initializers with the defaults). Written straight to `path`."""

@@ -18,9 +18,9 @@ from workbench import providers as provider_names
 from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.inprocess import run_inprocess
 from workbench.bench.results import BenchmarkResult, ConfigResult
-from workbench.bench.runners import ModeUnavailable, check_mode
+from workbench.bench.runners import check_mode
 from workbench.bench.worker import WorkerCrashed, run_in_worker
-from workbench.errors import ProviderFallbackError, WorkbenchError
+from workbench.errors import ModeUnavailable, ProviderFallbackError, WorkbenchError
 from workbench.session import opt_levels as available_opt_levels
 
 if TYPE_CHECKING:

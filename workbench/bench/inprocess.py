@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from workbench import providers, system
 from workbench.bench.config import BenchConfig, Mode, StopPolicy, Timing
 from workbench.bench.measure import measure
 from workbench.bench.results import ConfigResult
-from workbench.bench.runners import CUDA_GRAPH_OPTION, make_runner
+from workbench.bench.runners import cuda_graph_session, make_runner
 from workbench.errors import WorkbenchError
 from workbench.inputs import FeedPlan, synthesize
 from workbench.session import Session, run_failure
@@ -20,15 +21,15 @@ if TYPE_CHECKING:
 MiB = 1024 * 1024
 
 
-def session_options(config: BenchConfig) -> dict[str, Any]:
-    """Model.session() options for a configuration."""
+def open_session(model: Model, config: BenchConfig) -> Session:
+    """The configuration's (cached) session; for mode 'cuda-graph', one that captures graphs."""
     options: dict[str, Any] = {
         "opt_level": config.opt_level,
         "intra_op_threads": config.intra_op_threads,
     }
     if config.mode == "cuda-graph":
-        options["provider_options"] = {CUDA_GRAPH_OPTION: "1"}
-    return options
+        return cuda_graph_session(model, **options)
+    return model.session(config.provider, **options)
 
 
 def feeds_for(
@@ -83,6 +84,21 @@ def measure_session(
         raise run_failure(session.model.name, session.applied_providers[0], exc, plan) from None
 
 
+@contextmanager
+def _session_for(model: Model, config: BenchConfig) -> Iterator[Session]:
+    """The configuration's (cached) session; a CUDA-graph session is closed afterwards.
+
+    A captured graph replays one set of shapes and buffers, so the next configuration needs a
+    session of its own (and closing frees its GPU memory).
+    """
+    session = open_session(model, config)
+    try:
+        yield session
+    finally:
+        if config.mode == "cuda-graph":
+            model.close_session(session)
+
+
 def run_inprocess(
     model: Model,
     result: ConfigResult,
@@ -103,30 +119,30 @@ def run_inprocess(
     process = psutil.Process()
     gpu = config.provider in (providers.CUDA, providers.TENSORRT)
     gpu_before = system.gpu_memory_used(0) if gpu else None
-    session = model.session(config.provider, **session_options(config))
-    result.session_create_s = session.create_seconds
-    result.applied_providers = session.applied_providers
-    feeds, result.items_per_run, plan = feeds_for(model, config, user_feeds, seed)
-    runner = timed_runner(session, feeds, config.mode, plan)
-    timing = Timing(samples_ns=result.samples_ns)
-    peak = [process.memory_info().rss]
+    with _session_for(model, config) as session:
+        result.session_create_s = session.create_seconds
+        result.applied_providers = session.applied_providers
+        feeds, result.items_per_run, plan = feeds_for(model, config, user_feeds, seed)
+        runner = timed_runner(session, feeds, config.mode, plan)
+        timing = Timing(samples_ns=result.samples_ns)
+        peak = [process.memory_info().rss]
 
-    def progress(current: Timing) -> None:
+        def progress(current: Timing) -> None:
+            peak.append(process.memory_info().rss)
+            result.warmup_runs = current.warmup_runs
+            result.first_run_s = current.first_run_s
+            if on_progress is not None:
+                on_progress(result)
+
+        measure_session(session, runner, policy, timing, plan, cancel=cancel, on_progress=progress)
         peak.append(process.memory_info().rss)
-        result.warmup_runs = current.warmup_runs
-        result.first_run_s = current.first_run_s
-        if on_progress is not None:
-            on_progress(result)
-
-    measure_session(session, runner, policy, timing, plan, cancel=cancel, on_progress=progress)
-    peak.append(process.memory_info().rss)
-    result.first_run_s = timing.first_run_s
-    result.warmup_runs = timing.warmup_runs
-    result.stop_reason = timing.stop_reason
-    result.peak_rss_mb = max(peak) / MiB
-    if gpu_before is not None:
-        after = system.gpu_memory_used(0)
-        result.peak_gpu_mb = (after - gpu_before) / MiB if after is not None else None
+        result.first_run_s = timing.first_run_s
+        result.warmup_runs = timing.warmup_runs
+        result.stop_reason = timing.stop_reason
+        result.peak_rss_mb = max(peak) / MiB
+        if gpu_before is not None:
+            after = system.gpu_memory_used(0)
+            result.peak_gpu_mb = (after - gpu_before) / MiB if after is not None else None
     if timing.stop_reason in ("cancelled", "interrupted"):
         result.status = "partial"
         result.reason = f"{timing.stop_reason} after {len(timing.samples_ns)} runs"

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench import providers
 from workbench.bench.config import Mode
-from workbench.errors import WorkbenchError
-from workbench.session import Session
+from workbench.errors import ModeUnavailable, WorkbenchError
+from workbench.session import Session, describe_node
+
+if TYPE_CHECKING:
+    from workbench.model import Model
 
 CUDA_GRAPH_OPTION = "enable_cuda_graph"
-
-
-class ModeUnavailable(WorkbenchError):
-    """A mode that cannot run for a provider or model; the message says why."""
+# onnxruntime's refusal of a graph-capturing session (older releases say "CUDA Graph").
+_GRAPH_REFUSED = re.compile(
+    r"This session cannot use the (?:graph capture|CUDA Graph) feature[^.]*"
+)
 
 
 def check_mode(mode: Mode, provider: str) -> None:
@@ -44,18 +48,42 @@ def make_runner(session: Session, feeds: Mapping[str, Any], mode: Mode) -> Calla
     return _cuda_graph_runner(session, feeds)
 
 
-def _cuda_graph_runner(session: Session, feeds: Mapping[str, Any]) -> Callable[[], object]:
-    """Replay a captured CUDA graph; refuse (with the reason) when nodes are off the GPU."""
-    off_gpu = [p for p in session.placement() if p.provider != providers.CUDA]
+def cuda_graph_session(model: Model, **options: Any) -> Session:
+    """A CUDA session that captures graphs.
+
+    onnxruntime refuses one when compute nodes would run on the CPU, or for control flow:
+    that becomes ModeUnavailable, naming the nodes off the GPU where there are some.
+    """
+    try:
+        return model.session(providers.CUDA, provider_options={CUDA_GRAPH_OPTION: "1"}, **options)
+    except WorkbenchError as error:
+        refusal = _GRAPH_REFUSED.search(error.message)
+        if refusal is None:
+            raise
+    off_gpu = [
+        p
+        for p in model.session(providers.CUDA, **options).placement()
+        if p.provider != providers.CUDA
+    ]
     if off_gpu:
-        examples = ", ".join(f"{p.node!r} ({p.op_type})" for p in off_gpu[:3])
-        raise ModeUnavailable(
-            f"CUDA graph capture needs every node on CUDA, but {len(off_gpu)} run on "
-            f"{off_gpu[0].provider}: {examples}.",
-            "Int64 shape arithmetic and ops without CUDA kernels stay on the CPU; "
-            "use mode 'device' for this model.",
+        examples = ", ".join(describe_node(p.node, p.op_type) for p in off_gpu[:3])
+        message = (
+            f"CUDA graph capture needs every compute node on CUDA: {len(off_gpu)} run on "
+            f"{off_gpu[0].provider}, e.g. {examples}."
         )
-    # Graph replay needs fixed output buffers: learn their shapes from one ordinary run.
+    else:
+        message = f"onnxruntime refuses CUDA graph capture for this model: {refusal.group(0)}"
+    raise ModeUnavailable(
+        message,
+        "Ops without CUDA kernels (ONNX-ML, some int64 and string ops) and control flow "
+        "(If, Loop, Scan) rule CUDA graphs out; use mode 'device' for this model.",
+    )
+
+
+def _cuda_graph_runner(session: Session, feeds: Mapping[str, Any]) -> Callable[[], object]:
+    """Replay a captured CUDA graph (the session was made by `cuda_graph_session`)."""
+    # Replay needs fixed output buffers: learn their shapes from one ordinary run (which is
+    # also the regular run onnxruntime wants before it captures).
     shapes = dict(zip(session.model.output_names, session.run(feeds), strict=True))
     binding = session.bind(feeds, preallocate=shapes)
     binding.run()  # the first run captures the graph

@@ -305,7 +305,7 @@ def _measure_request(request: dict[str, Any], emit: Callable[[dict[str, Any]], N
     from workbench.bench.inprocess import (  # noqa: PLC0415
         feeds_for,
         measure_session,
-        session_options,
+        open_session,
         timed_runner,
     )
     from workbench.errors import WorkbenchWarning  # noqa: PLC0415
@@ -318,7 +318,7 @@ def _measure_request(request: dict[str, Any], emit: Callable[[dict[str, Any]], N
         model = load(request["model"], base_dir=request.get("base_dir"))
     gpu = config.provider in (providers.CUDA, providers.TENSORRT)
     gpu_before = system.gpu_memory_used(0) if gpu else None
-    session = model.session(config.provider, **session_options(config))
+    session = open_session(model, config)
     user_feeds = (
         dict(np.load(request["feeds"], allow_pickle=False)) if request.get("feeds") else None
     )

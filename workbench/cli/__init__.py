@@ -1,12 +1,13 @@
 """The `onnx-workbench` command line: one module per subcommand, each a thin shell over the API.
 
 Exit codes: 0 success, 1 a `WorkbenchError` (message and hint on stderr, no traceback),
-2 bad arguments, 3 a bug in onnx-workbench.
+2 bad arguments, 3 a bug in onnx-workbench, 141 the output pipe closed early.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 import warnings
@@ -18,6 +19,7 @@ from workbench.display import printable
 from workbench.errors import WorkbenchError, WorkbenchWarning
 
 EXIT_USER_ERROR, EXIT_BUG = 1, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 _SUBCOMMANDS = (info, run, compare, bench, report, doctor)
 
 
@@ -45,12 +47,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("ignore", WorkbenchWarning)
         try:
             code: int = args.handler(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
         except WorkbenchError as exc:
             _report(f"error: {exc.message}", exc.hint)
             return EXIT_USER_ERROR
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as other Unix tools do. Point
+            # stdout at /dev/null so the interpreter's final flush cannot fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
         except Exception as exc:
             if args.debug:
                 traceback.print_exc()
