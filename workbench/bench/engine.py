@@ -121,6 +121,7 @@ def benchmark(
     should_stop = _cancel_callable(cancel)
     measure_one = run_in_worker if executor == "worker" else run_inprocess
     bar = _progress_bar(len(configs), progress)
+    index = 0
     try:
         for index, config in enumerate(configs):
             current = ConfigResult(config, "ok")
@@ -146,6 +147,14 @@ def benchmark(
                 result.settings["interrupted"] = True
                 _not_run(result, configs[index + 1 :], f"{current.stop_reason} before it ran")
                 break
+    except KeyboardInterrupt:
+        # Ctrl-C between two measurements (in a callback or the bookkeeping): keep what was
+        # measured and list the rest as not run, as a Ctrl-C during a measurement does.
+        result.settings["interrupted"] = True
+        last = result.results[-1] if result.results else None
+        if last is not None and last.status == "ok" and not last.samples_ns:
+            last.status, last.reason = "skipped", "interrupted before it ran"
+        _not_run(result, configs[index + 1 :], "interrupted before it ran")
     finally:
         if bar is not None:
             bar.close()
