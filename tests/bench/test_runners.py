@@ -36,7 +36,7 @@ class _OrdinarySession:
 
 ON_CPU = [
     NodePlacement("relu", "Relu", "CUDAExecutionProvider"),
-    NodePlacement("binarize", "ai.onnx.ml.Binarizer", "CPUExecutionProvider"),
+    NodePlacement("binarize", "ai.onnx.ml::Binarizer", "CPUExecutionProvider"),
 ]
 
 
@@ -59,7 +59,7 @@ def test_refused_graph_session_names_the_nodes_off_the_gpu(monkeypatch, refusal:
     model = _model_whose_sessions(monkeypatch, SessionError(PREFIX + refusal))
     with pytest.raises(ModeUnavailable) as caught:
         cuda_graph_session(model)
-    assert "1 run on CPUExecutionProvider, e.g. node 'binarize' (ai.onnx.ml.Binarizer)" in str(
+    assert "1 run on CPUExecutionProvider, e.g. node 'binarize' (ai.onnx.ml::Binarizer)" in str(
         caught.value
     )
     assert "use mode 'device'" in caught.value.hint
