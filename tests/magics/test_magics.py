@@ -229,9 +229,15 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",
         "%onnx profile --runs 1 --show-code",
         "%onnx doctor --show-code",
+        # With feeds from a file: compare and profile take providers/provider second.
+        "%onnx run --inputs feeds.npz --show-code",
+        "%onnx compare --providers cpu --inputs feeds.npz --show-code",
+        "%onnx bench --batch 1 --time-budget 0.1 --inputs feeds.npz --report r.html --show-code",
+        "%onnx profile --runs 1 --inputs feeds.npz --show-code",
     ],
 )
 def test_show_code_prints_python_that_runs(shell, source) -> None:
+    np.savez("feeds.npz", image=np.zeros((1, 3, 32, 32), np.float32))  # in the shell's folder
     cell = run(loaded(shell), source)
     code = cell.stdout
     assert code.startswith("import workbench\n")

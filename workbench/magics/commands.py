@@ -85,15 +85,7 @@ def run(magics: OnnxMagics, args: argparse.Namespace) -> Any:
     model = magics.model(args.name)
     options = arguments.run_kwargs(args)
     if args.show_code:
-        feeds = codegen.feeds_line(args.feeds, args.inputs)
-        return _show(
-            codegen.program(
-                codegen.model_line(_path(model)),
-                feeds,
-                f"{args.output or 'result'} = "
-                + codegen.call("model.run", *(["feeds"] if feeds else []), **options),
-            )
-        )
+        return _show_call(model, args, "model.run", options, default_name="result")
     result = model.run(_feeds(magics, args, model), **options)
     return magics.store(args.output, result)
 
@@ -105,17 +97,7 @@ def compare(magics: OnnxMagics, args: argparse.Namespace) -> Any:
         args.providers = list(magics.providers) if len(magics.providers) > 1 else ["cpu", "cuda"]
     options = arguments.compare_kwargs(args)
     if args.show_code:
-        feeds = codegen.feeds_line(args.feeds, args.inputs)
-        return _show(
-            codegen.program(
-                codegen.model_line(_path(model)),
-                feeds,
-                f"{args.output or 'comparison'} = "
-                + codegen.call(
-                    "workbench.compare", "model", *(["feeds"] if feeds else []), **options
-                ),
-            )
-        )
+        return _show_call(model, args, "workbench.compare", options, default_name="comparison")
     result = workbench.compare(model, feeds=_feeds(magics, args, model), **options)
     return magics.store(args.output, result)
 
@@ -125,19 +107,9 @@ def bench(magics: OnnxMagics, args: argparse.Namespace) -> None:
     model = magics.model(args.name)
     options = arguments.bench_kwargs(args)
     if args.show_code:
-        feeds = codegen.feeds_line(args.feeds, args.inputs)
         name = args.output or "result"
-        _show(
-            codegen.program(
-                codegen.model_line(_path(model)),
-                feeds,
-                f"{name} = "
-                + codegen.call(
-                    "workbench.benchmark", "model", *(["feeds=feeds"] if feeds else []), **options
-                ),
-                f"{name}.report({args.report!r})" if args.report else None,
-            )
-        )
+        then = f"{name}.report({args.report!r})" if args.report else None
+        _show_call(model, args, "workbench.benchmark", options, default_name=name, then=then)
         return
     result = workbench.benchmark(model, feeds=_feeds(magics, args, model), **options)
     magics.last_bench = result
@@ -170,17 +142,7 @@ def profile(magics: OnnxMagics, args: argparse.Namespace) -> Any:
         if v is not None
     }
     if args.show_code:
-        feeds = codegen.feeds_line(args.feeds, args.inputs)
-        return _show(
-            codegen.program(
-                codegen.model_line(_path(model)),
-                feeds,
-                f"{args.output or 'profile'} = "
-                + codegen.call(
-                    "workbench.profile", "model", *(["feeds"] if feeds else []), **options
-                ),
-            )
-        )
+        return _show_call(model, args, "workbench.profile", options, default_name="profile")
     result = workbench.profile(model, feeds=_feeds(magics, args, model), **options)
     magics.store(args.output, result)
     display(result)
@@ -238,3 +200,23 @@ def _path(model: Model) -> str | None:
 
 def _show(code: str) -> None:
     print(code)
+
+
+def _show_call(
+    model: Model,
+    args: argparse.Namespace,
+    function: str,
+    options: dict[str, Any],
+    *,
+    default_name: str,
+    then: str | None = None,
+) -> None:
+    """Print the script for a call on the model: load it (and the feeds), call, keep the result.
+
+    Feeds always go by keyword: `compare` and `profile` take `providers`/`provider` second.
+    """
+    feeds = codegen.feeds_line(args.feeds, args.inputs)
+    subject = [] if function.startswith("model.") else ["model"]
+    call = codegen.call(function, *subject, *(["feeds=feeds"] if feeds else []), **options)
+    name = args.output or default_name
+    _show(codegen.program(codegen.model_line(_path(model)), feeds, f"{name} = {call}", then))
