@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -13,6 +14,8 @@ import workbench
 from tests import models
 from workbench.comparison import (
     TF32_TOLERANCE,
+    Comparison,
+    Divergence,
     compare_values,
     first_divergence,
     tolerance,
@@ -166,3 +169,12 @@ def test_comparison_of_onnx_ml_outputs() -> None:
     result = workbench.compare(models.build("ml_classifier"), ["cpu"])
     assert result.baseline == "CPUExecutionProvider"
     assert not result.passed  # nothing was compared: one provider, no expected outputs
+
+
+def test_a_divergence_in_an_unnamed_node_is_named_by_its_op() -> None:
+    # Exporters often leave node names empty; the text must not say "node '' (Conv)".
+    found = Divergence("CUDAExecutionProvider", "", "Conv", "/conv/out", 0.5, 0.1)
+    text = Comparison("CPUExecutionProvider", (), (found,)).text()
+    assert "first divergence on CUDAExecutionProvider: an unnamed Conv node, output" in text
+    named = Comparison("CPUExecutionProvider", (), (replace(found, node="conv6"),)).text()
+    assert "node 'conv6' (Conv), output '/conv/out'" in named

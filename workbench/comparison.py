@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench import providers as provider_names
-from workbench.display import printable, render
+from workbench.display import describe_node, printable, render
 from workbench.errors import ProviderFallbackError, WorkbenchError
 from workbench.inputs import synthesize
 
@@ -130,7 +130,7 @@ class Comparison:
             )
         for div in self.divergences:
             lines.append(
-                f"  first divergence on {div.provider}: node {div.node!r} ({div.op_type}), "
+                f"  first divergence on {div.provider}: {describe_node(div.node, div.op_type)}, "
                 f"output {div.output!r}, max abs {div.max_abs_error:.3g}"
             )
         return printable("\n".join(lines))

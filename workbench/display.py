@@ -26,6 +26,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def describe_node(name: str, op_type: str) -> str:
+    """How messages name a node: `node 'conv1' (Conv)`, or `an unnamed Conv node`."""
+    return f"node {name!r} ({op_type})" if name else f"an unnamed {op_type} node"
+
+
 def _decoded(text: str | bytes) -> str:
     """A node or tensor name; protobuf gives names that are not UTF-8 as bytes."""
     return text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text

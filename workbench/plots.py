@@ -120,25 +120,17 @@ def p50_bars(result: BenchmarkResult, ax: Axes | None = None, baseline: str | No
         reference = baselines.get(r.config.batch)
         if reference is None or value <= 0:
             continue
-        text = f"{reference / value:.2f}x"
-        if horizontal:
-            ax.annotate(
-                text,
-                (top, position),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=8,
-            )
-        else:
-            ax.annotate(
-                text,
-                (position, top),
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                fontsize=8,
-            )
+        # Beside the bar's end when bars are horizontal, above it when vertical.
+        xy, offset = ((top, position), (4, 0)) if horizontal else ((position, top), (0, 3))
+        ax.annotate(
+            f"{reference / value:.2f}x",
+            xy,
+            xytext=offset,
+            textcoords="offset points",
+            ha="left" if horizontal else "center",
+            va="center" if horizontal else "baseline",
+            fontsize=8,
+        )
     _label_configs(ax, positions, labels, horizontal)
     batch_note = " at the same batch" if len(baselines) > 1 else ""
     base_name = (

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from workbench import native, providers, runtime, tensors
+from workbench.display import describe_node
 from workbench.errors import (
     InvalidModelError,
     ProviderFallbackError,
@@ -425,11 +426,6 @@ def _to_host(value: Any) -> Any:
 
 def _is_ortvalue(value: Any) -> bool:
     return type(value).__name__ == "OrtValue"
-
-
-def describe_node(name: str, op_type: str) -> str:
-    """How messages name a node: `node 'conv1' (Conv)`, or `an unnamed Conv node`."""
-    return f"node {name!r} ({op_type})" if name else f"an unnamed {op_type} node"
 
 
 def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | None) -> RunError:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import providers
 from workbench.bench.config import Mode
+from workbench.display import describe_node
 from workbench.errors import ModeUnavailable, WorkbenchError
-from workbench.session import Session, describe_node
+from workbench.session import Session
 
 if TYPE_CHECKING:
     from workbench.model import Model

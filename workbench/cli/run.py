@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from workbench.arguments import add_run_options, run_kwargs
-from workbench.display import printable
+from workbench.display import describe_node, printable
 from workbench.errors import WorkbenchError
 from workbench.feed_files import load_feeds
 from workbench.model import load
@@ -67,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {count:>5}  {provider}")
         elsewhere = [p for p in placement if p.provider != result.applied_providers[0]]
         for node in elsewhere[:20]:
-            print(printable(f"  {node.node} ({node.op_type}) runs on {node.provider}"))
+            where = describe_node(node.node, node.op_type)
+            print(printable(f"  {where} runs on {node.provider}"))
     return 0
 
 
