@@ -287,9 +287,7 @@ class Model:
             session = Session(self, config)
             self._sessions[config] = session
             while len(self._sessions) > MAX_CACHED_SESSIONS:
-                _, oldest = self._sessions.popitem(last=False)
-                oldest.close()
-                self._by_call = {k: s for k, s in self._by_call.items() if s is not oldest}
+                self.close_session(next(iter(self._sessions.values())))  # the oldest
         if key is not None:
             self._by_call[key] = session
         return session
@@ -339,7 +337,8 @@ class Model:
     def close_session(self, session: Session) -> None:
         """Close one session and drop it from the cache (the next `session()` makes a new one)."""
         self._by_call = {k: s for k, s in self._by_call.items() if s is not session}
-        self._sessions = OrderedDict((c, s) for c, s in self._sessions.items() if s is not session)
+        if self._sessions.get(session.config) is session:
+            del self._sessions[session.config]
         session.close()
 
     def close(self) -> None:
