@@ -50,6 +50,20 @@ def test_stops_at_the_time_budget() -> None:
     assert 100 <= len(timing.samples_ns) <= 106  # checks come every ~50 ms of runs
 
 
+def test_slow_runs_respect_the_budget_before_min_runs() -> None:
+    # 50 ms runs, a 0.2 s budget and the default CI target: stop after ~4 runs, not min_runs
+    # (the isolated worker also reports only at checks, so late checks looked like a hang).
+    fake = FakeModel(steady(50_000_000))
+    timing = measure(
+        fake.run,
+        StopPolicy(warmup=0, time_budget=0.2, target_ci=0.01, min_runs=10),
+        Timing(),
+        clock=fake.clock,
+    )
+    assert timing.stop_reason == "time"
+    assert len(timing.samples_ns) == 4
+
+
 def test_stops_when_the_ci_is_tight() -> None:
     fake = FakeModel(lambda call: 1_000_000 + (call % 7) * 1_000)  # within 0.6%
     timing = measure(
