@@ -252,3 +252,13 @@ def test_a_failure_in_an_unnamed_node_says_so() -> None:
         models.build("outer_product"), ["cpu"], [2**19], time_budget=0.2, progress=False
     )
     assert "in an unnamed MatMul node of" in result.results[0].reason
+
+
+def test_the_attached_profile_is_of_the_measured_configuration() -> None:
+    # With optimizations disabled, BatchNormalization stays a node of its own (at the default
+    # level it is fused into the Conv): the profile must show the session that was measured.
+    result = workbench.benchmark(
+        demo(), ["cpu"], opt_levels=["disabled"], runs=3, warmup=1, progress=False, profile=True
+    )
+    assert result.profile is not None
+    assert "BatchNormalization" in {row["op_type"] for row in result.profile.rows}

@@ -164,12 +164,17 @@ def benchmark(
         usable = [r for r in result.results if r.status == "ok"]
         if usable:
             first = usable[0].config
+            # The first measured configuration exactly: same shapes, feeds and session options.
             result.profile = profile_model(
                 model,
                 provider=first.provider,
                 batch=first.batch,
                 dims=dict(first.dims),
+                shapes={name: list(shape) for name, shape in first.shapes} or None,
                 feeds=feeds,
+                seed=seed,
+                opt_level=first.opt_level,
+                intra_op_threads=first.intra_op_threads,
             )
     return result
 
