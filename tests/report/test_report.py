@@ -174,6 +174,16 @@ def test_diff_verdicts_follow_confidence_intervals() -> None:
     assert "slower" in diff._repr_html_() and len(diff.to_frame()) == 3
 
 
+def test_a_single_run_is_too_few_to_call_a_change() -> None:
+    # One run gives ci95 = [x, x]: a zero-width "interval" must not make every change real.
+    diff = workbench.diff_reports(_result({1: [10_000_000]}), _result({1: [6_000_000]}))
+    assert [c.verdict for c in diff.changes] == ["too few runs to tell"]
+    assert diff.regressions == []
+    few = _result({1: [10_000_000, 10_000_100, 10_000_050]})
+    assert few.results[0].noisy
+    assert any("too few runs (3) for a 95% CI of the median" in w for w in few.warnings())
+
+
 def test_load_report_errors(tmp_path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from workbench.bench.config import StopPolicy, Timing
-from workbench.bench.stats import median_ci
+from workbench.bench.stats import MIN_CI_RUNS, median_ci
 
 CHECK_SECONDS = 0.05  # how often stop rules, progress and cancellation are looked at
 _SETTLED = 0.02  # auto warmup ends when the window median moves less than this
@@ -148,7 +148,7 @@ def _stop_reason(
         return "runs"
     if budget_ns is not None and elapsed_ns >= budget_ns and len(samples) >= 1:
         return "time"
-    if policy.target_ci and len(samples) >= max(policy.min_runs, 6):
+    if policy.target_ci and len(samples) >= max(policy.min_runs, MIN_CI_RUNS):
         ordered = np.sort(np.asarray(samples, dtype=np.float64))
         low, high = median_ci(ordered)
         median = float(np.median(ordered))

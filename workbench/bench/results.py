@@ -50,8 +50,13 @@ class ConfigResult:
 
     @property
     def noisy(self) -> bool:
-        """True when the median's 95% CI is wider than +-5% of it."""
-        return self.stats is not None and self.stats.n > 0 and self.stats.ci_halfwidth > NOISY_CI
+        """True when the median's 95% CI is wider than +-5% of it, or too few runs give none."""
+        stats = self.stats
+        return (
+            stats is not None
+            and stats.n > 0
+            and (not stats.has_ci or stats.ci_halfwidth > NOISY_CI)
+        )
 
     def finish(self) -> ConfigResult:
         """Compute statistics from the samples gathered so far."""
@@ -215,7 +220,13 @@ class BenchmarkResult:
                     "kept",
                     [],
                 ).append(label)
-            if r.noisy and r.stats:
+            if r.noisy and r.stats and not r.stats.has_ci:
+                grouped.setdefault(
+                    f"too few runs ({r.stats.n}) for a 95% CI of the median; "
+                    f"{stats_module.MIN_CI_RUNS} or more give one",
+                    [],
+                ).append(label)
+            elif r.noisy and r.stats:
                 grouped.setdefault(
                     "noisy measurement: the median's 95% CI is "
                     f"+-{100 * r.stats.ci_halfwidth:.1f}% ({r.stats.n} runs)",

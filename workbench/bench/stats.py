@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 _Z95 = 1.959963984540054
+# Below this many samples no pair of order statistics covers the median 95% of the time.
+MIN_CI_RUNS = 6
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class LatencyStats:
     iqr_outliers: int  # runs beyond 1.5 IQR from the quartiles
     ci95_ms: tuple[float, float]  # 95% confidence interval of the median (order statistics)
     throughput_per_s: float  # items per second at the median latency
+
+    @property
+    def has_ci(self) -> bool:
+        """False below MIN_CI_RUNS samples: ci95_ms is then just [min, max], not a 95% CI."""
+        return self.n >= MIN_CI_RUNS
 
     @property
     def ci_halfwidth(self) -> float:
@@ -53,7 +60,7 @@ def median_ci(sorted_ms: np.ndarray) -> tuple[float, float]:
     n = len(sorted_ms)
     if n == 0:
         return (math.nan, math.nan)
-    if n < 6:
+    if n < MIN_CI_RUNS:
         return (float(sorted_ms[0]), float(sorted_ms[-1]))
     spread = _Z95 * math.sqrt(n) / 2
     low = max(math.floor(n / 2 - spread), 1)

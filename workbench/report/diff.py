@@ -146,7 +146,8 @@ class ReportDiff:
 def diff_reports(a: Any, b: Any) -> ReportDiff:
     """Compare two reports (paths or BenchmarkResults), configuration by configuration.
 
-    A change is significant when the two medians' 95% confidence intervals do not overlap.
+    A change is significant when the two medians' 95% confidence intervals do not overlap;
+    below 6 runs on either side there is no such interval, and the verdict says so.
     """
     first, second = _as_result(a), _as_result(b)
     left = {r.config.key: r for r in first.measured}
@@ -161,7 +162,12 @@ def diff_reports(a: Any, b: Any) -> ReportDiff:
             old.stats.ci95_ms[0] <= new.stats.ci95_ms[1]
             and new.stats.ci95_ms[0] <= old.stats.ci95_ms[1]
         )
-        verdict = "no significant change" if overlap else ("slower" if change > 0 else "faster")
+        if not (old.stats.has_ci and new.stats.has_ci):
+            verdict = "too few runs to tell"
+        elif overlap:
+            verdict = "no significant change"
+        else:
+            verdict = "slower" if change > 0 else "faster"
         changes.append(
             ConfigChange(old.config.label, old.stats.p50_ms, new.stats.p50_ms, change, verdict)
         )
