@@ -262,3 +262,22 @@ def test_the_attached_profile_is_of_the_measured_configuration() -> None:
     )
     assert result.profile is not None
     assert "BatchNormalization" in {row["op_type"] for row in result.profile.rows}
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "worker"])
+def test_numpy_integers_in_shapes_and_batches_work_everywhere(executor, tmp_path) -> None:
+    # Sizes often come from arrays (x.shape, np.arange); reports and the worker need ints.
+    result = workbench.benchmark(
+        models.build("two_inputs_shared_dims"),
+        ["cpu"],
+        np.array([1, 2]),
+        shapes={"input_ids": np.array([1, 4])},
+        dims={"seq": np.int64(4)},
+        runs=2,
+        warmup=0,
+        executor=executor,
+        progress=False,
+    )
+    assert [r.status for r in result.results] == ["ok", "ok"], result.warnings()
+    (path,) = result.report(str(tmp_path / "r.json"))
+    assert workbench.load_report(path).results[0].config == result.results[0].config

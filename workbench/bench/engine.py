@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import operator
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workbench import providers as provider_names
@@ -197,21 +198,41 @@ def sweep(
     for mode in modes:
         if mode not in MODES:
             raise WorkbenchError(f"Unknown mode {mode!r}.", f"Modes: {', '.join(MODES)}.")
-    batches: Iterable[int | None] = batch_sizes or [None]
-    for batch in batches:
-        if batch is not None and (not isinstance(batch, int) or batch < 1):
-            raise WorkbenchError(
-                f"Batch sizes must be positive integers, got {batch!r}.",
-                "E.g. batch_sizes=[1, 8, 32].",
-            )
-    fixed_dims = tuple(sorted((dims or {}).items()))
-    fixed_shapes = tuple(sorted((k, tuple(v)) for k, v in (shapes or {}).items()))
+    given = [] if batch_sizes is None else list(batch_sizes)  # numpy arrays have no truth value
+    batches: list[int | None] = [_whole(b, "Batch sizes", "batch_sizes=[1, 8, 32]") for b in given]
+    if any(batch is not None and batch < 1 for batch in batches):
+        raise WorkbenchError(
+            f"Batch sizes must be positive integers, got {given}.",
+            "E.g. batch_sizes=[1, 8, 32].",
+        )
+    # Plain ints (not numpy's) so the configuration goes into JSON reports and the worker.
+    fixed_dims = tuple(
+        sorted(
+            (name, _whole(size, "Dims", "dims={'seq': 128}")) for name, size in (dims or {}).items()
+        )
+    )
+    fixed_shapes = tuple(
+        sorted(
+            (name, tuple(_whole(d, "Shapes", "shapes={'x': [1, 128]}") for d in shape))
+            for name, shape in (shapes or {}).items()
+        )
+    )
     return [
         BenchConfig(provider, batch, fixed_dims, fixed_shapes, threads, level, mode)  # type: ignore[arg-type]
         for provider, level, threads, batch, mode in itertools.product(
-            names, levels, intra_op_threads or [None], batches, modes
+            names, levels, intra_op_threads or [None], batches or [None], modes
         )
     ]
+
+
+def _whole(value: Any, what: str, example: str) -> int:
+    """`value` as a plain int (numpy integers included), or a WorkbenchError."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise WorkbenchError(
+            f"{what} must be whole numbers, got {value!r}.", f"E.g. {example}."
+        ) from None
 
 
 def _levels(opt_levels: Sequence[str] | str | None) -> list[str]:
