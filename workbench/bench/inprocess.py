@@ -146,4 +146,4 @@ def run_inprocess(
     if timing.stop_reason in ("cancelled", "interrupted"):
         result.status = "partial"
         result.reason = f"{timing.stop_reason} after {len(timing.samples_ns)} runs"
-    return result.finish()
+    return result  # the engine computes the statistics, for failed runs too
