@@ -79,15 +79,23 @@ def test_session_cache_is_bounded_and_evicted_sessions_are_released() -> None:
         first.run({"image": np.zeros((1, 3, 32, 32), np.float32)})
 
 
-def test_close_session_releases_one_and_the_next_call_makes_a_new_one() -> None:
+def test_closing_a_session_releases_it_and_the_next_call_makes_a_new_one() -> None:
     model = demo()
     kept, closed = model.session("cpu", intra_op_threads=1), model.session("cpu")
     inner = weakref.ref(closed.ort_session)
-    model.close_session(closed)
+    closed.close()
     gc.collect()
     assert inner() is None
     assert model.session("cpu") is not closed
     assert model.session("cpu", intra_op_threads=1) is kept
+
+
+def test_a_session_closed_by_its_with_block_is_not_handed_out_again() -> None:
+    model = demo()
+    with model.session("cpu") as session:
+        session.run({"image": np.zeros((1, 3, 32, 32), np.float32)})
+    assert model.run()["logits"].shape == (1, 10)  # a new session, not the closed one
+    assert model.session("cpu") is not session
 
 
 def test_close_releases_every_session() -> None:

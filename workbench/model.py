@@ -287,7 +287,7 @@ class Model:
             session = Session(self, config)
             self._sessions[config] = session
             while len(self._sessions) > MAX_CACHED_SESSIONS:
-                self.close_session(next(iter(self._sessions.values())))  # the oldest
+                next(iter(self._sessions.values())).close()  # the oldest
         if key is not None:
             self._by_call[key] = session
         return session
@@ -334,18 +334,15 @@ class Model:
 
         return show_graph(self, height=height, **options)
 
-    def close_session(self, session: Session) -> None:
-        """Close one session and drop it from the cache (the next `session()` makes a new one)."""
+    def forget_session(self, session: Session) -> None:
+        """Drop `session` from the cache (Session.close calls this), so `session()` makes anew."""
         self._by_call = {k: s for k, s in self._by_call.items() if s is not session}
         if self._sessions.get(session.config) is session:
             del self._sessions[session.config]
-        session.close()
 
     def close(self) -> None:
         """Release every cached session, and the memory (GPU memory too) they hold."""
-        self._by_call = {}
-        while self._sessions:
-            _, session = self._sessions.popitem()
+        for session in list(self._sessions.values()):
             session.close()
 
     def __enter__(self) -> Model:

@@ -296,8 +296,12 @@ class Session:
         return str(self.ort_session.end_profiling())
 
     def close(self) -> None:
-        """Release the session and the memory it holds (GPU memory included)."""
+        """Release the session and the memory it holds (GPU memory included).
+
+        The model forgets it too: its next `session()` call with these options makes a new one.
+        """
         self._ort = None
+        self.model.forget_session(self)
 
     def __enter__(self) -> Session:
         return self

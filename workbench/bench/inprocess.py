@@ -96,7 +96,7 @@ def _session_for(model: Model, config: BenchConfig) -> Iterator[Session]:
         yield session
     finally:
         if config.mode == "cuda-graph":
-            model.close_session(session)
+            session.close()
 
 
 def run_inprocess(
