@@ -297,3 +297,14 @@ def test_save_refuses_to_strand_external_weights(model_path, tmp_path) -> None:
     elsewhere.mkdir()
     with pytest.raises(errors.ExternalDataError, match="leave them behind"):
         model.save(elsewhere / "m.onnx")
+
+
+def test_a_model_loaded_by_relative_path_survives_a_chdir(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    models.write("external_weights", folder)
+    monkeypatch.chdir(folder)
+    model = workbench.load("external_weights.onnx")
+    monkeypatch.chdir(tmp_path)  # as %cd in a notebook
+    assert model.run()  # the session finds the file and its weights
+    assert model.sha256

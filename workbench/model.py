@@ -471,7 +471,7 @@ def _existing_file(path: Path) -> Path:
             "Check the path and the file's permissions.",
         ) from None
     if path.is_file():
-        return path
+        return path.absolute()  # the model (and its external data) survive a later chdir / %cd
     if path.is_dir():
         found = sorted(p.name for p in path.glob("*.onnx"))
         listing = ", ".join(found[:10]) if found else "none"
