@@ -24,6 +24,7 @@ from workbench.errors import ProviderFallbackError, UnknownProviderError
         ("openvino", "OpenVINOExecutionProvider"),
         ("rocm", "ROCMExecutionProvider"),
         ("CPUExecutionProvider", "CPUExecutionProvider"),
+        ("cpuexecutionprovider", "CPUExecutionProvider"),
     ],
 )
 def test_aliases_and_full_names(alias: str, full: str) -> None:
@@ -35,6 +36,12 @@ def test_unknown_provider_lists_choices_and_suggests() -> None:
         providers.resolve("cdua")
     assert "Did you mean 'cuda'?" in caught.value.message
     assert "cpu" in caught.value.hint and "Aliases:" in caught.value.hint
+
+
+def test_a_misspelt_full_name_gets_a_suggestion_that_resolves() -> None:
+    with pytest.raises(UnknownProviderError) as caught:
+        providers.resolve("CUDAExecutionProvder")
+    assert "Did you mean 'CUDAExecutionProvider'?" in caught.value.message
 
 
 def test_cpu_is_usable() -> None:

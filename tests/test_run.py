@@ -26,6 +26,8 @@ def test_run_result_names_outputs_and_providers() -> None:
 def test_selected_outputs_only() -> None:
     result = workbench.load(workbench.demo_model()).run(outputs=["probabilities"])
     assert list(result) == ["probabilities"]
+    one = workbench.load(workbench.demo_model()).run(outputs="probabilities")  # a single name
+    assert list(one) == ["probabilities"]
     with pytest.raises(workbench.WorkbenchError, match="'prob' is not an output"):
         workbench.load(workbench.demo_model()).run(outputs=["prob"])
 

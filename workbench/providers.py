@@ -111,12 +111,13 @@ def resolve(name: str) -> str:
     key = name.strip()
     if key.lower() in ALIASES:
         return ALIASES[key.lower()]
-    known = set(runtime.ort().get_all_providers())
-    if key in known:
-        return key
-    choices = sorted(ALIASES) + sorted(known)
-    close = difflib.get_close_matches(key.lower(), [c.lower() for c in choices], n=1)
-    suggestion = f" Did you mean {close[0]!r}?" if close else ""
+    known = {p.lower(): p for p in runtime.ort().get_all_providers()}
+    if key.lower() in known:
+        return known[key.lower()]
+    # Match without case, suggest with it: every suggestion must resolve.
+    choices = {c.lower(): c for c in [*ALIASES, *known.values()]}
+    close = difflib.get_close_matches(key.lower(), sorted(choices), n=1)
+    suggestion = f" Did you mean {choices[close[0]]!r}?" if close else ""
     usable = ", ".join(short_name(p) for p in usable_providers())
     raise UnknownProviderError(
         f"Unknown execution provider {name!r}.{suggestion}",

@@ -135,7 +135,7 @@ def run_model(
     else:
         values = model.feed_checker.check(feeds, allow_nonfinite=allow_nonfinite)
     if outputs:
-        names = list(outputs)
+        names = [outputs] if isinstance(outputs, str) else list(outputs)  # one name, or several
         model.check_output_names(names)
     else:
         names = model.output_names
