@@ -226,3 +226,14 @@ def test_a_feed_that_runs_out_of_memory_is_a_feed_error(monkeypatch) -> None:
     monkeypatch.setattr(inputs, "_value_for", exhausted)
     with pytest.raises(FeedError, match="Not enough memory to build synthetic input 'x'"):
         synthesize(_one_input([4]).inputs)
+
+
+def test_an_input_of_unknown_rank_is_listed_as_such_not_as_a_scalar() -> None:
+    relu = models.make(
+        [onnx.helper.make_node("Relu", ["x"], ["y"])],
+        [onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, None)],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+    )
+    with pytest.raises(FeedError) as caught:
+        workbench.load(relu).run({"z": np.zeros(3, np.float32)})
+    assert "x tensor(float) unknown rank" in str(caught.value)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from workbench.display import shape_text
 from workbench.errors import FeedError
 from workbench.signature import Dim, TypeInfo, ValueInfo
 from workbench.tensors import numpy_dtype
@@ -233,14 +234,14 @@ def _checked_override(value: ValueInfo, shape: tuple[int, ...]) -> tuple[int, ..
     if len(declared) != len(shape):
         raise FeedError(
             f"shapes[{value.name!r}] has {len(shape)} dims, but the input has {len(declared)}: "
-            f"{_shape_text(declared)}.",
+            f"{shape_text(value)}.",
             f"Give {len(declared)} sizes, e.g. {_example(declared)}.",
         )
     for index, (want, got) in enumerate(zip(declared, shape, strict=True)):
         if isinstance(want, int) and want != got:
             raise FeedError(
                 f"shapes[{value.name!r}] sets dim {index} to {got}, but the model fixes it at "
-                f"{want}: {_shape_text(declared)}.",
+                f"{want}: {shape_text(value)}.",
                 f"Keep fixed dims as they are, e.g. {_example(declared)}.",
             )
     return shape
@@ -367,10 +368,6 @@ def _did_you_mean(name: str, choices: Sequence[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def _shape_text(shape: Sequence[Dim]) -> str:
-    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
-
-
 def _example(shape: Sequence[Dim]) -> str:
     return "[" + ", ".join(str(d) if isinstance(d, int) else "1" for d in shape) + "]"
 
@@ -439,9 +436,7 @@ class FeedChecker:
         return checked
 
     def _listing(self) -> str:
-        return ", ".join(
-            f"{v.name} {v.type.text} {_shape_text(v.shape or ())}" for v in self._inputs.values()
-        )
+        return ", ".join(f"{v.name} {v.type.text} {shape_text(v)}" for v in self._inputs.values())
 
     @staticmethod
     def _check_tensor(
@@ -488,7 +483,7 @@ def _quickly_finite(array: np.ndarray) -> bool:
 def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
     declared = info.shape or ()
     return FeedError(
-        f"Input {info.name!r} expects {len(declared)} dims {_shape_text(declared)}, "
+        f"Input {info.name!r} expects {len(declared)} dims {shape_text(info)}, "
         f"got shape {tuple(shape)}.",
         "Add or drop axes to match (e.g. x[None] adds a leading batch axis).",
     )
@@ -497,7 +492,7 @@ def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
 def _fixed_dim_error(info: ValueInfo, axis: int, size: int, shape: tuple[int, ...]) -> FeedError:
     return FeedError(
         f"Input {info.name!r} dim {axis} must be {size}, got {shape[axis]} "
-        f"(expected {_shape_text(info.shape or ())}, got {tuple(shape)}).",
+        f"(expected {shape_text(info)}, got {tuple(shape)}).",
         "Only symbolic dims may vary; resize or crop the data to the fixed dims.",
     )
 
