@@ -43,6 +43,11 @@ def shape_text(value: ValueInfo) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in value.shape) + "]"
 
 
+def first_line(text: str) -> str:
+    """The first non-blank line, stripped ("" for none): the gist of a long error text."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
 def human_bytes(count: int | None) -> str:
     """1536 -> '1.5 KiB'."""
     if count is None:

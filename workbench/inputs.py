@@ -12,7 +12,7 @@ import math
 import sys
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from workbench.display import shape_text
 from workbench.errors import FeedError
 from workbench.signature import Dim, TypeInfo, ValueInfo
-from workbench.tensors import numpy_dtype
+from workbench.tensors import is_ortvalue, numpy_dtype
 
 DEFAULT_BATCH = 1
 DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
@@ -73,8 +73,6 @@ class Feeds:
 
     values: dict[str, Any]
     plan: FeedPlan | None = None
-    seed: int | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 def plan_shapes(
@@ -283,7 +281,7 @@ def synthesize(
                 f"{list(shape)}.",
                 f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
             ) from None
-    return Feeds(values, plan, seed)
+    return Feeds(values, plan)
 
 
 def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:
@@ -443,7 +441,7 @@ class FeedChecker:
         spec: _TensorSpec, value: Any, sizes: dict[str, tuple[int, str]], allow_nonfinite: bool
     ) -> Any:
         if type(value) is not np.ndarray:
-            if _is_ortvalue(value):
+            if is_ortvalue(value):
                 return value  # device-resident: already in onnxruntime's hands
             value = _as_array(spec.info, value, spec.dtype)
         if value.dtype != spec.dtype:
@@ -505,10 +503,6 @@ def _require_finite(info: ValueInfo, array: np.ndarray) -> None:
             "Clean the data (np.nan_to_num), or pass allow_nonfinite=True if that "
             "is what you mean to test.",
         )
-
-
-def _is_ortvalue(value: Any) -> bool:
-    return type(value).__name__ == "OrtValue"
 
 
 def _as_array(info: ValueInfo, value: Any, expected: np.dtype[Any]) -> np.ndarray:

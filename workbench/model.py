@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import external_data, graphstats, runtime
 from workbench.compat import Compatibility
 from workbench.compat import check as check_compatibility
+from workbench.display import first_line
 from workbench.errors import (
     CheckerWarning,
     CompatibilityWarning,
@@ -222,7 +223,7 @@ class Model:
             # By path, the checker handles models over 2 GiB and checks external-data files.
             onnx.checker.check_model(str(self.path) if self.path else self.proto)
         except Exception as exc:
-            return _first_line(str(exc)) or type(exc).__name__
+            return first_line(str(exc)) or type(exc).__name__
         return ""
 
     def _runtime_refusal(self) -> str:
@@ -511,7 +512,3 @@ def _metadata(proto: onnx.ModelProto) -> Metadata:
         ir_version=proto.ir_version,
         opset_imports={(o.domain or "ai.onnx"): o.version for o in proto.opset_import},
     )
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "2026-11-27 23:46:36.305806824 [E:onnxruntime:Default, provider_bridge_ort.cc:2458 operator()] "
@@ -29,7 +29,6 @@ class Captured:
     """Text captured during a `captured_output()` block (filled in when the block exits)."""
 
     text: str = ""
-    lines: list[str] = field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -47,7 +46,6 @@ def captured_output() -> Iterator[Captured]:
             sink.seek(0)
             native = sink.read().decode("utf-8", "replace")
             result.text = clean(native + python_out.getvalue())
-            result.lines = [line for line in result.text.splitlines() if line.strip()]
 
 
 def clean(text: str) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import native, runtime, system
+from workbench.display import first_line
 from workbench.errors import UnknownProviderError
 
 CPU = "CPUExecutionProvider"
@@ -281,7 +282,7 @@ def explain_failure(full: str, details: str) -> tuple[str, str]:
         )
     return (
         f"{full} was not applied when a session asked for it: "
-        f"{_first_line(details) or 'onnxruntime gave no reason'}",
+        f"{first_line(details) or 'onnxruntime gave no reason'}",
         "workbench.doctor() shows what onnxruntime printed; check the provider's requirements "
         f"for this {runtime.package_label()} build.",
     )
@@ -347,7 +348,3 @@ def _library_search_dirs() -> list[Path]:
 
 def _line_containing(text: str, fragment: str) -> str:
     return next((line.strip() for line in text.splitlines() if fragment in line), fragment)
-
-
-def _first_line(text: str) -> str:
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")

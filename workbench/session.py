@@ -232,7 +232,7 @@ class Session:
         special = self._special_inputs
         return {
             name: tensors.to_ortvalue(value, special[name])
-            if name in special and not _is_ortvalue(value)
+            if name in special and not tensors.is_ortvalue(value)
             else value
             for name, value in feeds.items()
         }
@@ -377,7 +377,7 @@ class Binding:
         special = session._special_inputs
         self._inputs = {}  # keeps device copies alive as long as the binding
         for name, value in feeds.items():
-            if _is_ortvalue(value):
+            if tensors.is_ortvalue(value):
                 device_value = value
             elif name in special:
                 device_value = tensors.to_ortvalue(value, special[name], self.device)
@@ -426,10 +426,6 @@ def _to_host(value: Any) -> Any:
     )
     host.update_inplace(value)
     return tensors.from_ortvalue(host)
-
-
-def _is_ortvalue(value: Any) -> bool:
-    return type(value).__name__ == "OrtValue"
 
 
 def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | None) -> RunError:

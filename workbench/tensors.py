@@ -49,6 +49,11 @@ def numpy_dtype(name: str) -> np.dtype[Any]:
     return np.dtype(getattr(ml_dtypes, name))
 
 
+def is_ortvalue(value: Any) -> bool:
+    """True for an onnxruntime OrtValue (checked by name: onnxruntime is imported lazily)."""
+    return type(value).__name__ == "OrtValue"
+
+
 def needs_ortvalue(name: str | None) -> bool:
     """True for element types onnxruntime cannot exchange as numpy arrays."""
     return name is not None and name not in _NUMPY_NATIVE and name != "string"
