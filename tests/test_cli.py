@@ -112,6 +112,15 @@ def test_usage_error_exits_2() -> None:
     assert result.returncode == 2 and "usage:" in result.stderr
 
 
+def test_bad_benchmark_limits_are_refused_before_measuring() -> None:
+    demo = str(workbench.demo_model())
+    word = cli("bench", demo, "--warmup", "abc")
+    assert word.returncode == 2 and "'abc' is neither 'auto' nor a run count" in word.stderr
+    negative = cli("bench", demo, "--runs", "-5")
+    assert negative.returncode == 1 and "cannot use runs=-5" in negative.stderr
+    assert "Traceback" not in word.stderr + negative.stderr
+
+
 def test_console_script_is_installed() -> None:
     # The script lives next to the interpreter running the tests (the venv's bin/).
     exe = Path(sys.executable).parent / "onnx-workbench"

@@ -55,6 +55,13 @@ def threads(text: str) -> list[int | None]:
     return [None if part == "default" else _int(part, text) for part in names(text)]
 
 
+def warmup(text: str) -> int | str:
+    """`auto` or a run count."""
+    if text == "auto" or text.isdigit():
+        return "auto" if text == "auto" else int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a run count (0 or more)")
+
+
 def _int(value: str, item: str) -> int:
     try:
         return int(value)
@@ -164,7 +171,9 @@ def add_bench_options(
     parser.add_argument(
         "--mode", type=names, default=None, help=f"timing modes: {', '.join(MODES)} (default host)"
     )
-    parser.add_argument("--warmup", default="auto", help="warmup runs, or 'auto' (default)")
+    parser.add_argument(
+        "--warmup", type=warmup, default="auto", help="warmup runs, or 'auto' (default)"
+    )
     parser.add_argument("--runs", type=int, help="stop after this many runs per configuration")
     parser.add_argument(
         "--time-budget",
@@ -207,7 +216,7 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "intra_op_threads": args.threads,
             "opt_levels": opt_levels,
             "modes": args.mode,
-            "warmup": None if args.warmup == "auto" else int(args.warmup),
+            "warmup": None if args.warmup == "auto" else args.warmup,
             "runs": args.runs,
             "time_budget": args.time_budget,
             # 0 switches the CI stop off (the API's falsy value); 0.01 is its default.

@@ -238,12 +238,18 @@ def test_a_real_out_of_memory_batch_fails_and_the_sweep_goes_on() -> None:
         ({"batch_sizes": [0]}, "positive integers"),
         ({"executor": "thread"}, "Unknown executor"),
         ({"providers": []}, "at least one provider"),
+        ({"warmup": "abc"}, "warmup must be whole numbers"),
+        ({"warmup": -3}, "cannot use warmup=-3"),
+        ({"runs": 0}, "cannot use runs=0"),
+        ({"time_budget": -1}, "cannot use time_budget=-1"),
+        ({"target_ci": -0.1}, "cannot use target_ci=-0.1"),
+        ({"run_timeout": 0}, "cannot use run_timeout=0"),
     ],
 )
 def test_bad_arguments_are_user_errors(kwargs, fragment) -> None:
-    arguments = {"providers": ["cpu"], **kwargs}
+    arguments = {**FAST, "providers": ["cpu"], **kwargs}
     with pytest.raises(workbench.WorkbenchError, match=fragment):
-        workbench.benchmark(demo(), **arguments, **FAST)
+        workbench.benchmark(demo(), **arguments)
 
 
 def test_a_failure_in_an_unnamed_node_says_so() -> None:

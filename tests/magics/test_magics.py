@@ -155,6 +155,7 @@ def test_run_with_feeds_variable_and_inputs_file(shell, tmp_path) -> None:
         ("%onnx load $demo --bogus", "unrecognized arguments: --bogus"),
         ("%onnx run --dims batch", "expected NAME=SIZE"),
         ("%onnx load 'unclosed", "check the quotes"),
+        ("%onnx bench --warmup abc", "'abc' is neither 'auto' nor a run count"),
     ],
 )
 def test_errors_are_one_line_without_traceback(shell, source, fragment) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from workbench import providers
+from workbench.errors import WorkbenchError
 
 Mode = Literal["host", "device", "cuda-graph"]
 MODES: tuple[Mode, ...] = ("host", "device", "cuda-graph")
@@ -101,9 +102,28 @@ class StopPolicy:
     max_warmup: int = 200
     run_timeout: float = 60.0  # the isolated worker is killed after this long without a result
 
+    def __post_init__(self) -> None:
+        """Refuse limits that cannot stop a measurement the way the user meant."""
+        if self.warmup != "auto" and (type(self.warmup) is not int or self.warmup < 0):
+            _refuse(f"warmup={self.warmup!r}", "a run count of 0 or more, or 'auto'")
+        if self.runs is not None and (type(self.runs) is not int or self.runs < 1):
+            _refuse(f"runs={self.runs!r}", "a run count of 1 or more, or None")
+        for name in ("time_budget", "run_timeout"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                _refuse(f"{name}={value!r}", "a number of seconds above 0")
+        if self.target_ci is not None and not self.target_ci >= 0:
+            _refuse(f"target_ci={self.target_ci!r}", "a fraction such as 0.01 (+-1%), or None")
+        if type(self.min_runs) is not int or self.min_runs < 1:
+            _refuse(f"min_runs={self.min_runs!r}", "a run count of 1 or more")
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _refuse(given: str, valid: str) -> None:
+    raise WorkbenchError(f"benchmark() cannot use {given}.", f"Give {valid}.")
 
 
 @dataclass

@@ -99,7 +99,7 @@ def benchmark(
             f"Unknown executor {executor!r}.", f"Use one of {', '.join(EXECUTORS)}."
         )
     policy = StopPolicy(
-        warmup="auto" if warmup == "auto" else int(warmup),
+        warmup="auto" if warmup == "auto" else _whole(warmup, "warmup", "warmup=5"),
         runs=runs,
         time_budget=time_budget,
         target_ci=target_ci,
