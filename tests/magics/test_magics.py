@@ -246,6 +246,13 @@ def test_show_code_prints_python_that_runs(shell, source) -> None:
     exec(compile(code, "<show-code>", "exec"), namespace)
 
 
+def test_compare_without_providers_compares_cpu_with_cuda(shell) -> None:
+    # The configured default (["cpu"]) is one provider: nothing to compare it with.
+    assert "providers=['cpu', 'cuda']" in run(loaded(shell), "%onnx compare --show-code").stdout
+    run(shell, "%config OnnxMagics.providers = ['cuda', 'cpu']")
+    assert "providers=['cuda', 'cpu']" in run(shell, "%onnx compare --show-code").stdout
+
+
 def test_completion_through_ipythons_completer(shell, tmp_path) -> None:
     loaded(shell)
     (tmp_path / "model.onnx").write_bytes(b"")

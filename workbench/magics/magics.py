@@ -142,7 +142,7 @@ ROUTES: dict[str, Route] = {
     "info": (lambda m: parsers.info(), commands.info),
     "graph": (lambda m: parsers.graph(), commands.graph),
     "run": (lambda m: parsers.run(list(m.providers)), commands.run),
-    "compare": (lambda m: parsers.compare(list(m.providers)), commands.compare),
+    "compare": (lambda m: parsers.compare(), commands.compare),
     "bench": (
         lambda m: parsers.bench(list(m.providers), list(m.batch_sizes), m.time_budget, m.executor),
         commands.bench,

@@ -97,11 +97,11 @@ def run(providers: list[str]) -> MagicParser:
     return parser
 
 
-def compare(providers: list[str]) -> MagicParser:
-    """The parser of `%onnx compare`."""
+def compare() -> MagicParser:
+    """The parser of `%onnx compare` (no default providers: the command picks them)."""
     parser = _parser("compare", "Compare outputs across providers (first = baseline).")
     _model_name(parser)
-    arguments.add_compare_options(parser, providers=providers)
+    arguments.add_compare_options(parser, providers=None)
     _feeds(parser)
     _output(parser)
     return parser
