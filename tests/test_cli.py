@@ -121,6 +121,21 @@ def test_bad_benchmark_limits_are_refused_before_measuring() -> None:
     assert "Traceback" not in word.stderr + negative.stderr
 
 
+def test_bad_output_paths_fail_before_anything_runs(tmp_path) -> None:
+    demo = str(workbench.demo_model())
+    for flag, path, fragment in [
+        ("--json", str(tmp_path / "out.csv"), "--json writes JSON, but"),
+        ("--report", str(tmp_path / "missing" / "r.html"), "does not exist"),
+        ("--md", str(tmp_path / "summary"), "Cannot tell the report format"),
+    ]:
+        done = cli("bench", demo, "--time-budget", "30", flag, path)
+        assert done.returncode == 1 and fragment in done.stderr, done.stderr
+        assert done.stdout == ""  # no table: nothing was measured
+    saved = cli("run", demo, "--save", str(tmp_path / "missing" / "out.npz"))
+    assert saved.returncode == 1 and "Cannot write" in saved.stderr
+    assert "internal error" not in saved.stderr
+
+
 def test_console_script_is_installed() -> None:
     # The script lives next to the interpreter running the tests (the venv's bin/).
     exe = Path(sys.executable).parent / "onnx-workbench"

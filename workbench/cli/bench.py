@@ -8,8 +8,10 @@ from typing import Any
 
 from workbench.arguments import add_bench_options, bench_kwargs
 from workbench.bench.engine import benchmark
+from workbench.errors import WorkbenchError
 from workbench.feed_files import load_feeds
 from workbench.model import load
+from workbench.report import report_target
 
 
 def register(subparsers: Any) -> None:
@@ -35,12 +37,32 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Benchmark, print the table, write the requested files. Exit 1 if nothing ran."""
+    paths = _report_paths(args)  # checked first: a bad path must not cost the whole run
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
     result = benchmark(model, feeds=feeds, progress=sys.stderr.isatty(), **bench_kwargs(args))
     print(result.text())
-    for path in (args.json, args.csv, args.md, args.report):
-        if path:
-            for written in result.report(path):
-                print(f"wrote {written}")
+    for path in paths:
+        for written in result.report(path):
+            print(f"wrote {written}")
     return 0 if result.measured else 1
+
+
+_REPORT_FLAGS = {"json": "json", "csv": "csv", "md": "md", "report": "html"}
+
+
+def _report_paths(args: argparse.Namespace) -> list[str]:
+    """The report files asked for; each flag's path must name its own format."""
+    paths = []
+    for flag, kind in _REPORT_FLAGS.items():
+        path = getattr(args, flag)
+        if not path:
+            continue
+        _, (named,) = report_target(path)
+        if named != kind:
+            raise WorkbenchError(
+                f"--{flag} writes {kind.upper()}, but {path!r} names a .{named} file.",
+                f"End the path with .{kind}.",
+            )
+        paths.append(path)
+    return paths

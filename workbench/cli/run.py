@@ -80,4 +80,10 @@ def _save(path: str, outputs: dict[str, Any]) -> None:
             f"--save writes tensors only; {', '.join(skipped)} are sequences or maps.",
             "Use the Python API (model.run) to keep non-tensor outputs.",
         )
-    np.savez(path, **arrays)
+    try:
+        np.savez(path, **arrays)
+    except OSError as exc:
+        raise WorkbenchError(
+            f"Cannot write {path!r}: {exc.strerror or exc}.",
+            "Check that the folder exists and is writable, and that the disk has space.",
+        ) from None

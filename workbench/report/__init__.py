@@ -22,6 +22,22 @@ def write_report(
 
     With `formats`, write each of them next to each other (same stem, one suffix each).
     """
+    target, formats = report_target(path, formats)
+    written = []
+    for kind in formats:
+        destination = target.with_suffix(f".{kind}")
+        atomic_write(destination, _WRITERS[kind](result))
+        written.append(str(destination))
+    return written
+
+
+def report_target(
+    path: str, formats: tuple[str, ...] | None = None
+) -> tuple[Path, tuple[str, ...]]:
+    """The file and formats `write_report` would use, or the WorkbenchError it would raise.
+
+    Callers check their paths with it before a long measurement, not after.
+    """
     target = Path(path).expanduser()
     if formats is None:
         suffix = target.suffix.lower().lstrip(".")
@@ -42,12 +58,7 @@ def write_report(
             f"The folder {str(target.parent)!r} does not exist.",
             "Create it first, or write the report elsewhere.",
         )
-    written = []
-    for kind in formats:
-        destination = target.with_suffix(f".{kind}")
-        atomic_write(destination, _WRITERS[kind](result))
-        written.append(str(destination))
-    return written
+    return target, formats
 
 
 def _html(result: BenchmarkResult) -> bytes:
