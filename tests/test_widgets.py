@@ -49,6 +49,35 @@ def test_picker_validates_and_remembers(tmp_path) -> None:
     assert str(picker.model.path).endswith(picker.recent[0].rsplit("/", 1)[-1])
 
 
+def test_each_way_of_picking_a_model_reads_it_once(monkeypatch, tmp_path) -> None:
+    import workbench.model
+
+    reads: list[object] = []
+    real_load = workbench.model.load
+
+    def counting_load(source, **kwargs):
+        if not isinstance(source, workbench.Model):  # a Model passes through, nothing is read
+            reads.append(source)
+        return real_load(source, **kwargs)
+
+    monkeypatch.setattr(workbench.model, "load", counting_load)
+    demo = str(workbench.demo_model())
+    picker = ModelPicker()
+    picker.load(demo)  # Load button / explore(path)
+    assert len(reads) == 1
+    picker.box.value = demo  # the same path submitted again: nothing new to read
+    assert len(reads) == 1
+    other = tmp_path / "other.onnx"
+    other.write_bytes(workbench.demo_model().read_bytes())
+    picker.box.value = str(other)  # a new path typed and submitted
+    assert len(reads) == 2 and str(picker.model.path) == str(other)
+    picker.history.value = demo  # picked from the recent files
+    assert len(reads) == 3 and str(picker.model.path) == demo
+    loaded = real_load(demo)
+    app = explore(loaded)  # an already loaded model: shown, not read again
+    assert len(reads) == 3 and app.model is loaded
+
+
 def test_error_messages_are_escaped(tmp_path) -> None:
     picker = ModelPicker()
     picker.load(str(tmp_path / "<img src=x onerror=alert(1)>.onnx"))

@@ -69,7 +69,5 @@ def explore(model_or_path: Any = None) -> Explorer:
     if isinstance(model_or_path, (str, os.PathLike)):
         app.picker.load(os.fspath(model_or_path))
     elif model_or_path is not None:  # a Model, bytes or an onnx.ModelProto
-        model = load(model_or_path)
-        app.picker.path = str(model.path or "")
-        app.picker.model = model
+        app.picker.use(load(model_or_path))
     return app

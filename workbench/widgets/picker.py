@@ -36,6 +36,7 @@ class ModelPicker(widgets.VBox):
             options=[("recent files", "")], value="", layout=widgets.Layout(width="30%")
         )
         self.message = widgets.HTML()
+        self._current = ""  # the path loaded or being loaded: the box echoing it is no new submit
         super().__init__(
             [widgets.HBox([self.box, self.load_button, self.history]), self.message], **kwargs
         )
@@ -50,6 +51,7 @@ class ModelPicker(widgets.VBox):
         from workbench.model import load  # noqa: PLC0415
 
         target = (path or self.path).strip()
+        self._current = target
         if path is not None:
             self.path = target
         if not target:
@@ -65,8 +67,15 @@ class ModelPicker(widgets.VBox):
         self.model = model
         return model
 
+    def use(self, model: Any) -> None:
+        """Show a model loaded elsewhere (no second read from disk)."""
+        self._current = str(model.path or "")
+        self.path = self._current
+        self.error = ""
+        self.model = model
+
     def _on_submit(self, change: dict[str, Any]) -> None:
-        if change["new"] and change["new"] != (str(self.model.path) if self.model else ""):
+        if change["new"].strip() and change["new"].strip() != self._current:
             self.load()
 
     def _on_history(self, change: dict[str, Any]) -> None:
