@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.bench.config import MODES
-from workbench.bench.engine import EXECUTORS
+from workbench.bench.config import EXECUTORS, MODES
 
 
 def key_values(text: str) -> dict[str, int]:

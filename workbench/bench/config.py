@@ -10,6 +10,7 @@ from workbench.errors import WorkbenchError
 
 Mode = Literal["host", "device", "cuda-graph"]
 MODES: tuple[Mode, ...] = ("host", "device", "cuda-graph")
+EXECUTORS = ("inprocess", "worker")
 MODE_LABELS = {
     "host": "host: numpy feeds, copies included",
     "device": "device: inputs and outputs resident (IO binding)",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from workbench import providers as provider_names
-from workbench.bench.config import MODES, BenchConfig, StopPolicy
+from workbench.bench.config import EXECUTORS, MODES, BenchConfig, StopPolicy
 from workbench.bench.inprocess import run_inprocess
 from workbench.bench.results import BenchmarkResult, ConfigResult
 from workbench.bench.runners import check_mode
@@ -27,7 +27,6 @@ from workbench.session import opt_levels as available_opt_levels
 if TYPE_CHECKING:
     from workbench.model import Model
 
-EXECUTORS = ("inprocess", "worker")
 _OUT_OF_MEMORY = (
     "out of memory",
     "failed to allocate",
