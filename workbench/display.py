@@ -43,6 +43,21 @@ def shape_text(value: ValueInfo) -> str:
     return "[" + ", ".join("?" if d is None else str(d) for d in value.shape) + "]"
 
 
+class ProviderNotes:
+    """Which compiled-in providers cannot run here, and why (under a model's card)."""
+
+    def __init__(self) -> None:
+        from workbench import providers  # noqa: PLC0415  (providers imports this module)
+
+        self.unusable = [s for s in providers.all_statuses() if not s.usable]
+
+    def __repr__(self) -> str:
+        return "\n".join(f"! {s.alias}: not usable here: {s.reason}" for s in self.unusable)
+
+    def _repr_html_(self) -> str:
+        return render("provider_notes.html.j2", statuses=self.unusable)
+
+
 def first_line(text: str) -> str:
     """The first non-blank line, stripped ("" for none): the gist of a long error text."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")

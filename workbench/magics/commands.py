@@ -9,28 +9,14 @@ from IPython.core.error import UsageError
 from IPython.display import display
 
 import workbench
-from workbench import arguments, plots, providers
+from workbench import arguments, plots
+from workbench.display import ProviderNotes
 from workbench.feed_files import load_feeds
 from workbench.magics import codegen
 
 if TYPE_CHECKING:
     from workbench.magics.magics import OnnxMagics
     from workbench.model import Model
-
-
-class ProviderNotes:
-    """Which compiled-in providers cannot run here, and why (shown under `%onnx info`)."""
-
-    def __init__(self) -> None:
-        self.unusable = [s for s in providers.all_statuses() if not s.usable]
-
-    def __repr__(self) -> str:
-        return "\n".join(f"! {s.alias}: not usable here: {s.reason}" for s in self.unusable)
-
-    def _repr_html_(self) -> str:
-        from workbench.display import render  # noqa: PLC0415
-
-        return render("provider_notes.html.j2", statuses=self.unusable)
 
 
 def load(magics: OnnxMagics, args: argparse.Namespace) -> Any:

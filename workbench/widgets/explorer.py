@@ -38,7 +38,7 @@ class Explorer(widgets.VBox):
 
     @observe("model")
     def _show_model(self, change: dict[str, Any]) -> None:
-        from workbench.magics.commands import ProviderNotes  # noqa: PLC0415
+        from workbench.display import ProviderNotes  # noqa: PLC0415
 
         model = change["new"]
         if model is None:
