@@ -114,6 +114,13 @@ def test_no_netron_means_text_with_the_install_hint(runtime_dir, monkeypatch) ->
     assert view.mode == "text"
     assert "onnx-workbench[jupyter]" in view.note
     assert "text/html" not in view._repr_mimebundle_()
+    # Nothing to show it in: the optimized model is not even built.
+    built: list[object] = []
+    monkeypatch.setattr(
+        "workbench.graphview.view.optimized_model_file", lambda *a, **k: built.append(a)
+    )
+    assert show_graph(workbench.demo_model(), optimized="both").mode == "text"
+    assert built == []
 
 
 def test_optimized_graph_shows_what_onnxruntime_fused() -> None:

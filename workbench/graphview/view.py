@@ -115,6 +115,12 @@ def show_graph(
             f"optimized must be False, True or 'both', not {optimized!r}.",
             "Use optimized='both' to compare the graphs side by side.",
         )
+    try:  # first: without the viewer, optimizing the model would be wasted work
+        from workbench.viewer import MAX_VIEW_BYTES, netron_dir  # noqa: PLC0415
+
+        netron_dir()
+    except MissingDependencyError as error:
+        return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
     files = []
     if optimized in (False, "both"):
         files.append(("original", _model_file(model)))
@@ -125,12 +131,6 @@ def show_graph(
                 optimized_model_file(model, provider=provider, opt_level=opt_level),
             )
         )
-    try:
-        from workbench.viewer import MAX_VIEW_BYTES, netron_dir  # noqa: PLC0415
-
-        netron_dir()
-    except MissingDependencyError as error:
-        return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
     too_large = [path for _, path in files if path.stat().st_size > MAX_VIEW_BYTES]
     if too_large:
         note = (
