@@ -115,18 +115,7 @@ def bench(magics: OnnxMagics, args: argparse.Namespace) -> None:
 def profile(magics: OnnxMagics, args: argparse.Namespace) -> Any:
     """Profile per operator: `%onnx profile [NAME] --provider P [--runs N] [-o VAR]`."""
     model = magics.model(args.name)
-    options = {
-        k: v
-        for k, v in {
-            "provider": args.provider,
-            "runs": args.runs,
-            "dims": args.dims,
-            "shapes": args.shapes,
-            "batch": args.batch,
-            "seed": args.seed or None,
-        }.items()
-        if v is not None
-    }
+    options = {**arguments.run_kwargs(args), "runs": args.runs}
     if args.show_code:
         return _show_call(model, args, "workbench.profile", options, default_name="profile")
     result = workbench.profile(model, feeds=_feeds(magics, args, model), **options)

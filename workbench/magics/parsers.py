@@ -130,10 +130,9 @@ def profile(providers: list[str]) -> MagicParser:
     """The parser of `%onnx profile`."""
     parser = _parser("profile", "Per-operator profile from onnxruntime's profiler.")
     _model_name(parser)
-    parser.add_argument("--provider", default=providers[0] if providers else "cpu")
+    arguments.add_run_options(parser)  # the same session and feed flags as `run`
+    parser.set_defaults(provider=providers[0] if providers else "cpu")
     parser.add_argument("--runs", type=int, default=10, help="profiled runs (default 10)")
-    arguments.add_shape_options(parser)
-    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
     _feeds(parser)
     _output(parser)
     return parser
