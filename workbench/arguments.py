@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.bench.config import EXECUTORS, MODES
+from workbench.bench.config import EXECUTORS, MODES, StopPolicy
+
+_POLICY = StopPolicy()  # the API's defaults, quoted in the help
 
 
 def key_values(text: str) -> dict[str, int]:
@@ -183,8 +185,8 @@ def add_bench_options(
     parser.add_argument(
         "--target-ci",
         type=float,
-        default=0.01,
-        help="stop once the median's 95%% CI is within +-this (default 0.01)",
+        help="stop once the median's 95%% CI is within +-this "
+        f"(default {_POLICY.target_ci:g}; 0 switches this stop off)",
     )
     parser.add_argument(
         "--executor",
@@ -195,8 +197,7 @@ def add_bench_options(
     parser.add_argument(
         "--run-timeout",
         type=float,
-        default=60.0,
-        help="kill a worker silent for this many seconds (default 60)",
+        help=f"kill a worker silent for this many seconds (default {_POLICY.run_timeout:g})",
     )
     parser.add_argument("--profile", action="store_true", help="add a per-operator profile")
 
@@ -218,10 +219,9 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "warmup": None if args.warmup == "auto" else args.warmup,
             "runs": args.runs,
             "time_budget": args.time_budget,
-            # 0 switches the CI stop off (the API's falsy value); 0.01 is its default.
-            "target_ci": None if args.target_ci == 0.01 else args.target_ci,
+            "target_ci": args.target_ci,
             "executor": None if args.executor == "inprocess" else args.executor,
-            "run_timeout": None if args.run_timeout == 60.0 else args.run_timeout,
+            "run_timeout": args.run_timeout,
             "seed": args.seed or None,
             "profile": args.profile or None,
         }

@@ -246,6 +246,13 @@ def test_show_code_prints_python_that_runs(shell, source) -> None:
     exec(compile(code, "<show-code>", "exec"), namespace)
 
 
+def test_bench_defaults_stay_the_apis(shell) -> None:
+    plain = run(loaded(shell), "%onnx bench --show-code").stdout
+    assert "target_ci" not in plain and "run_timeout" not in plain
+    tuned = run(shell, "%onnx bench --target-ci 0 --run-timeout 5 --show-code").stdout
+    assert "target_ci=0.0" in tuned and "run_timeout=5.0" in tuned
+
+
 def test_compare_without_providers_compares_cpu_with_cuda(shell) -> None:
     # The configured default (["cpu"]) is one provider: nothing to compare it with.
     assert "providers=['cpu', 'cuda']" in run(loaded(shell), "%onnx compare --show-code").stdout
