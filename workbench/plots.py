@@ -243,12 +243,16 @@ class Picture:
         self.figure = figure
         self.description = description
 
-    def _repr_png_(self) -> bytes:
+    def png(self) -> bytes:
+        """The picture as PNG bytes (100 dpi)."""
         import io  # noqa: PLC0415
 
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
 
     def __repr__(self) -> str:
         return f"<{self.description}: shown as an image in notebooks>"

@@ -7,7 +7,6 @@ URL. Every model or environment string is escaped by the template engine.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 from collections.abc import Callable
@@ -82,18 +81,14 @@ def _modes_used(result: BenchmarkResult) -> list[str]:
 
 
 def _png(draw: Callable[[Axes], Any], rows: int) -> str:
-    """A base64 PNG of one plot drawn on a fresh Figure (pyplot's global state untouched)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    """A base64 PNG of one plot, drawn as the notebook draws it (plots.picture)."""
+    from workbench.plots import picture  # noqa: PLC0415
 
-    height = max(3.5, 0.38 * rows + 1.5) if rows > 6 else 4.0
-    figure = Figure(figsize=(9, height), layout="constrained")
     try:
-        draw(figure.add_subplot())
+        drawn = picture(draw, rows, "report plot")
     except WorkbenchError:
         return ""  # e.g. no batch sizes to show scaling for: leave that plot out
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return base64.b64encode(drawn.png()).decode("ascii")
 
 
 def _script_safe(text: str) -> str:
