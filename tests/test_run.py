@@ -144,3 +144,17 @@ def test_cli_run_placement() -> None:
     assert "Node placement" in result.stdout and "CPUExecutionProvider" in result.stdout
     as_json = json.loads(cli("run", str(workbench.demo_model()), "--placement", "--json").stdout)
     assert {p["provider"] for p in as_json["placement"]} == {"CPUExecutionProvider"}
+
+
+def test_output_statistics_are_computed_once_per_result(monkeypatch) -> None:
+    # A notebook renders both text and HTML: large outputs must not be scanned twice.
+    import workbench.run
+
+    result = workbench.load(workbench.demo_model()).run()
+    calls: list[str] = []
+    real = workbench.run.describe_value
+    monkeypatch.setattr(
+        workbench.run, "describe_value", lambda name, value: calls.append(name) or real(name, value)
+    )
+    result.text(), result._repr_html_(), result.as_dict()
+    assert sorted(calls) == ["logits", "probabilities"]

@@ -30,6 +30,9 @@ class RunResult:
     seconds: float  # wall time of the run call (device-resident with io_binding: no copies)
     feeds: dict[str, Any] = field(repr=False)
     plan: FeedPlan | None = field(default=None, repr=False)  # set for synthetic feeds
+    # A notebook renders text and HTML: the statistics (a float64 pass over every output)
+    # are computed once, on first use.
+    _rows: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     def __getitem__(self, name: str) -> Any:
         return self.outputs[name]
@@ -42,7 +45,9 @@ class RunResult:
 
     def summary_rows(self) -> list[dict[str, Any]]:
         """One row per output: type, shape, dtype and basic statistics."""
-        return [describe_value(name, value) for name, value in self.outputs.items()]
+        if self._rows is None:
+            self._rows = [describe_value(name, value) for name, value in self.outputs.items()]
+        return list(self._rows)
 
     def to_frame(self) -> pd.DataFrame:
         """The output summary as a DataFrame."""
