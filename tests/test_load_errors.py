@@ -83,3 +83,25 @@ def test_corrupt_inside_a_well_formed_outline(tmp_path) -> None:
     data[graph_start : graph_start + 1] = b"\x00"
     with pytest.raises(errors.CorruptModelError, match="damaged"):
         workbench.load(bytes(data))
+
+
+def test_is_model_file_reads_only_the_layout(tmp_path) -> None:
+    # The server's check before it serves a file to the viewer.
+    from workbench.parsing import is_model_file
+
+    data = workbench.demo_model().read_bytes()
+    cases = {"whole.onnx": data, "ort.ort": b"\x00\x00\x00\x00ORTM" + bytes(8)}
+    cases |= {f"cut{n}.onnx": data[:n] for n in (1, 10, len(data) // 2, len(data) - 1)}
+    cases |= {f"{name}.onnx": case.data for name, case in bad.corpus().items()}
+    verdicts = {}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        verdicts[name] = is_model_file(tmp_path / name)
+    accepted = {name for name, ok in verdicts.items() if ok}
+    # Damage inside the graph keeps the layout: those two pass, and the viewer reports them.
+    assert accepted == {
+        "whole.onnx",
+        "ort.ort",
+        "output_name_not_utf8.onnx",
+        "nested_too_deep.onnx",
+    }

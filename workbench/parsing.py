@@ -8,6 +8,7 @@ ONNX tensor) are recognised by name.
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ class WireScan:
     outcome: Literal["complete", "truncated", "foreign"]
     offset: int = 0  # where the scan stopped
     field: str = ""  # the field being read there
+    fields: frozenset[str] = frozenset()  # the fields met, for a complete scan
 
 
 def parse_model(data: bytes, label: str) -> onnx.ModelProto:
@@ -124,32 +126,7 @@ def _diagnose(data: bytes, label: str, parse_error: str) -> ModelLoadError:
 
 def scan_wire(data: bytes, descriptor: Descriptor) -> WireScan:
     """Walk the top-level fields of `data` as the message `descriptor` describes."""
-    allowed = _wire_types(descriptor)
-    names = {f.number: f.name for f in descriptor.fields}
-    position, end = 0, len(data)
-    while position < end:
-        start = position
-        tag, position = _varint(data, position)
-        if tag is None:
-            return WireScan("truncated", start)
-        number, wire = tag >> 3, tag & 7
-        if wire not in allowed.get(number, ()):
-            return WireScan("foreign", start)
-        field = names[number]
-        if wire == _VARINT:
-            value, position = _varint(data, position)
-            if value is None:
-                return WireScan("truncated", start, field)
-        elif wire == _LEN:
-            length, position = _varint(data, position)
-            if length is None or position + length > end:
-                return WireScan("truncated", start, field)
-            position += length
-        else:
-            position += 8 if wire == _FIXED64 else 4
-            if position > end:
-                return WireScan("truncated", start, field)
-    return WireScan("complete", position)
+    return _walk(io.BytesIO(data), len(data), descriptor)
 
 
 def is_model_file(path: Path) -> bool:
@@ -160,32 +137,40 @@ def is_model_file(path: Path) -> bool:
     """
     import onnx  # noqa: PLC0415
 
-    allowed = _wire_types(onnx.ModelProto.DESCRIPTOR)
-    graph_field = onnx.ModelProto.DESCRIPTOR.fields_by_name["graph"].number
     with path.open("rb") as stream:
-        head = stream.read(8)
-        if head[4:8] == b"ORTM":
+        if stream.read(8)[4:8] == b"ORTM":
             return True
         size = stream.seek(0, 2)
         stream.seek(0)
-        seen_graph = False
-        while stream.tell() < size:
-            tag = _read_varint(stream)
-            if tag is None or (tag & 7) not in allowed.get(tag >> 3, ()):
-                return False
-            seen_graph = seen_graph or tag >> 3 == graph_field
-            wire = tag & 7
-            if wire == _VARINT:
-                if _read_varint(stream) is None:
-                    return False
-            elif wire == _LEN:
-                length = _read_varint(stream)
-                if length is None or stream.tell() + length > size:
-                    return False
-                stream.seek(length, 1)
-            else:
-                stream.seek(8 if wire == _FIXED64 else 4, 1)
-        return seen_graph and stream.tell() == size
+        scan = _walk(stream, size, onnx.ModelProto.DESCRIPTOR)
+    return scan.outcome == "complete" and "graph" in scan.fields
+
+
+def _walk(stream: BinaryIO, end: int, descriptor: Descriptor) -> WireScan:
+    """Read field headers from `stream` (seekable, at 0) up to `end`, skipping the values."""
+    allowed = _wire_types(descriptor)
+    names = {f.number: f.name for f in descriptor.fields}
+    seen: set[str] = set()
+    while (start := stream.tell()) < end:
+        tag = _read_varint(stream)
+        if tag is None:
+            return WireScan("truncated", start)
+        number, wire = tag >> 3, tag & 7
+        if wire not in allowed.get(number, ()):
+            return WireScan("foreign", start)
+        field = names[number]
+        seen.add(field)
+        if wire == _VARINT:
+            if _read_varint(stream) is None:
+                return WireScan("truncated", start, field)
+        elif wire == _LEN:
+            length = _read_varint(stream)
+            if length is None or stream.tell() + length > end:
+                return WireScan("truncated", start, field)
+            stream.seek(length, 1)
+        elif stream.seek(8 if wire == _FIXED64 else 4, 1) > end:
+            return WireScan("truncated", start, field)
+    return WireScan("complete", end, fields=frozenset(seen))
 
 
 def _read_varint(stream: BinaryIO) -> int | None:
@@ -226,18 +211,6 @@ def _wire_types(descriptor: Descriptor) -> dict[int, tuple[int, ...]]:
         repeated_scalar = repeated and wire != _LEN
         allowed[field.number] = (wire, _LEN) if repeated_scalar else (wire,)
     return allowed
-
-
-def _varint(data: bytes, position: int) -> tuple[int | None, int]:
-    result = shift = 0
-    while position < len(data) and shift < 70:
-        byte = data[position]
-        position += 1
-        result |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return result, position
-        shift += 7
-    return None, position
 
 
 def _truncated(label: str, size: int, scan: WireScan) -> TruncatedModelError:
