@@ -17,7 +17,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     gpu_tests = [item for item in items if "gpu" in item.keywords]
     if not gpu_tests:
         return
-    from workbench import providers
+    from workbench.ort import providers
 
     status = providers.probe("cuda")
     if status.usable:

@@ -163,3 +163,49 @@ def test_a_closed_output_pipe_ends_quietly() -> None:
         os.close(write_end)
     assert done.returncode == 141
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["info", "{model}"],
+        ["run", "{model}"],
+        ["compare", "{model}", "--providers", "cpu"],
+        ["doctor"],
+        ["bench", "{model}", "--runs", "6", "--warmup", "1"],
+        ["report", "diff", "{report}", "{report}"],
+    ],
+)
+def test_every_command_prints_one_json_object_and_writes_reports(command, tmp_path) -> None:
+    # One convention: --json prints one object on stdout; --report PATH (repeatable) writes
+    # files whose extension picks the format, and says so on stderr when stdout is JSON.
+    report = tmp_path / "earlier.json"
+    workbench.benchmark(workbench.demo_model(), runs=6, warmup=1, progress=False).report(report)
+    args = [a.format(model=workbench.demo_model(), report=report) for a in command]
+    html, data = tmp_path / "out.html", tmp_path / "out.json"
+    result = cli(*args, "--json", "--report", str(html), "--report", str(data))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert isinstance(printed, dict)
+    assert json.loads(data.read_text()) == json.loads(json.dumps(printed))
+    page = html.read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page.replace(
+        '<script type="application/json" id="onnx-workbench-data">', ""
+    )
+    assert f"wrote {html}" in result.stderr and f"wrote {data}" in result.stderr
+
+
+def test_a_report_path_naming_no_format_fails_before_running(tmp_path) -> None:
+    result = cli("compare", str(workbench.demo_model()), "--report", str(tmp_path / "out.txt"))
+    assert result.returncode == 1
+    assert "Cannot tell the report format from 'out.txt'" in result.stderr
+    assert ".html, .json" in result.stderr and result.stdout == ""
+
+
+def test_bench_json_file_still_works_with_a_deprecation_note(tmp_path) -> None:
+    target = tmp_path / "old.json"
+    result = cli("bench", str(workbench.demo_model()), "--runs", "6", "--json", str(target))
+    assert result.returncode == 0, result.stderr
+    assert "--json FILE is deprecated" in result.stderr and "--report" in result.stderr
+    assert workbench.load_report(target).results[0].stats is not None
+    assert "configuration" in result.stdout  # the table: --json FILE never meant "print JSON"

@@ -12,7 +12,7 @@ from onnx import numpy_helper
 
 import workbench
 from tests import models
-from workbench.comparison import (
+from workbench.run.compare import (
     TF32_TOLERANCE,
     Comparison,
     Divergence,
@@ -45,7 +45,7 @@ def image() -> np.ndarray:
 def perturb_one_weight(image):
     """Add 1.0 to the centre tap of one conv6 filter, on its most active input channel (a
     dead ReLU channel would hide any change): one wrong weight, as a bad load would give."""
-    from workbench.comparison import _with_every_node_output
+    from workbench.run.compare import _with_every_node_output
 
     marked = _with_every_node_output(workbench.load(models.build("small_cnn")))
     channel = int(marked.run({"image": image})["relu5"].mean(axis=(0, 2, 3)).argmax())
@@ -110,7 +110,7 @@ def test_compare_against_expected_outputs(image, tmp_path) -> None:
 
 
 def test_unusable_provider_is_a_skipped_row_with_the_reason() -> None:
-    from workbench import providers
+    from workbench.ort import providers
 
     if providers.probe("cuda").usable:
         pytest.skip("CUDA works here: nothing is skipped")

@@ -6,7 +6,7 @@ import numpy as np
 
 import workbench
 from workbench.demo import build_demo_model
-from workbench.runtime import ort
+from workbench.ort.runtime import ort
 
 
 def test_demo_model_is_deterministic() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 import workbench
 from tests import models
-from workbench.display import model_html, model_text, printable
+from workbench.text import printable
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'
@@ -38,7 +38,7 @@ class _TagCollector(html.parser.HTMLParser):
 
 
 def test_html_escapes_every_model_string() -> None:
-    page = model_html(workbench.load(hostile_model()))
+    page = workbench.load(hostile_model())._repr_html_()
     parser = _TagCollector()
     parser.feed(page)
     assert "script" not in parser.tags and "img" not in parser.tags and "b" not in parser.tags
@@ -64,13 +64,13 @@ def test_html_shows_the_facts() -> None:
 def test_html_and_text_show_compatibility_warnings(model_path, load_quietly) -> None:
     model = load_quietly(model_path("ir_stamped_too_new"))
     assert "with_ir_version" in model._repr_html_()
-    assert "with_ir_version" in model_text(model)
+    assert "with_ir_version" in model.text()
 
 
 def test_text_neutralizes_terminal_escapes() -> None:
     proto = models.build("mixed_io")
     proto.doc_string = "\x1b[2J\x1b[31mred\u202eevil"
-    text = model_text(workbench.load(proto))
+    text = workbench.load(proto).text()
     assert "\x1b" not in text and "\u202e" not in text
     assert "\\x1b[2J" in text and "\\u202e" in text
 
@@ -81,7 +81,7 @@ def test_printable_leaves_ordinary_text_alone(text: str) -> None:
 
 
 def test_text_summary_lists_io_and_ops() -> None:
-    text = model_text(workbench.load(models.build("control_flow")))
+    text = workbench.load(models.build("control_flow")).text()
     assert "Inputs (2)" in text and "Outputs (4)" in text
     assert "12 nodes" in text
     assert repr(workbench.load(models.build("control_flow"))).startswith("<Model 'test'")

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from workbench.diagnose import DoctorReport, InstalledPackage, _conflict, doctor
+from workbench.ort.doctor import DoctorReport, InstalledPackage, _conflict, doctor
 
 JSON_KEYS = {"onnxruntime", "packages_conflict", "providers", "gpus", "cpu"}
 

@@ -10,7 +10,7 @@ from onnx import numpy_helper
 import workbench
 from tests import models
 from workbench.errors import FeedError
-from workbench.feed_files import load_feeds, load_outputs
+from workbench.feeds.files import load_feeds, load_outputs
 
 
 def test_npz_names_come_from_keys(tmp_path) -> None:

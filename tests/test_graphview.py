@@ -11,7 +11,8 @@ import pytest
 import workbench
 from tests import models
 from workbench.graphview import discovery, registry
-from workbench.graphview.view import GraphView, optimized_model_file, show_graph
+from workbench.graphview.show import show_graph
+from workbench.graphview.view import GraphView, optimized_model_file
 
 
 @pytest.fixture
@@ -100,16 +101,9 @@ def test_text_summary_where_nothing_can_display(runtime_dir) -> None:
 
 
 def test_no_netron_means_text_with_the_install_hint(runtime_dir, monkeypatch) -> None:
-    import builtins
+    import sys
 
-    real_import = builtins.__import__
-
-    def without_netron(name, *args, **kwargs):
-        if name == "netron":
-            raise ImportError("No module named 'netron'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", without_netron)
+    monkeypatch.setitem(sys.modules, "netron", None)  # importing it now fails, as uninstalled
     view = show_graph(workbench.demo_model())
     assert view.mode == "text"
     assert "onnx-workbench[jupyter]" in view.note
@@ -153,7 +147,7 @@ def test_model_show_graph_passes_options() -> None:
 def test_a_file_too_large_for_the_viewer_gets_the_summary_and_says_why(
     runtime_dir, monkeypatch
 ) -> None:
-    from workbench import viewer
+    from workbench.graphview import netron as viewer
 
     monkeypatch.setattr(viewer, "MAX_VIEW_BYTES", 1000)
     view = show_graph(workbench.demo_model())

@@ -9,7 +9,7 @@ import pytest
 import workbench
 from tests import models
 from workbench.errors import FeedError
-from workbench.inputs import DEFAULT_FREE_DIM, plan_shapes, synthesize
+from workbench.feeds.synthetic import DEFAULT_FREE_DIM, plan_shapes, synthesize
 
 
 def load(name: str) -> workbench.Model:
@@ -74,7 +74,12 @@ def test_inputs_sharing_a_symbol_agree() -> None:
 
 def test_batch_dim_can_be_named() -> None:
     plan = plan_shapes(load("symbolic_dims").inputs, batch=6, batch_dim="seq-len")
-    assert plan.shapes["tokens"] == (1, 6, 8) or plan.shapes["tokens"][1] == 6
+    # "seq-len" takes the batch size; "batch size", no longer the batch, is an ordinary free dim.
+    assert plan.shapes["tokens"] == (DEFAULT_FREE_DIM, 6, 8)
+    assert plan.shapes["mask"] == (DEFAULT_FREE_DIM, DEFAULT_FREE_DIM, 1)
+    assert plan.batch == 6
+    sources = {(c.input, c.index): c.source for c in plan.choices}
+    assert sources[("tokens", 1)] == "batch" and sources[("tokens", 0)] == "default"
 
 
 def test_fixed_batch_model_says_so() -> None:
@@ -218,7 +223,7 @@ def test_a_negative_dim_declared_by_the_model_is_refused() -> None:
 
 
 def test_a_feed_that_runs_out_of_memory_is_a_feed_error(monkeypatch) -> None:
-    from workbench import inputs
+    from workbench.feeds import synthetic as inputs
 
     def exhausted(*args, **kwargs):
         raise MemoryError
@@ -237,3 +242,19 @@ def test_an_input_of_unknown_rank_is_listed_as_such_not_as_a_scalar() -> None:
     with pytest.raises(FeedError) as caught:
         workbench.load(relu).run({"z": np.zeros(3, np.float32)})
     assert "x tensor(float) unknown rank" in str(caught.value)
+
+
+def test_an_element_type_newer_than_the_workbench_is_a_clear_error() -> None:
+    from tests.models import make
+
+    proto = make(
+        [onnx.helper.make_node("Identity", ["x"], ["y"])],
+        [onnx.helper.make_tensor_value_info("x", 99, [2])],
+        [onnx.helper.make_tensor_value_info("y", 99, [2])],
+    )
+    model = workbench.load(proto)  # inspection works: the type is named, not understood
+    assert model.inputs[0].dtype == "dtype99"
+    with pytest.raises(FeedError, match="element type onnx-workbench does not know"):
+        synthesize(model.inputs)
+    with pytest.raises(workbench.WorkbenchError, match="Invalid tensor data type 99"):
+        model.run()  # onnxruntime refuses it too, and says so: no AttributeError escapes

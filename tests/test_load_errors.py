@@ -87,7 +87,7 @@ def test_corrupt_inside_a_well_formed_outline(tmp_path) -> None:
 
 def test_is_model_file_reads_only_the_layout(tmp_path) -> None:
     # The server's check before it serves a file to the viewer.
-    from workbench.parsing import is_model_file
+    from workbench.model.parsing import is_model_file
 
     data = workbench.demo_model().read_bytes()
     cases = {"whole.onnx": data, "ort.ort": b"\x00\x00\x00\x00ORTM" + bytes(8)}

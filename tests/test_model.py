@@ -222,7 +222,7 @@ def test_too_new_ir_warns_then_blocks_with_the_one_call_fix(model_path, load_qui
     fixed = model.with_ir_version(most)
     assert fixed.problems == () and fixed.metadata.ir_version == most
     # The fix really works: onnxruntime accepts the copy.
-    from workbench.runtime import ort
+    from workbench.ort.runtime import ort
 
     session = ort().InferenceSession(
         fixed.proto.SerializeToString(), providers=["CPUExecutionProvider"]
@@ -274,13 +274,13 @@ def test_models_shipped_with_onnxruntime(path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # none of them may warn on load
         model = workbench.load(path)
-    from workbench.runtime import ort
+    from workbench.ort.runtime import ort
 
     session = ort().InferenceSession(str(path), providers=["CPUExecutionProvider"])
     assert [v.name for v in model.inputs] == [i.name for i in session.get_inputs()]
     assert [v.type.text for v in model.outputs] == [o.type for o in session.get_outputs()]
     assert model.compatibility.ok
-    summary = model.summary()
+    summary = model.as_dict()
     assert summary["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 

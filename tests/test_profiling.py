@@ -8,12 +8,12 @@ import pytest
 
 import workbench
 from tests import models
-from workbench.profiling import summarize
+from workbench.ort.profiling import summarize
 
 
 def test_profile_table_of_the_demo_model() -> None:
     result = workbench.profile(workbench.demo_model(), runs=5, warmup=2)
-    frame = result.frame
+    frame = result.to_frame()
     assert list(frame.columns) == [
         "node",
         "op_type",

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from workbench import providers, runtime
 from workbench.errors import ProviderFallbackError, UnknownProviderError
+from workbench.ort import providers, runtime
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_strict_session_raises_with_the_missing_library(model_path) -> None:
 
 def test_probing_prints_nothing_to_the_terminal() -> None:
     code = (
-        "from workbench import providers\n"
+        "from workbench.ort import providers\n"
         "[providers.probe(p) for p in providers.compiled_in()]\n"
         "import workbench; m = workbench.load(workbench.demo_model())\n"
         "m.run(provider='cuda', allow_fallback=True)\n"
@@ -119,7 +119,7 @@ def test_probing_prints_nothing_to_the_terminal() -> None:
 def test_failure_explanations_come_from_the_message(
     details, reason_part, hint_part, monkeypatch
 ) -> None:
-    from workbench import system
+    from workbench.ort import system
 
     monkeypatch.setattr(system, "gpus", lambda: system.GpuScan((_fake_gpu(),), ""))
     reason, hint = providers.explain_failure(
@@ -130,7 +130,7 @@ def test_failure_explanations_come_from_the_message(
 
 
 def test_wrong_cuda_major_is_named(tmp_path, monkeypatch) -> None:
-    from workbench import system
+    from workbench.ort import system
 
     (tmp_path / "libcublasLt.so.12").write_bytes(b"")
     monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
@@ -143,7 +143,7 @@ def test_wrong_cuda_major_is_named(tmp_path, monkeypatch) -> None:
 
 
 def test_no_gpu_is_part_of_the_story_when_nvml_is_absent(monkeypatch) -> None:
-    from workbench import system
+    from workbench.ort import system
 
     monkeypatch.setattr(system, "gpus", lambda: system.GpuScan((), "NVML not available: x"))
     reason, hint = providers.explain_failure(
@@ -161,6 +161,6 @@ def test_not_compiled_in_names_the_package() -> None:
 
 
 def _fake_gpu() -> object:
-    from workbench.system import GpuInfo
+    from workbench.ort.system import GpuInfo
 
     return GpuInfo(0, "Fake GPU", 1 << 30, 0, "999.0", "13.0")

@@ -96,7 +96,7 @@ def test_cli_run_failure_names_guessed_dims(model_path) -> None:
 
 
 def test_cli_run_strict_provider(model_path) -> None:
-    from workbench import providers
+    from workbench.ort import providers
 
     if providers.probe("cuda").usable:
         pytest.skip("CUDA works here")
@@ -112,7 +112,7 @@ def test_cli_bad_dims_syntax_is_a_usage_error() -> None:
 
 
 def test_cli_compare_exit_codes(tmp_path) -> None:
-    from workbench import providers
+    from workbench.ort import providers
 
     agree = cli(
         "compare",
@@ -148,13 +148,15 @@ def test_cli_run_placement() -> None:
 
 def test_output_statistics_are_computed_once_per_result(monkeypatch) -> None:
     # A notebook renders both text and HTML: large outputs must not be scanned twice.
-    import workbench.run
+    import workbench.run.result
 
     result = workbench.load(workbench.demo_model()).run()
     calls: list[str] = []
-    real = workbench.run.describe_value
+    real = workbench.run.result.describe_value
     monkeypatch.setattr(
-        workbench.run, "describe_value", lambda name, value: calls.append(name) or real(name, value)
+        workbench.run.result,
+        "describe_value",
+        lambda name, value: calls.append(name) or real(name, value),
     )
     result.text(), result._repr_html_(), result.as_dict()
     assert sorted(calls) == ["logits", "probabilities"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench import runtime
+from workbench.ort import runtime
 
 
 def _accepted(ir_version: int = 7, domain: str = "ai.onnx", version: int = 7) -> bool:

@@ -8,7 +8,7 @@ import pytest
 
 import workbench
 from tests import models
-from workbench import providers
+from workbench.ort import providers
 from workbench.widgets.bench_panel import BenchPanel
 from workbench.widgets.explorer import TABS, Explorer, explore
 from workbench.widgets.picker import MAX_RECENT, ModelPicker
@@ -50,17 +50,17 @@ def test_picker_validates_and_remembers(tmp_path) -> None:
 
 
 def test_each_way_of_picking_a_model_reads_it_once(monkeypatch, tmp_path) -> None:
-    import workbench.model
+    import workbench.model.model
 
     reads: list[object] = []
-    real_load = workbench.model.load
+    real_parse = workbench.model.model.parse_model
+    real_load = workbench.load
 
-    def counting_load(source, **kwargs):
-        if not isinstance(source, workbench.Model):  # a Model passes through, nothing is read
-            reads.append(source)
-        return real_load(source, **kwargs)
+    def counting_parse(data, label):  # every model read from a file is parsed once
+        reads.append(label)
+        return real_parse(data, label)
 
-    monkeypatch.setattr(workbench.model, "load", counting_load)
+    monkeypatch.setattr(workbench.model.model, "parse_model", counting_parse)
     demo = str(workbench.demo_model())
     picker = ModelPicker()
     picker.load(demo)  # Load button / explore(path)
@@ -74,8 +74,9 @@ def test_each_way_of_picking_a_model_reads_it_once(monkeypatch, tmp_path) -> Non
     picker.history.value = demo  # picked from the recent files
     assert len(reads) == 3 and str(picker.model.path) == demo
     loaded = real_load(demo)
+    assert len(reads) == 4
     app = explore(loaded)  # an already loaded model: shown, not read again
-    assert len(reads) == 3 and app.model is loaded
+    assert len(reads) == 4 and app.model is loaded
 
 
 def test_error_messages_are_escaped(tmp_path) -> None:
@@ -112,9 +113,14 @@ def test_unusable_providers_come_last_and_disable_run() -> None:
 def test_compare_button_shows_skipped_rows() -> None:
     app = explore(workbench.demo_model())
     comparison = app.run_panel.compare()
-    assert comparison is not None
-    if comparison.skipped:
-        assert "skipped" in app.run_panel.results.value
+    names = [name for _, name in app.run_panel.choose.options]
+    unusable = [name for name in names if not providers.probe(name).usable]
+    # Every provider that cannot run here is a skipped row, and the panel shows each one.
+    assert comparison.skipped == unusable
+    shown = app.run_panel.results.value
+    assert shown.count('class="wb-skip">skipped') == len(unusable)
+    for name in unusable:
+        assert f"<code>{name}</code>" in shown
 
 
 def test_run_failures_show_inline() -> None:

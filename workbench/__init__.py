@@ -1,6 +1,8 @@
 """onnx-workbench: inspect, run, compare and benchmark ONNX models, in notebooks and scripts.
 
 Importing the package is cheap: onnx, onnxruntime, pandas and matplotlib load on first use.
+Names that need the `jupyter` extra (`explore`, `Explorer`) resolve on any install; using
+them without it raises `MissingDependencyError` naming the install command.
 """
 
 from __future__ import annotations
@@ -13,16 +15,21 @@ from workbench._version import __version__
 if TYPE_CHECKING:
     from workbench.bench.engine import benchmark
     from workbench.bench.results import BenchmarkResult
-    from workbench.comparison import Comparison, compare
     from workbench.demo import demo_model
-    from workbench.diagnose import DoctorReport, doctor
-    from workbench.errors import WorkbenchError, WorkbenchWarning
-    from workbench.feed_files import load_feeds, load_outputs
-    from workbench.graphview.view import GraphView, show_graph
-    from workbench.model import Model, load
-    from workbench.profiling import ProfileResult, profile
-    from workbench.report.diff import ReportDiff, diff_reports, load_report
-    from workbench.run import RunResult
+    from workbench.errors import MissingDependencyError, WorkbenchError, WorkbenchWarning
+    from workbench.feeds.files import load_feeds, load_outputs
+    from workbench.graphview.show import show_graph
+    from workbench.graphview.view import GraphView
+    from workbench.model import ModelLike
+    from workbench.model.model import Model, load
+    from workbench.ort.doctor import DoctorReport, doctor
+    from workbench.ort.profiling import ProfileResult
+    from workbench.report import ReportLike
+    from workbench.report.diff import ReportDiff, diff_reports
+    from workbench.report.load import load_report
+    from workbench.run.compare import Comparison, compare
+    from workbench.run.profile import profile
+    from workbench.run.result import RunResult
     from workbench.widgets.explorer import Explorer, explore
 
 __all__ = [
@@ -31,9 +38,12 @@ __all__ = [
     "DoctorReport",
     "Explorer",
     "GraphView",
+    "MissingDependencyError",
     "Model",
+    "ModelLike",
     "ProfileResult",
     "ReportDiff",
+    "ReportLike",
     "RunResult",
     "WorkbenchError",
     "WorkbenchWarning",
@@ -56,42 +66,71 @@ __all__ = [
 _LAZY = {
     "benchmark": "workbench.bench.engine",
     "BenchmarkResult": "workbench.bench.results",
-    "Comparison": "workbench.comparison",
-    "compare": "workbench.comparison",
-    "DoctorReport": "workbench.diagnose",
-    "doctor": "workbench.diagnose",
+    "Comparison": "workbench.run.compare",
+    "compare": "workbench.run.compare",
+    "demo_model": "workbench.demo",
+    "diff_reports": "workbench.report.diff",
+    "DoctorReport": "workbench.ort.doctor",
+    "doctor": "workbench.ort.doctor",
     "Explorer": "workbench.widgets.explorer",
     "explore": "workbench.widgets.explorer",
     "GraphView": "workbench.graphview.view",
-    "show_graph": "workbench.graphview.view",
-    "Model": "workbench.model",
-    "load": "workbench.model",
-    "RunResult": "workbench.run",
-    "profile": "workbench.profiling",
-    "ProfileResult": "workbench.profiling",
-    "load_report": "workbench.report.diff",
-    "diff_reports": "workbench.report.diff",
+    "load": "workbench.model.model",
+    "load_feeds": "workbench.feeds.files",
+    "load_outputs": "workbench.feeds.files",
+    "load_report": "workbench.report.load",
+    "MissingDependencyError": "workbench.errors",
+    "Model": "workbench.model.model",
+    "ModelLike": "workbench.model",
+    "profile": "workbench.run.profile",
+    "ProfileResult": "workbench.ort.profiling",
     "ReportDiff": "workbench.report.diff",
-    "demo_model": "workbench.demo",
-    "load_feeds": "workbench.feed_files",
-    "load_outputs": "workbench.feed_files",
+    "ReportLike": "workbench.report",
+    "RunResult": "workbench.run.result",
+    "show_graph": "workbench.graphview.show",
     "WorkbenchError": "workbench.errors",
     "WorkbenchWarning": "workbench.errors",
 }
+# Names whose module needs an optional extra: without it they become stand-ins that raise
+# MissingDependencyError when used, so `from workbench import *` works on a core install.
+_NEEDS_EXTRA = {"Explorer": "The explorer", "explore": "The explorer"}
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    try:
+        value = getattr(importlib.import_module(module), name)
+    except ImportError as error:
+        if name not in _NEEDS_EXTRA:
+            raise
+        from workbench.errors import MissingDependencyError  # noqa: PLC0415  (a cheap leaf)
+
+        if not isinstance(error, MissingDependencyError):
+            package = (error.name or "a package").split(".", 1)[0]
+            error = MissingDependencyError.for_extra(
+                _NEEDS_EXTRA[name], package, "jupyter", str(error)
+            )
+        return _unavailable(name, error)  # not kept: installing the extra later still works
     globals()[name] = value
     return value
 
 
+def _unavailable(name: str, error: Exception) -> Any:
+    """A stand-in for `name` that raises `error` when called (a class or a function alike)."""
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    unavailable.__name__ = unavailable.__qualname__ = name
+    unavailable.__doc__ = f"Unavailable here: {error}"
+    return unavailable
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext workbench`: the %onnx magics (loading twice is harmless)."""
-    from workbench.magics import register  # noqa: PLC0415
+    from workbench.magics import register  # noqa: PLC0415  (IPython loads only for magics)
 
     register(ipython)
 

@@ -1,5 +1,5 @@
 """`python -m workbench` runs the `onnx-workbench` command line."""
 
-from workbench.cli import main
+from workbench.cli.main import main
 
 raise SystemExit(main())

@@ -38,8 +38,8 @@ def demo_model() -> Path:
 
 def build_demo_model() -> onnx.ModelProto:
     """The demo model as a ModelProto; the same bytes on every call and machine."""
-    import numpy as np  # noqa: PLC0415
-    from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415  (heavy: loads on first use)
+    from onnx import TensorProto, helper, numpy_helper  # noqa: PLC0415  (heavy: loads on first use)
 
     # The legacy RandomState stream is frozen across numpy versions: weights never drift.
     rng = np.random.RandomState(20261127)

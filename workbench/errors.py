@@ -8,6 +8,9 @@ escaping the package is a bug in onnx-workbench.
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 
 class WorkbenchError(Exception):
     """A problem the user can fix: `message` says what is wrong, `hint` what to do."""
@@ -98,6 +101,10 @@ class ProviderFallbackError(ProviderError):
 class SessionError(WorkbenchError):
     """onnxruntime refused to create a session for the model."""
 
+    def __init__(self, message: str, hint: str = "", *, runtime_message: str = "") -> None:
+        super().__init__(message, hint)
+        self.runtime_message = runtime_message or message  # onnxruntime's own words
+
 
 class FeedError(WorkbenchError):
     """Feeds that do not match the model's inputs, or shapes that cannot be built."""
@@ -113,6 +120,26 @@ class ModeUnavailable(WorkbenchError):
 
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional package is not installed; the hint names the pip extra."""
+
+    @classmethod
+    def for_extra(
+        cls, feature: str, package: str, extra: str, cause: str = ""
+    ) -> MissingDependencyError:
+        """The error for `feature`, which needs `package` from `onnx-workbench[extra]`."""
+        detail = f" ({cause})" if cause else ""
+        return cls(
+            f"{feature} needs the {package} package, which is not installed{detail}.",
+            f'Install it with: pip install "onnx-workbench[{extra}]"',
+        )
+
+
+def optional_import(module: str, *, feature: str, extra: str) -> ModuleType:
+    """Import an optional dependency, or raise MissingDependencyError naming its extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.split(".", 1)[0]
+        raise MissingDependencyError.for_extra(feature, package, extra, str(exc)) from exc
 
 
 class WorkbenchWarning(UserWarning):

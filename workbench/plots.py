@@ -7,19 +7,20 @@ configurations or with 20.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from workbench.display import printable
 from workbench.errors import WorkbenchError
+from workbench.text import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from workbench.bench.results import BenchmarkResult, ConfigResult
-    from workbench.profiling import ProfileResult
+    from workbench.ort.profiling import ProfileResult
 
 HORIZONTAL_ABOVE = 6  # more configurations than this: one row each, labels on the left
 LABEL_WIDTH = 48  # longer labels are cut: a 500-character node name would squash the axes
@@ -29,7 +30,7 @@ _MAX_POINTS = 300  # points drawn per configuration in distributions (a seeded s
 def _axes(ax: Axes | None, rows: int, horizontal: bool) -> Axes:
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt  # noqa: PLC0415  (heavy: loads on first use)
 
     size = (8, max(3.0, 0.38 * rows + 1.2)) if horizontal else (max(5.0, 1.1 * rows + 2), 4)
     _, created = plt.subplots(figsize=size, layout="constrained")
@@ -210,7 +211,7 @@ def op_breakdown(
     """Horizontal bars of time per op type (or per node), the `top` largest, with shares."""
     if by not in ("op_type", "node"):
         raise WorkbenchError(f"Unknown grouping {by!r}.", "Use by='op_type' or by='node'.")
-    table = profile.by_op_type() if by == "op_type" else profile.frame
+    table = profile.by_op_type() if by == "op_type" else profile.to_frame()
     table = table.head(top)
     ax = _axes(ax, len(table), True)
     positions = np.arange(len(table))
@@ -245,8 +246,6 @@ class Picture:
 
     def png(self) -> bytes:
         """The picture as PNG bytes (100 dpi)."""
-        import io  # noqa: PLC0415
-
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=100)
         return buffer.getvalue()
@@ -260,7 +259,7 @@ class Picture:
 
 def picture(draw: Any, rows: int, description: str) -> Picture:
     """Draw with `draw(ax)` on a fresh Figure sized for `rows` bars (no pyplot state)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415  (heavy: loads on first use)
 
     height = max(3.0, 0.38 * rows + 1.2) if rows > HORIZONTAL_ABOVE else 4.0
     figure = Figure(figsize=(8, height), layout="constrained")

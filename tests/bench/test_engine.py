@@ -12,9 +12,9 @@ import pytest
 
 import workbench
 from tests import models
-from workbench import providers
 from workbench.bench.config import BenchConfig
 from workbench.bench.engine import _explain
+from workbench.ort import providers
 
 FAST = {"time_budget": 0.2, "warmup": 2, "progress": False}
 JSON_FIELDS = {
@@ -83,7 +83,7 @@ def test_unusable_provider_is_skipped_with_the_doctors_reason_and_the_rest_runs(
         assert statuses[("CUDAExecutionProvider", batch)].status == "skipped"
         assert statuses[("CUDAExecutionProvider", batch)].reason == providers.probe("cuda").reason
         assert statuses[("CPUExecutionProvider", batch)].status == "ok"
-    assert any("skipped" in w and "cuda b1 host, cuda b2 host" in w for w in result.warnings())
+    assert any("skipped" in w and "cuda b1 host, cuda b2 host" in w for w in result.warnings)
 
 
 def test_modes_that_make_no_sense_here_are_skipped_with_reasons() -> None:
@@ -98,7 +98,7 @@ def test_modes_that_make_no_sense_here_are_skipped_with_reasons() -> None:
 
 
 def test_opt_level_sweep_uses_every_level_onnxruntime_offers() -> None:
-    from workbench.session import opt_levels
+    from workbench.ort.options import opt_levels
 
     result = workbench.benchmark(demo(), ["cpu"], opt_levels="sweep", **FAST)
     assert [r.config.opt_level for r in result.results] == opt_levels()
@@ -140,7 +140,7 @@ def test_cancel_from_on_update_keeps_completed_samples() -> None:
     assert first.stats is not None and first.stats.n > 50
     assert second.status == "skipped" and "before it ran" in second.reason
     assert result.partial
-    assert any("completed runs kept" in w for w in result.warnings())
+    assert any("completed runs kept" in w for w in result.warnings)
 
 
 @pytest.fixture
@@ -284,6 +284,6 @@ def test_numpy_integers_in_shapes_and_batches_work_everywhere(executor, tmp_path
         executor=executor,
         progress=False,
     )
-    assert [r.status for r in result.results] == ["ok", "ok"], result.warnings()
+    assert [r.status for r in result.results] == ["ok", "ok"], result.warnings
     (path,) = result.report(str(tmp_path / "r.json"))
     assert workbench.load_report(path).results[0].config == result.results[0].config

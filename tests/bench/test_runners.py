@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 import workbench
+from workbench.bench.jobs import Failed, decode, encode
 from workbench.bench.runners import cuda_graph_session
-from workbench.bench.worker import _rebuild_error
 from workbench.errors import ModeUnavailable, SessionError
-from workbench.session import NodePlacement
+from workbench.ort.profiling import NodePlacement
 
 PREFIX = "onnxruntime could not create a session for 'm' on CUDAExecutionProvider: "
 # onnxruntime's own texts (inference_session.cc, older and newer releases).
@@ -84,6 +84,7 @@ def test_other_session_errors_pass_through(monkeypatch) -> None:
 
 def test_mode_unavailable_survives_the_worker_protocol() -> None:
     # The worker sends errors by type name: a refused mode must come back as a skip, not a failure.
-    event = {"event": "error", "type": "ModeUnavailable", "message": "no graphs", "hint": "h"}
-    error = _rebuild_error(event)
+    event = decode(encode(Failed.of(ModeUnavailable("no graphs", "h"))))
+    assert isinstance(event, Failed)
+    error = event.error()
     assert type(error) is ModeUnavailable and error.message == "no graphs"

@@ -19,7 +19,7 @@ def _worker_processes() -> list[psutil.Process]:
     return [
         child
         for child in psutil.Process().children(recursive=True)
-        if "workbench.bench.worker" in " ".join(child.cmdline())
+        if "workbench.bench.executors.worker" in " ".join(child.cmdline())
     ]
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import workbench
 from tests import models
-from workbench import providers, system
+from workbench.ort import providers, system
 
 pytestmark = pytest.mark.gpu
 

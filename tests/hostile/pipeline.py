@@ -8,7 +8,6 @@ import zlib
 from pathlib import Path
 
 import workbench
-from workbench.display import graph_text, model_text
 
 CONTAINED = "contained"  # outcome prefix: onnxruntime crashed or hung inside the worker
 
@@ -67,9 +66,9 @@ def _load_and_inspect(source: object) -> tuple[workbench.Model | None, str]:
     except workbench.WorkbenchError as error:
         assert error.message and error.hint is not None
         return None, f"refused at load: {type(error).__name__}"
-    model.summary()
+    model.as_dict()
     repr(model)
     model._repr_html_()
-    model_text(model)
-    graph_text(model)
+    model.text()
+    model.graph_text()
     return model, ""

@@ -17,7 +17,6 @@ import pytest
 
 import workbench
 from tests.hostile.payloads import FIELDS, hostile_text_model, live_markup, payload
-from workbench.display import graph_text, model_text
 
 matplotlib.use("Agg")
 SENTINEL = "http://127.0.0.1:9"
@@ -54,9 +53,9 @@ def assert_plain(text: str) -> None:
 
 def test_model_views(model) -> None:
     assert_escaped(model._repr_html_(), tuple(f for f in FIELDS if f != "node"))
-    for text in (repr(model), model_text(model), graph_text(model), str(model.summary())):
+    for text in (repr(model), model.text(), model.graph_text(), str(model.as_dict())):
         assert_plain(text)
-    assert "input<img src=x" in model_text(model)  # shown, as plain text
+    assert "input<img src=x" in model.text()  # shown, as plain text
 
 
 def test_run_views(model) -> None:
@@ -84,10 +83,10 @@ def test_benchmark_views_and_plots(bench) -> None:
 
 
 def test_report_file_and_diff(bench, tmp_path: Path) -> None:
-    (page,) = workbench.report.write_report(bench, str(tmp_path / "report.html"))
+    (page,) = bench.report(str(tmp_path / "report.html"))
     assert_escaped(Path(page).read_text(), ())
     again = workbench.load_report(page)  # the embedded data round-trips unharmed
-    nodes = again.profile.frame["node"]
+    nodes = again.profile.to_frame()["node"]
     assert nodes.str.startswith(payload("node", SENTINEL)[:40]).any()
     diff = workbench.diff_reports(bench, again)
     assert_escaped(diff._repr_html_(), ())

@@ -19,7 +19,7 @@ import workbench
 from tests import models
 from tests.integration.browser import LabPage
 from tests.integration.jupyter import TOKEN, JupyterServer, notebook, running_server
-from workbench import viewer
+from workbench.graphview import netron as viewer
 
 pytestmark = pytest.mark.browser
 TIMINGS: dict[str, float] = {}

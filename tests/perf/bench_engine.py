@@ -16,7 +16,6 @@ run-to-run noise larger than the differences being measured.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ from tests import models
 from workbench.bench.config import StopPolicy, Timing
 from workbench.bench.measure import measure
 from workbench.bench.runners import make_runner
-from workbench.session import Session, SessionConfig
+from workbench.ort.options import SessionConfig
 
 
 def matmul(size: int) -> tuple[workbench.Model, dict]:
@@ -89,7 +88,7 @@ def fidelity(model, feeds, runs: int, rounds: int = 20) -> tuple[float, float]:
     The blocks alternate which goes first, so drift and frequency changes hit both alike.
     """
     session = model.session("cpu", intra_op_threads=1)
-    runner = make_runner(session, feeds, "host")
+    runner = make_runner(session, session.prepare_feeds(feeds), "host")
     for _ in range(20):
         runner()
     bare, ours = [], []
@@ -105,18 +104,13 @@ def fidelity(model, feeds, runs: int, rounds: int = 20) -> tuple[float, float]:
 
 def profiled(model, feeds, runs: int) -> tuple[float, float]:
     """Our p50 and onnxruntime's median model_run, over the same runs of one profiled session."""
-    session = Session(
-        model,
-        SessionConfig.make("cpu", intra_op_threads=1, enable_profiling=True),
-        profile_prefix=str(Path("/tmp") / "onnx-workbench-fidelity"),
-    )
-    runner = make_runner(session, feeds, "host")
-    timing = measure(
-        runner, StopPolicy(warmup=5, runs=runs, time_budget=None, target_ci=None), Timing()
-    )
-    path = Path(session.end_profiling())
-    events = json.loads(path.read_text())
-    path.unlink()
+    config = SessionConfig.make("cpu", intra_op_threads=1, enable_profiling=True)
+    with model.open_session(config) as session:
+        runner = make_runner(session, session.prepare_feeds(feeds), "host")
+        timing = measure(
+            runner, StopPolicy(warmup=5, runs=runs, time_budget=None, target_ci=None), Timing()
+        )
+        events = session.end_profiling()
     runs_ms = sorted((e for e in events if e.get("name") == "model_run"), key=lambda e: e["ts"])
     recorded = [e["dur"] / 1e3 for e in runs_ms[-runs:]]
     return statistics.median(timing.samples_ns) / 1e6, statistics.median(recorded)
@@ -129,7 +123,8 @@ def wall(policy: StopPolicy, runner) -> tuple[float, int]:
 
 
 def efficiency(model, feeds) -> tuple[float, float, int]:
-    runner = make_runner(model.session("cpu", intra_op_threads=1), feeds, "host")
+    session = model.session("cpu", intra_op_threads=1)
+    runner = make_runner(session, session.prepare_feeds(feeds), "host")
     for _ in range(10):
         runner()
     fixed, _ = wall(StopPolicy(warmup=0, runs=100, time_budget=None, target_ci=None), runner)

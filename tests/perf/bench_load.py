@@ -83,7 +83,9 @@ def measure_external(path: Path, *, warm: bool) -> dict[str, float]:
     the runtime probe count. Warm: those happen first; only load + inspection is measured.
     """
     warm_up = (
-        "import onnx, onnxruntime\nfrom workbench.runtime import limits\nlimits()" if warm else ""
+        "import onnx, onnxruntime\nfrom workbench.ort.runtime import limits\nlimits()"
+        if warm
+        else ""
     )
     return in_fresh_process(f"""
 import json, resource, time

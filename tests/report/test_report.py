@@ -17,7 +17,7 @@ import workbench
 from tests import models
 from workbench.bench.config import BenchConfig
 from workbench.bench.results import BenchmarkResult, ConfigResult
-from workbench.report.formats import atomic_write
+from workbench.render.files import atomic_write
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 
@@ -93,7 +93,29 @@ def test_csv_and_markdown(result, tmp_path) -> None:
     assert "cpu b1 host" in csv_text
     markdown = Path(written[1]).read_text()
     assert "| configuration | status | p50 ms |" in markdown
-    assert "&lt;" not in markdown or SCRIPT not in markdown
+
+
+def test_markdown_escapes_what_the_model_and_errors_put_in_it(tmp_path) -> None:
+    # The model's name and a failure's reason (which quotes node names) reach the Markdown.
+    rows = [
+        ConfigResult(BenchConfig("CPUExecutionProvider", batch=1), "ok", samples_ns=[10**6] * 8),
+        ConfigResult(
+            BenchConfig("CPUExecutionProvider", batch=2),
+            "failed",
+            reason="node '<img src=x onerror=alert(1)>|x' failed\nsecond line",
+        ),
+    ]
+    result = BenchmarkResult([r.finish() for r in rows], {"name": SCRIPT + "|pipe"}, {}, {}, "now")
+    (path,) = result.report(str(tmp_path / "bench.md"))
+    markdown = Path(path).read_text()
+    assert "<script>" not in markdown and "<img" not in markdown
+    assert "### Benchmark: &lt;script&gt;window.__pwned = 1&lt;/script&gt;\\|pipe" in markdown
+    failed = next(line for line in markdown.splitlines() if line.startswith("| cpu b2 host"))
+    # The reason stays inside its cell: pipes escaped, the newline folded.
+    assert "&lt;img src=x onerror=alert(1)&gt;\\|x' failed second line" in failed
+    header = next(line for line in markdown.splitlines() if line.startswith("| configuration"))
+    cells = re.compile(r"(?<!\\)\|")  # an unescaped pipe starts a cell
+    assert len(cells.findall(failed)) == len(cells.findall(header))
 
 
 def test_warnings_cover_fallbacks_skips_partial_and_noise() -> None:
@@ -115,7 +137,7 @@ def test_warnings_cover_fallbacks_skips_partial_and_noise() -> None:
         ).finish(),
         ConfigResult(BenchConfig("CUDAExecutionProvider"), "skipped", reason="no GPU"),
     ]
-    notes = "\n".join(BenchmarkResult(rows, {}, {}, {}, "now").warnings())
+    notes = "\n".join(BenchmarkResult(rows, {}, {}, {}, "now").warnings)
     assert "instead of CUDA" in notes and "skipped: no GPU" in notes
     assert "5 completed runs kept" in notes and "noisy measurement" in notes
 
@@ -181,7 +203,7 @@ def test_a_single_run_is_too_few_to_call_a_change() -> None:
     assert diff.regressions == []
     few = _result({1: [10_000_000, 10_000_100, 10_000_050]})
     assert few.results[0].noisy
-    assert any("too few runs (3) for a 95% CI of the median" in w for w in few.warnings())
+    assert any("too few runs (3) for a 95% CI of the median" in w for w in few.warnings)
 
 
 def test_load_report_errors(tmp_path) -> None:
@@ -258,3 +280,14 @@ def test_cli_bench_modes_threads_and_levels(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     assert "cpu t1 host" in out.stdout and "cpu t1 opt=disabled host" in out.stdout
     assert "host memory" in out.stdout  # device mode on the CPU is skipped, with the reason
+
+
+def test_reports_are_readable_by_others_and_keep_the_mode_they_replace(tmp_path) -> None:
+    fresh = tmp_path / "fresh.json"
+    atomic_write(fresh, b"{}")
+    assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+    kept = tmp_path / "kept.json"
+    kept.write_text("old")
+    kept.chmod(0o600)
+    atomic_write(kept, b"{}")
+    assert kept.stat().st_mode & 0o777 == 0o600 and kept.read_text() == "{}"

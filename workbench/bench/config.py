@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from workbench import providers
 from workbench.errors import WorkbenchError
+from workbench.ort import providers
 
 Mode = Literal["host", "device", "cuda-graph"]
 MODES: tuple[Mode, ...] = ("host", "device", "cuda-graph")
 EXECUTORS = ("inprocess", "worker")
+REPORT_FORMATS = ("html", "json", "csv", "md")  # a benchmark's report files, by suffix
 MODE_LABELS = {
     "host": "host: numpy feeds, copies included",
     "device": "device: inputs and outputs resident (IO binding)",

@@ -15,17 +15,20 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workbench import providers as provider_names
 from workbench.bench.config import EXECUTORS, MODES, BenchConfig, StopPolicy
-from workbench.bench.inprocess import run_inprocess
+from workbench.bench.executors import Executor, open_executor
+from workbench.bench.jobs import Event, Job, Samples, WorkerCrashed, record
 from workbench.bench.results import BenchmarkResult, ConfigResult
 from workbench.bench.runners import check_mode
-from workbench.bench.worker import WorkerCrashed, run_in_worker
 from workbench.errors import ModeUnavailable, ProviderFallbackError, WorkbenchError
-from workbench.session import opt_levels as available_opt_levels
+from workbench.model.model import Model, load
+from workbench.ort import providers as provider_names
+from workbench.ort.doctor import fingerprint
+from workbench.ort.options import opt_levels as available_opt_levels
+from workbench.run.profile import profile as profile_model
 
 if TYPE_CHECKING:
-    from workbench.model import Model
+    from workbench.model import ModelLike
 
 _OUT_OF_MEMORY = (
     "out of memory",
@@ -40,7 +43,7 @@ OnUpdate = Callable[[BenchmarkResult, ConfigResult], None] | None
 
 
 def benchmark(
-    model: Any,
+    model: ModelLike,
     providers: Sequence[str] = ("cpu",),
     batch_sizes: Sequence[int] | None = None,
     *,
@@ -80,9 +83,6 @@ def benchmark(
     - `cancel` (an Event or a callable) and Ctrl-C stop cleanly, keeping every sample.
     - `on_update(result, current)` is called about every 50 ms with the live result.
     """
-    from workbench.model import load  # noqa: PLC0415
-    from workbench.report.environment import fingerprint  # noqa: PLC0415
-
     model = load(model)
     configs = sweep(
         providers,
@@ -93,7 +93,7 @@ def benchmark(
         opt_levels=opt_levels,
         modes=modes,
     )
-    if executor not in EXECUTORS:
+    if executor not in EXECUTORS:  # checked before anything is measured
         raise WorkbenchError(
             f"Unknown executor {executor!r}.", f"Use one of {', '.join(EXECUTORS)}."
         )
@@ -119,34 +119,31 @@ def benchmark(
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     should_stop = _cancel_callable(cancel)
-    measure_one = run_in_worker if executor == "worker" else run_inprocess
     bar = _progress_bar(len(configs), progress)
     index = 0
     try:
-        for index, config in enumerate(configs):
-            current = ConfigResult(config, "ok")
-            result.results.append(current)
-            if should_stop():
-                _not_run(result, configs[index:], "cancelled before it ran")
-                result.results.remove(current)
-                break
-            _measure(
-                model,
-                current,
-                policy=policy,
-                measure_one=measure_one,
-                feeds=feeds,
-                seed=seed,
-                should_stop=should_stop,
-                on_progress=lambda r: on_update(result, r) if on_update else None,
-            )
-            if on_update is not None:
-                on_update(result, current)
-            _advance(bar, current)
-            if current.stop_reason in ("interrupted", "cancelled"):
-                result.settings["interrupted"] = True
-                _not_run(result, configs[index + 1 :], f"{current.stop_reason} before it ran")
-                break
+        with open_executor(executor, model, feeds) as runner:
+            for index, config in enumerate(configs):
+                current = ConfigResult(config, "ok")
+                result.results.append(current)
+                if should_stop():
+                    _not_run(result, configs[index:], "cancelled before it ran")
+                    result.results.remove(current)
+                    break
+                _measure(
+                    runner,
+                    Job(config, policy, seed),
+                    current,
+                    should_stop=should_stop,
+                    on_progress=lambda r: on_update(result, r) if on_update else None,
+                )
+                if on_update is not None:
+                    on_update(result, current)
+                _advance(bar, current)
+                if current.stop_reason in ("interrupted", "cancelled"):
+                    result.settings["interrupted"] = True
+                    _not_run(result, configs[index + 1 :], f"{current.stop_reason} before it ran")
+                    break
     except KeyboardInterrupt:
         # Ctrl-C between two measurements (in a callback or the bookkeeping): keep what was
         # measured and list the rest as not run, as a Ctrl-C during a measurement does.
@@ -159,8 +156,6 @@ def benchmark(
         if bar is not None:
             bar.close()
     if profile and not result.settings["interrupted"]:
-        from workbench.profiling import profile as profile_model  # noqa: PLC0415
-
         usable = [r for r in result.results if r.status == "ok"]
         if usable:
             first = usable[0].config
@@ -251,33 +246,28 @@ def _levels(opt_levels: Sequence[str] | str | None) -> list[str]:
 
 
 def _measure(
-    model: Model,
+    runner: Executor,
+    job: Job,
     current: ConfigResult,
     *,
-    policy: StopPolicy,
-    measure_one: Callable[..., ConfigResult],
-    feeds: Mapping[str, Any] | None,
-    seed: int,
     should_stop: Callable[[], bool],
     on_progress: Callable[[ConfigResult], None],
 ) -> None:
-    """Measure one configuration into `current`, turning every expected failure into a row."""
-    config = current.config
+    """Measure one job into `current`, turning every expected failure into a row."""
+    config = job.config
     status = provider_names.probe(config.provider)
     if not status.usable:
         current.status, current.reason = "skipped", status.reason
         return
+
+    def emit(event: Event) -> None:
+        record(event, current)
+        if isinstance(event, Samples):
+            on_progress(current)
+
     try:
         check_mode(config.mode, config.provider)
-        measure_one(
-            model,
-            current,
-            policy,
-            user_feeds=feeds,
-            seed=seed,
-            cancel=should_stop,
-            on_progress=on_progress,
-        )
+        runner.run(job, emit, should_stop)
     except ProviderFallbackError as error:
         current.status, current.reason = "skipped", error.reason or error.message
     except ModeUnavailable as error:
@@ -339,6 +329,6 @@ def _advance(bar: Any, current: ConfigResult) -> None:
 
 
 def _model_summary(model: Model) -> dict[str, Any]:
-    summary = model.summary()
+    summary = model.as_dict()
     summary["name"] = model.name
     return summary

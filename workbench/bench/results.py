@@ -6,22 +6,29 @@ write and read back.
 
 from __future__ import annotations
 
-import math
+import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from workbench import plots
+from workbench.bench import report as formats
 from workbench.bench import stats as stats_module
-from workbench.bench.config import BenchConfig
+from workbench.bench.config import REPORT_FORMATS, BenchConfig
 from workbench.bench.stats import LatencyStats
+from workbench.errors import WorkbenchError
+from workbench.ort.profiling import ProfileResult
+from workbench.render.files import finite
+from workbench.render.mixin import Rendered
 
 if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from workbench.profiling import ProfileResult
-
 Status = Literal["ok", "skipped", "failed", "partial"]
 NOISY_CI = 0.05  # a CI half-width above 5% of the median makes a measurement "noisy"
+# The report's JSON layout. Whoever changes it bumps this, teaches `BenchmarkResult.from_dict`
+# to read the previous version, and stores a report of that version under tests/report/data.
+SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -66,7 +73,6 @@ class ConfigResult:
 
     def as_dict(self, *, samples: bool = True) -> dict[str, Any]:
         """The JSON entry of this configuration (raw samples in nanoseconds when asked)."""
-        s = self.stats
         entry: dict[str, Any] = {
             **self.config.as_dict(),
             "label": self.config.label,
@@ -76,24 +82,13 @@ class ConfigResult:
             "reason": self.reason,
             "partial": self.partial,
             "stop_reason": self.stop_reason,
-            "n": s.n if s else 0,
-            "p50_ms": _num(s.p50_ms if s else None),
-            "p90_ms": _num(s.p90_ms if s else None),
-            "p95_ms": _num(s.p95_ms if s else None),
-            "p99_ms": _num(s.p99_ms if s else None),
-            "mean_ms": _num(s.mean_ms if s else None),
-            "std_ms": _num(s.std_ms if s else None),
-            "min_ms": _num(s.min_ms if s else None),
-            "max_ms": _num(s.max_ms if s else None),
-            "ci95_ms": [_num(v) for v in s.ci95_ms] if s else [None, None],
-            "iqr_outliers": s.iqr_outliers if s else 0,
-            "throughput_per_s": _num(s.throughput_per_s if s else None),
+            **finite(self.stats.as_dict() if self.stats else LatencyStats.empty_dict()),
             "items_per_run": self.items_per_run,
-            "session_create_s": _num(self.session_create_s),
-            "first_run_s": _num(self.first_run_s),
+            "session_create_s": finite(self.session_create_s),
+            "first_run_s": finite(self.first_run_s),
             "warmup_runs": self.warmup_runs,
-            "peak_rss_mb": _num(self.peak_rss_mb),
-            "peak_gpu_mb": _num(self.peak_gpu_mb),
+            "peak_rss_mb": finite(self.peak_rss_mb),
+            "peak_gpu_mb": finite(self.peak_gpu_mb),
             "noisy": self.noisy,
         }
         if samples:
@@ -121,14 +116,26 @@ class ConfigResult:
         return result.finish()
 
 
-def _num(value: float | None) -> float | None:
-    """JSON has no NaN or infinity: those become null."""
-    return None if value is None or not math.isfinite(value) else float(value)
+class _Warnings(list[str]):
+    """`BenchmarkResult.warnings`: a list, still callable as the method it was until 0.2."""
+
+    def __call__(self) -> list[str]:
+        warnings.warn(
+            "BenchmarkResult.warnings() is now a property, like Model.warnings; drop the "
+            "parentheses (the call goes in 0.3).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return list(self)
 
 
 @dataclass
-class BenchmarkResult:
+class BenchmarkResult(Rendered):
     """A sweep's results with the model summary, environment and settings that produced them."""
+
+    template = "bench"
+    title = "Benchmark report"
+    report_formats: ClassVar[tuple[str, ...]] = REPORT_FORMATS
 
     results: list[ConfigResult]
     model: dict[str, Any]
@@ -149,7 +156,7 @@ class BenchmarkResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per configuration: its settings, status and statistics."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
         rows = [r.as_dict(samples=False) for r in self.results]
         frame = pd.DataFrame(rows)
@@ -160,7 +167,7 @@ class BenchmarkResult:
 
     def samples_frame(self) -> pd.DataFrame:
         """One row per measured run: configuration label, run index and latency in ms."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
         rows = [
             {
@@ -180,7 +187,7 @@ class BenchmarkResult:
 
     def copy_overhead(self) -> pd.DataFrame:
         """Host minus device p50 for configurations measured in both modes: the cost of copies."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
         by_key = {r.config.key: r for r in self.measured}
         rows = []
@@ -202,6 +209,7 @@ class BenchmarkResult:
             rows, columns=["label", "host_p50_ms", "device_p50_ms", "copy_overhead_ms"]
         )
 
+    @property
     def warnings(self) -> list[str]:
         """Fallbacks, skips, failures, partial runs and noisy measurements, in plain words.
 
@@ -232,12 +240,10 @@ class BenchmarkResult:
                     f"+-{100 * r.stats.ci_halfwidth:.1f}% ({r.stats.n} runs)",
                     [],
                 ).append(label)
-        return [f"{', '.join(labels)}: {note}" for note, labels in grouped.items()]
+        return _Warnings(f"{', '.join(labels)}: {note}" for note, labels in grouped.items())
 
     def as_dict(self, *, samples: bool = True) -> dict[str, Any]:
-        """The report's JSON content (see workbench.report.SCHEMA_VERSION)."""
-        from workbench.report.formats import SCHEMA_VERSION  # noqa: PLC0415
-
+        """The report's JSON content (its layout is SCHEMA_VERSION), raw samples included."""
         return {
             "schema_version": SCHEMA_VERSION,
             "created": self.created,
@@ -245,52 +251,59 @@ class BenchmarkResult:
             "environment": self.environment,
             "settings": self.settings,
             "partial": self.partial,
-            "warnings": self.warnings(),
+            "warnings": list(self.warnings),
             "results": [r.as_dict(samples=samples) for r in self.results],
             "copy_overhead": self.copy_overhead().to_dict(orient="records"),
             "profile": self.profile.as_dict() if self.profile else None,
         }
 
-    def report(self, path: str, *, formats: tuple[str, ...] | None = None) -> list[str]:
-        """Write the report; the format follows the suffix (.html, .json, .csv, .md).
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BenchmarkResult:
+        """Inverse of `as_dict()`, for every schema version up to SCHEMA_VERSION."""
+        return cls(
+            results=[ConfigResult.from_dict(entry) for entry in data["results"]],
+            model=data.get("model", {}),
+            environment=data.get("environment", {}),
+            settings=data.get("settings", {}),
+            created=data.get("created", ""),
+            profile=ProfileResult.from_dict(data["profile"]) if data.get("profile") else None,
+        )
 
-        `formats=("html", "json")` writes several next to each other. Writes are atomic.
-        """
-        from workbench.report import write_report  # noqa: PLC0415
-
-        return write_report(self, path, formats=formats)
+    def report_bytes(self, kind: str) -> bytes:
+        """The report in format `kind`: a full HTML page, JSON, the CSV table or Markdown."""
+        if kind == "html":
+            return formats.report_html(self).encode()
+        if kind == "csv":
+            table: str = self.to_frame().to_csv(index=False)
+            return table.encode()
+        if kind == "md":
+            return formats.to_markdown(self).encode()
+        return super().report_bytes(kind)
 
     def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:
         """Plot: "p50" (bars with CI), "distribution", "scaling" (see workbench.plots)."""
-        from workbench import plots  # noqa: PLC0415
-
         function = {
             "p50": plots.p50_bars,
             "distribution": plots.latency_distribution,
             "scaling": plots.scaling,
         }.get(kind)
         if function is None:
-            from workbench.errors import WorkbenchError  # noqa: PLC0415
-
             raise WorkbenchError(
                 f"Unknown plot kind {kind!r}.", "Use 'p50', 'distribution' or 'scaling'."
             )
         return function(self, ax=ax, **options)
 
+    def render_context(self) -> dict[str, Any]:
+        """The summary table, copy overhead, warnings and the modes' meaning."""
+        return {
+            "result": self,
+            "rows": [formats.summary_row(r) for r in self.results],
+            "titles": [title for title, _, _ in formats.SUMMARY],
+            "overhead": self.copy_overhead().to_dict("records"),
+            "warnings": self.warnings,
+            "modes": formats.modes_used(self),
+        }
+
     def __repr__(self) -> str:
         done = sum(1 for r in self.results if r.status == "ok")
         return f"<BenchmarkResult: {done}/{len(self.results)} configurations measured>"
-
-    def text(self) -> str:
-        """A readable table for terminals."""
-        from workbench.report.formats import text_table  # noqa: PLC0415
-
-        return text_table(self)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
-
-    def _repr_html_(self) -> str:
-        from workbench.report.html import result_html  # noqa: PLC0415
-
-        return result_html(self)

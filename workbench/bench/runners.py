@@ -1,20 +1,20 @@
-"""One timed call per mode: host (numpy feeds), device (IO binding) and cuda-graph."""
+"""Timing modes: one timed call for host (numpy feeds), device (IO binding) and cuda-graph."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from workbench import providers
 from workbench.bench.config import Mode
-from workbench.display import describe_node
 from workbench.errors import ModeUnavailable, WorkbenchError
-from workbench.session import Session
+from workbench.feeds.synthetic import Feeds
+from workbench.ort import providers
+from workbench.ort.session import Session
+from workbench.text import describe_node
 
 if TYPE_CHECKING:
-    from workbench.model import Model
+    from workbench.model.model import Model
 
 CUDA_GRAPH_OPTION = "enable_cuda_graph"
 # onnxruntime's refusal of a graph-capturing session (older releases say "CUDA Graph").
@@ -38,15 +38,13 @@ def check_mode(mode: Mode, provider: str) -> None:
         )
 
 
-def make_runner(session: Session, feeds: Mapping[str, Any], mode: Mode) -> Callable[[], object]:
+def make_runner(session: Session, feeds: Feeds, mode: Mode) -> Callable[[], object]:
     """A zero-argument callable doing exactly one run, with setup (copies, capture) done."""
     if mode == "host":
-        if session._special_inputs or session._special_outputs:
-            return functools.partial(session.run, feeds)
-        return functools.partial(session.ort_session.run, None, dict(feeds), session._run_options)
+        return session.runner(feeds)
     if mode == "device":
-        return session.bind(feeds).run
-    return _cuda_graph_runner(session, feeds)
+        return session.bind(feeds.values).run
+    return _cuda_graph_runner(session, feeds.values)
 
 
 def cuda_graph_session(model: Model, **options: Any) -> Session:
@@ -85,7 +83,7 @@ def _cuda_graph_runner(session: Session, feeds: Mapping[str, Any]) -> Callable[[
     """Replay a captured CUDA graph (the session was made by `cuda_graph_session`)."""
     # Replay needs fixed output buffers: learn their shapes from one ordinary run (which is
     # also the regular run onnxruntime wants before it captures).
-    shapes = dict(zip(session.model.output_names, session.run(feeds), strict=True))
+    shapes = session.run(feeds).outputs
     binding = session.bind(feeds, preallocate=shapes)
     binding.run()  # the first run captures the graph
     return binding.run

@@ -50,6 +50,13 @@ class LatencyStats:
         data["ci95_ms"] = list(self.ci95_ms)
         return data
 
+    @classmethod
+    def empty_dict(cls) -> dict[str, Any]:
+        """`as_dict()`'s keys for a configuration with no samples: counts 0, the rest null."""
+        data: dict[str, Any] = dict.fromkeys(cls.__dataclass_fields__)
+        data.update(n=0, iqr_outliers=0, ci95_ms=[None, None])
+        return data
+
 
 def median_ci(sorted_ms: np.ndarray) -> tuple[float, float]:
     """Distribution-free 95% CI of the median from order statistics (binomial, normal approx.).

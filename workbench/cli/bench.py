@@ -6,12 +6,17 @@ import argparse
 import sys
 from typing import Any
 
-from workbench.arguments import add_bench_options, bench_kwargs
 from workbench.bench.engine import benchmark
+from workbench.bench.results import BenchmarkResult
+from workbench.cli import flags
 from workbench.errors import WorkbenchError
-from workbench.feed_files import load_feeds
-from workbench.model import load
-from workbench.report import report_target
+from workbench.feeds.files import load_feeds
+from workbench.model.model import load
+from workbench.render.files import report_target
+
+FORMATS = BenchmarkResult.report_formats
+# Until 0.2 each format had its own flag naming a file; --report PATH now covers them all.
+_DEPRECATED_FILE_FLAGS = {"json": "json", "csv": "csv", "md": "md"}
 
 
 def register(subparsers: Any) -> None:
@@ -22,47 +27,58 @@ def register(subparsers: Any) -> None:
         description="Benchmark a model; unusable providers are reported as skipped rows.",
     )
     parser.add_argument("model", help="path to an .onnx file")
-    add_bench_options(
+    flags.add_bench_options(
         parser, providers=["cpu"], batch_sizes=None, time_budget=3.0, executor="inprocess"
     )
     parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
     parser.add_argument(
-        "--json", metavar="FILE", help="write the JSON report (raw samples included)"
+        "--json",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="FILE",
+        help="print the report's JSON to stdout (raw samples included); "
+        "--json FILE is deprecated: use --report FILE.json",
     )
-    parser.add_argument("--csv", metavar="FILE", help="write the table as CSV")
-    parser.add_argument("--md", metavar="FILE", help="write a Markdown summary")
-    parser.add_argument("--report", metavar="FILE.html", help="write the HTML report")
-    parser.set_defaults(handler=run)
+    flags.add_report_option(parser, FORMATS)
+    parser.add_argument("--csv", metavar="FILE", help="deprecated: use --report FILE.csv")
+    parser.add_argument("--md", metavar="FILE", help="deprecated: use --report FILE.md")
+    parser.set_defaults(handler=bench_command)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Benchmark, print the table, write the requested files. Exit 1 if nothing ran."""
+def bench_command(args: argparse.Namespace) -> int:
+    """Benchmark, print the table (or JSON), write the reports. Exit 1 if nothing ran."""
     paths = _report_paths(args)  # checked first: a bad path must not cost the whole run
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
-    result = benchmark(model, feeds=feeds, progress=sys.stderr.isatty(), **bench_kwargs(args))
-    print(result.text())
-    for path in paths:
-        for written in result.report(path):
-            print(f"wrote {written}")
+    result = benchmark(model, feeds=feeds, progress=sys.stderr.isatty(), **flags.bench_kwargs(args))
+    flags.show(result, args)
+    flags.write_reports(result, paths, args)
     return 0 if result.measured else 1
 
 
-_REPORT_FLAGS = {"json": "json", "csv": "csv", "md": "md", "report": "html"}
-
-
 def _report_paths(args: argparse.Namespace) -> list[str]:
-    """The report files asked for; each flag's path must name its own format."""
-    paths = []
-    for flag, kind in _REPORT_FLAGS.items():
+    """--report paths, plus those of the deprecated per-format flags.
+
+    Each deprecated flag's path must name its own format; `args.json` becomes the plain flag
+    it now is.
+    """
+    paths = flags.report_paths(args.report, FORMATS)
+    for flag, kind in _DEPRECATED_FILE_FLAGS.items():
         path = getattr(args, flag)
-        if not path:
+        if not isinstance(path, str):
             continue
-        _, (named,) = report_target(path)
+        _, (named,) = report_target(path, FORMATS)
         if named != kind:
             raise WorkbenchError(
                 f"--{flag} writes {kind.upper()}, but {path!r} names a .{named} file.",
-                f"End the path with .{kind}.",
+                f"Use --report {path}: the extension picks the format.",
             )
+        print(
+            f"note: --{flag} FILE is deprecated and goes in 0.3; use --report {path} "
+            "(the extension picks the format).",
+            file=sys.stderr,
+        )
         paths.append(path)
+    args.json = args.json is True
     return paths

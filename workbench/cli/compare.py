@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from workbench.arguments import add_compare_options, compare_kwargs
-from workbench.comparison import compare
-from workbench.display import printable
-from workbench.feed_files import load_feeds
-from workbench.model import load
+from workbench.cli import flags
+from workbench.feeds.files import load_feeds
+from workbench.model.model import load
+from workbench.run.compare import FAILED, MISMATCH, Comparison, compare
 
 EXIT_SKIPPED = 4
 
@@ -26,22 +23,20 @@ def register(subparsers: Any) -> None:
         f"{EXIT_SKIPPED} nothing differs but a provider could not run here (skipped).",
     )
     parser.add_argument("model", help="path to an .onnx file")
-    add_compare_options(parser, providers=["cpu", "cuda"])
+    flags.add_compare_options(parser, providers=["cpu", "cuda"])
     parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=run)
+    flags.add_output_options(parser, Comparison.report_formats)
+    parser.set_defaults(handler=compare_command)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Exit 0 when every compared output agrees, 1 otherwise."""
+def compare_command(args: argparse.Namespace) -> int:
+    """Exit 0 when every compared output agrees, 1 otherwise (4: a provider was skipped)."""
+    paths = flags.report_paths(args.report, Comparison.report_formats)
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
-    result = compare(model, feeds=feeds, **compare_kwargs(args))
-    if args.json:
-        json.dump(result.as_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(printable(result.text()))
-    if any(r.status in ("fail", "failed") for r in result.rows):
+    result = compare(model, feeds=feeds, **flags.compare_kwargs(args))
+    flags.show(result, args)
+    flags.write_reports(result, paths, args)
+    if any(r.status in (MISMATCH, FAILED) for r in result.rows):
         return 1
     return EXIT_SKIPPED if result.skipped else 0

@@ -1,13 +1,12 @@
-"""`onnx-workbench doctor [--json]`: the installed ONNX Runtime and which providers really work."""
+"""`onnx-workbench doctor`: the installed ONNX Runtime and which providers really work."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from workbench.diagnose import doctor
+from workbench.cli import flags
+from workbench.ort.doctor import DoctorReport, doctor
 
 
 def register(subparsers: Any) -> None:
@@ -17,16 +16,14 @@ def register(subparsers: Any) -> None:
         help="check the ONNX Runtime install and probe every execution provider",
         description="Probe every compiled-in execution provider and explain the unusable ones.",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=run)
+    flags.add_output_options(parser, DoctorReport.report_formats)
+    parser.set_defaults(handler=doctor_command)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the report."""
+def doctor_command(args: argparse.Namespace) -> int:
+    """Print the report and write any report files."""
+    paths = flags.report_paths(args.report, DoctorReport.report_formats)
     report = doctor()
-    if args.json:
-        json.dump(report.as_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(report.text())
+    flags.show(report, args)
+    flags.write_reports(report, paths, args)
     return 0

@@ -1,14 +1,12 @@
-"""`onnx-workbench info MODEL [--json]`: what is in a model file."""
+"""`onnx-workbench info MODEL`: what is in a model file."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from workbench.display import model_text
-from workbench.model import load
+from workbench.cli import flags
+from workbench.model.model import Model, load
 
 
 def register(subparsers: Any) -> None:
@@ -19,28 +17,24 @@ def register(subparsers: Any) -> None:
         description="Summarize an ONNX model without reading its external weights.",
     )
     parser.add_argument("model", help="path to an .onnx file")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--check",
         action="store_true",
         help="also run onnx.checker (and onnxruntime where the checker complains)",
     )
-    parser.set_defaults(handler=run)
+    flags.add_output_options(parser, Model.report_formats)
+    parser.set_defaults(handler=info_command)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the summary; exit 1 if --check finds the model invalid."""
+def info_command(args: argparse.Namespace) -> int:
+    """Print the summary (text or JSON) and write any reports."""
+    paths = flags.report_paths(args.report, Model.report_formats)
     model = load(args.model)
-    summary = model.summary()
-    if args.check:
-        summary["check"] = model.check().as_dict()
-    if args.json:
-        json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        print(model_text(model))
-        if args.check:
-            print("\n" + _check_text(summary["check"]))
+    check = model.check().as_dict() if args.check else None
+    flags.show(model, args, extra={"check": check} if check else None)
+    if check is not None and not args.json:
+        print("\n" + _check_text(check))
+    flags.write_reports(model, paths, args)
     return 0
 
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from workbench.display import printable
-from workbench.report.diff import diff_reports
+from workbench.cli import flags
+from workbench.report.diff import ReportDiff, diff_reports
 
 
 def register(subparsers: Any) -> None:
@@ -23,16 +21,14 @@ def register(subparsers: Any) -> None:
     )
     diff.add_argument("a", help="the earlier report (.json or .html)")
     diff.add_argument("b", help="the later report (.json or .html)")
-    diff.add_argument("--json", action="store_true", help="print one JSON object")
-    diff.set_defaults(handler=run_diff)
+    flags.add_output_options(diff, ReportDiff.report_formats)
+    diff.set_defaults(handler=report_diff_command)
 
 
-def run_diff(args: argparse.Namespace) -> int:
+def report_diff_command(args: argparse.Namespace) -> int:
     """Print the per-configuration changes; exit 1 when something got significantly slower."""
+    paths = flags.report_paths(args.report, ReportDiff.report_formats)
     result = diff_reports(args.a, args.b)
-    if args.json:
-        json.dump(result.as_dict(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(printable(result.text()))
+    flags.show(result, args)
+    flags.write_reports(result, paths, args)
     return 1 if result.regressions else 0

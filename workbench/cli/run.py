@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections import Counter
 from typing import Any
 
 import numpy as np
 
-from workbench.arguments import add_run_options, run_kwargs
-from workbench.display import describe_node, printable
+from workbench.cli import flags
 from workbench.errors import WorkbenchError
-from workbench.feed_files import load_feeds
-from workbench.model import load
+from workbench.feeds.files import load_feeds
+from workbench.model.model import load
+from workbench.run.result import RunResult
+from workbench.text import describe_node, printable
 
 
 def register(subparsers: Any) -> None:
@@ -25,7 +24,7 @@ def register(subparsers: Any) -> None:
         description="Run a model once on one execution provider.",
     )
     parser.add_argument("model", help="path to an .onnx file")
-    add_run_options(parser)
+    flags.add_run_options(parser)
     parser.add_argument(
         "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
     )
@@ -35,15 +34,16 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also list which provider runs each node of the optimized graph",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(handler=run)
+    flags.add_output_options(parser, RunResult.report_formats)
+    parser.set_defaults(handler=run_command)
 
 
-def run(args: argparse.Namespace) -> int:
+def run_command(args: argparse.Namespace) -> int:
     """Run once and print a summary."""
+    paths = flags.report_paths(args.report, RunResult.report_formats)
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
-    result = model.run(feeds, **run_kwargs(args))
+    result = model.run(feeds, **flags.run_kwargs(args))
     if args.save:
         _save(args.save, result.outputs)
     placement = (
@@ -51,24 +51,17 @@ def run(args: argparse.Namespace) -> int:
         if args.placement
         else []
     )
-    if args.json:
-        summary = result.as_dict()
-        if args.placement:
-            summary["placement"] = [vars(p) for p in placement]
-        json.dump(summary, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
-        return 0
-    print(result.text())
-    if result.plan and result.plan.guesses:
-        print("Guessed dims: " + "; ".join(c.describe() for c in result.plan.guesses))
-    if placement:
+    flags.show(
+        result, args, extra={"placement": [vars(p) for p in placement]} if placement else None
+    )
+    if placement and not args.json:
         print(f"Node placement ({len(placement)} nodes after optimization):")
         for provider, count in Counter(p.provider for p in placement).most_common():
             print(f"  {count:>5}  {provider}")
         elsewhere = [p for p in placement if p.provider != result.applied_providers[0]]
         for node in elsewhere[:20]:
-            where = describe_node(node.node, node.op_type)
-            print(printable(f"  {where} runs on {node.provider}"))
+            print(printable(f"  {describe_node(node.node, node.op_type)} runs on {node.provider}"))
+    flags.write_reports(result, paths, args)
     return 0
 
 

@@ -8,9 +8,12 @@ servers with the extension can serve a registered model, since the registry is s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
+
+import psutil
 
 from workbench.graphview import registry
 
@@ -48,10 +51,6 @@ def _launcher_pids() -> list[int]:
     parent = os.environ.get("JPY_PARENT_PID", "")
     if sys.platform != "win32" and parent.isdigit():  # on Windows it is a handle, not a pid
         pids.append(int(parent))
-    try:
-        import psutil  # noqa: PLC0415
-
+    with contextlib.suppress(Exception):  # a process we may not inspect: the env var decides
         pids += [process.pid for process in psutil.Process().parents()]
-    except Exception:
-        pass
     return pids

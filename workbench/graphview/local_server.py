@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from workbench import viewer
+from workbench.graphview import netron
 
 CHUNK = 1024 * 1024
 
@@ -26,7 +26,7 @@ class LocalViewer:
     def __init__(self) -> None:
         self.secret = secrets.token_urlsafe(16)
         self.models: dict[str, tuple[Path, str]] = {}
-        self._assets = viewer.netron_dir()
+        self._assets = netron.netron_dir()
         handler = functools.partial(_Handler, self)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -45,7 +45,7 @@ class LocalViewer:
         """Serve `path` under a fresh id; returns the viewer URL that opens it."""
         model_id = secrets.token_urlsafe(16)
         self.models[model_id] = (path, name)
-        return f"{self.url}netron/index.html{viewer.viewer_query(f'../models/{model_id}', name)}"
+        return f"{self.url}netron/index.html{netron.viewer_query(f'../models/{model_id}', name)}"
 
     def stop(self) -> None:
         """Shut the server down."""
@@ -68,7 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         route, rest = parts[2], "/".join(parts[3:])
         if route == "netron" and rest in ("", "index.html"):
-            self._send(viewer.patched_index(), "text/html; charset=UTF-8", consent=True)
+            self._send(netron.patched_index(), "text/html; charset=UTF-8", consent=True)
         elif route == "netron":
             self._asset(rest)
         elif route == "models" and rest in self.owner.models:
@@ -108,14 +108,14 @@ class _Handler(BaseHTTPRequestHandler):
         if consent:
             self.send_header(
                 "Set-Cookie",
-                f"{viewer.CONSENT_COOKIE}={viewer.consent_cookie_value()}; "
+                f"{netron.CONSENT_COOKIE}={netron.consent_cookie_value()}; "
                 f"Path=/{self.owner.secret}/netron/; SameSite=Strict",
             )
         self.end_headers()
         self.wfile.write(body)
 
     def _security_headers(self) -> None:
-        self.send_header("Content-Security-Policy", viewer.CONTENT_SECURITY_POLICY)
+        self.send_header("Content-Security-Policy", netron.CONTENT_SECURITY_POLICY)
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-store")
 

@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 KEEP_SECONDS = 7 * 24 * 3600  # registrations older than this are swept at server start
 
@@ -51,7 +53,7 @@ class ServerMark:
 
 def root() -> Path:
     """The registry folder inside the user's Jupyter runtime folder."""
-    from jupyter_core.paths import jupyter_runtime_dir  # noqa: PLC0415
+    from jupyter_core.paths import jupyter_runtime_dir  # noqa: PLC0415  (the jupyter extra: absent from a core install)
 
     return Path(jupyter_runtime_dir()) / "onnx-workbench"
 
@@ -96,8 +98,6 @@ def mark_server(pid: int, url: str, base_url: str, root_dir: str) -> Path:
 
 def active_servers() -> list[ServerMark]:
     """Servers with the extension whose process is still alive."""
-    import psutil  # noqa: PLC0415
-
     found = []
     for path in sorted((root() / "servers").glob("*.json")):
         try:

@@ -1,4 +1,6 @@
-"""`show_graph()`: the model's graph in Netron, embedded in the notebook output.
+"""`GraphView`: a model's graph in Netron, embedded in the notebook output.
+
+`Model.show_graph()` and `workbench.show_graph()` (graphview/show.py) build one here.
 
 Where the kernel runs under a Jupyter server with the extension, the model is registered by
 id and the browser builds the viewer's URL from its own page's base URL, so it works behind
@@ -14,19 +16,27 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench import runtime
 from workbench.cache import cache_dir
-from workbench.display import graph_text, printable, render
 from workbench.errors import MissingDependencyError, SessionError, WorkbenchError
-from workbench.graphview import registry
+from workbench.graphview import netron, registry
 from workbench.graphview.discovery import find_server
+from workbench.graphview.local_server import local_viewer
+from workbench.ort import runtime
+from workbench.ort.options import SessionConfig, ort_opt_level
+from workbench.ort.session import open_ort_session
+from workbench.render.templates import render
+from workbench.text import printable
 
 if TYPE_CHECKING:
-    from workbench.model import Model
+    from workbench.model.model import Model
 
 _VIEW_IDS = itertools.count(1)
 _SUMMARY_OPS = 8
@@ -55,7 +65,7 @@ class GraphView:
 
     def __repr__(self) -> str:
         lines = [self.note] if self.note else []
-        lines.append(graph_text(self.model))
+        lines.append(self.model.graph_text())
         return printable("\n".join(lines))
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -90,8 +100,8 @@ class GraphView:
         )
 
 
-def show_graph(
-    model: Any,
+def graph_view(
+    model: Model,
     *,
     height: int = 600,
     optimized: bool | str = False,
@@ -100,25 +110,20 @@ def show_graph(
     server: str | None = None,
     token: str | None = None,
 ) -> GraphView:
-    """The model's graph in Netron, embedded in the notebook.
+    """The display object for `model`'s graph (see `workbench.show_graph`).
 
     `optimized=True` shows the graph after onnxruntime's optimizations on `provider` (what
     it fused); `optimized="both"` shows both, side by side. A kernel that does not share the
     Jupyter server's filesystem (a remote kernel) uploads the model instead: pass the
     server's URL as the browser sees it, and a token (`server="https://hub/user/me/"`).
     """
-    from workbench.model import load  # noqa: PLC0415
-
-    model = load(model)
     if optimized not in (False, True, "both"):
         raise WorkbenchError(
             f"optimized must be False, True or 'both', not {optimized!r}.",
             "Use optimized='both' to compare the graphs side by side.",
         )
     try:  # first: without the viewer, optimizing the model would be wasted work
-        from workbench.viewer import MAX_VIEW_BYTES, netron_dir  # noqa: PLC0415
-
-        netron_dir()
+        netron.netron_dir()
     except MissingDependencyError as error:
         return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
     files = []
@@ -131,11 +136,12 @@ def show_graph(
                 optimized_model_file(model, provider=provider, opt_level=opt_level),
             )
         )
-    too_large = [path for _, path in files if path.stat().st_size > MAX_VIEW_BYTES]
+    too_large = [path for _, path in files if path.stat().st_size > netron.MAX_VIEW_BYTES]
     if too_large:
         note = (
             f"{too_large[0].name} is {too_large[0].stat().st_size / 1e9:.1f} GB, more than the "
-            f"graph viewer opens ({MAX_VIEW_BYTES / 1e9:.1f} GB): the summary below stands in."
+            f"graph viewer opens ({netron.MAX_VIEW_BYTES / 1e9:.1f} GB): the summary below "
+            "stands in."
         )
         return GraphView(model, [], height, "text", note)
     if server is not None:
@@ -151,8 +157,6 @@ def show_graph(
             for label, path in files
         ]
         return GraphView(model, panels, height, "server")
-    from workbench.graphview.local_server import local_viewer  # noqa: PLC0415
-
     loopback = local_viewer()
     panels = [
         _Panel(label, path.name, local_url=loopback.register(path, _name(model, path)))
@@ -167,11 +171,6 @@ def show_graph(
 
 def upload(path: Path, name: str, server: str, token: str | None) -> str:
     """PUT the model's bytes to a server's onnx-workbench upload route; returns the id."""
-    import json  # noqa: PLC0415
-    import urllib.error  # noqa: PLC0415
-    import urllib.parse  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
     url = f"{server.rstrip('/')}/onnx-workbench/api/models?{urllib.parse.urlencode({'name': name})}"
     headers = {
         "Content-Length": str(path.stat().st_size),
@@ -218,8 +217,6 @@ def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str 
 
     Saved through `SessionOptions.optimized_model_filepath`, cached by model hash and settings.
     """
-    from workbench.session import SessionConfig, open_ort_session, ort_opt_level  # noqa: PLC0415
-
     config = SessionConfig.make(provider, opt_level=opt_level)
     key = hashlib.sha256(f"{model.sha256}|{config.provider}|{opt_level}".encode()).hexdigest()[:32]
     path = cache_dir("graphs", "optimized") / f"{key}.onnx"
@@ -231,7 +228,7 @@ def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str 
     options.log_severity_level = 3
     options.graph_optimization_level = ort_opt_level(opt_level)
     options.optimized_model_filepath = str(path)
-    opened = open_ort_session(model, options, [config.provider])
+    opened = open_ort_session(model.session_source, options, [config.provider])
     if opened.session is None:
         raise SessionError(
             f"onnxruntime could not optimize {model.label}: {opened.error}",

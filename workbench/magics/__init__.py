@@ -1,17 +1,24 @@
-"""IPython integration: the `%onnx` magics and clean display of WorkbenchErrors."""
+"""IPython integration: the `%onnx` magics and clean display of WorkbenchErrors.
+
+`router.py` routes `%onnx NAME ...` to `subcommands/NAME.py` (its parser and body, one file
+each); `parser.py` holds what they share; flags common with the CLI live in `cli/flags.py`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, optional_import
+
+# Without IPython there are no magics: say which extra brings it, instead of a bare import error.
+optional_import("IPython", feature="The %onnx magics", extra="jupyter")
+
+from workbench.magics.completion import completer  # noqa: E402
+from workbench.magics.router import OnnxMagics  # noqa: E402
 
 
 def register(shell: Any) -> None:
     """Register `%onnx` (once per shell), its completer and its %config class."""
-    from workbench.magics.completion import completer  # noqa: PLC0415
-    from workbench.magics.magics import OnnxMagics  # noqa: PLC0415
-
     if any(isinstance(c, OnnxMagics) for c in shell.configurables):
         return  # %load_ext twice: nothing to do
     magics = OnnxMagics(shell, parent=shell)

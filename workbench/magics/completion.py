@@ -10,11 +10,15 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.magics.router import ROUTES
+from workbench.ort import providers
+
 if TYPE_CHECKING:
-    from workbench.magics.magics import OnnxMagics
+    from workbench.magics.router import OnnxMagics
 
 PROVIDER_FLAGS = ("--provider", "--providers")
-MODEL_ARGUMENT = ("info", "graph", "run", "compare", "bench", "profile")
+# Subcommands whose positional argument is a loaded model's name.
+MODEL_ARGUMENT = tuple(name for name, route in ROUTES.items() if route.arguments == "[NAME]")
 
 
 def completer(magics: OnnxMagics) -> Any:
@@ -28,8 +32,6 @@ def completer(magics: OnnxMagics) -> Any:
 
 def candidates(magics: OnnxMagics, line: str, word: str) -> list[str]:
     """What may come next, given the line so far and the word being typed."""
-    from workbench.magics.magics import ROUTES  # noqa: PLC0415
-
     try:
         words = shlex.split(line)
     except ValueError:
@@ -58,19 +60,15 @@ def candidates(magics: OnnxMagics, line: str, word: str) -> list[str]:
 
 
 def _flags(magics: OnnxMagics, subcommand: str, word: str) -> list[str]:
-    from workbench.magics.magics import ROUTES  # noqa: PLC0415
-
     if subcommand not in ROUTES:
         return []
-    parser = ROUTES[subcommand][0](magics)
+    parser = ROUTES[subcommand].parser(magics)
     flags = [option for action in parser._actions for option in action.option_strings]
     return sorted(f for f in flags if f.startswith(word))
 
 
 def _providers(word: str) -> list[str]:
     """Provider aliases, usable ones first; a comma-separated list completes its last item."""
-    from workbench import providers  # noqa: PLC0415
-
     head, _, last = word.rpartition(",")
     prefix = f"{head}," if head else ""
     usable = [providers.short_name(p) for p in providers.usable_providers()]

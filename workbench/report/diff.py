@@ -1,76 +1,18 @@
-"""Read reports back, and compare two of them.
-
-Did a change (or another machine) make the model faster, slower, or not significantly
-different?
-"""
+"""`diff_reports`: whether a change (or another machine) made the model faster or slower."""
 
 from __future__ import annotations
 
-import json
-import os
-import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workbench.display import render
-from workbench.errors import WorkbenchError
+from workbench.bench.results import BenchmarkResult
+from workbench.render.mixin import Rendered
+from workbench.report.load import load_report
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.bench.results import BenchmarkResult
-
-_EMBEDDED = re.compile(
-    r'<script type="application/json" id="onnx-workbench-data">(.*?)</script>', re.DOTALL
-)
-
-
-def load_report(path: str | os.PathLike[str]) -> BenchmarkResult:
-    """A `BenchmarkResult` from a report's .json file (or the data embedded in its .html)."""
-    from workbench.bench.results import BenchmarkResult, ConfigResult  # noqa: PLC0415
-    from workbench.profiling import ProfileResult  # noqa: PLC0415
-    from workbench.report.formats import SCHEMA_VERSION  # noqa: PLC0415
-
-    source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise WorkbenchError(
-            f"Cannot read the report {str(source)!r}: {exc.strerror}.", "Check the path."
-        ) from None
-    if source.suffix.lower() in (".html", ".htm"):
-        match = _EMBEDDED.search(text)
-        if match is None:
-            raise WorkbenchError(
-                f"{str(source)!r} is not an onnx-workbench HTML report.",
-                "Pass the report's .json or .html file.",
-            )
-        text = match.group(1)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkbenchError(
-            f"{str(source)!r} is not valid JSON ({exc.msg}).",
-            "Pass a report written by onnx-workbench (result.report(...)).",
-        ) from None
-    version = data.get("schema_version") if isinstance(data, dict) else None
-    if version is None or version > SCHEMA_VERSION:
-        raise WorkbenchError(
-            f"{str(source)!r} has report schema version {version!r}; this onnx-workbench reads "
-            f"up to {SCHEMA_VERSION}.",
-            "Upgrade onnx-workbench, or pass a report it wrote."
-            if version
-            else "Pass a report written by onnx-workbench.",
-        )
-    return BenchmarkResult(
-        results=[ConfigResult.from_dict(entry) for entry in data["results"]],
-        model=data.get("model", {}),
-        environment=data.get("environment", {}),
-        settings=data.get("settings", {}),
-        created=data.get("created", ""),
-        profile=ProfileResult.from_dict(data["profile"]) if data.get("profile") else None,
-    )
+    from workbench.report import ReportLike
 
 
 @dataclass(frozen=True)
@@ -89,8 +31,11 @@ class ConfigChange:
 
 
 @dataclass(frozen=True)
-class ReportDiff:
+class ReportDiff(Rendered):
     """Per-configuration p50 changes from report `a` to report `b`."""
+
+    template = "diff"
+    title = "Benchmark report diff"
 
     changes: tuple[ConfigChange, ...]
     only_in_a: tuple[str, ...]
@@ -104,7 +49,7 @@ class ReportDiff:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per matched configuration."""
-        import pandas as pd  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
         return pd.DataFrame(
             [c.as_dict() for c in self.changes],
@@ -120,30 +65,14 @@ class ReportDiff:
             "notes": list(self.notes),
         }
 
-    def text(self) -> str:
-        """A readable summary."""
-        lines = [f"{'configuration':<36} {'p50 a ms':>10} {'p50 b ms':>10} {'change':>8}  verdict"]
-        for c in self.changes:
-            lines.append(
-                f"{c.label:<36} {c.p50_a_ms:>10.4f} {c.p50_b_ms:>10.4f} "
-                f"{100 * c.change:>+7.1f}%  {c.verdict}"
-            )
-        lines += [f"only in a: {label}" for label in self.only_in_a]
-        lines += [f"only in b: {label}" for label in self.only_in_b]
-        lines += [f"! {note}" for note in self.notes]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.text()
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text())
-
-    def _repr_html_(self) -> str:
-        return render("diff.html.j2", diff=self)
+    def __repr__(self) -> str:
+        return (
+            f"<ReportDiff: {len(self.changes)} configurations compared, "
+            f"{len(self.regressions)} slower>"
+        )
 
 
-def diff_reports(a: Any, b: Any) -> ReportDiff:
+def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
     """Compare two reports (paths or BenchmarkResults), configuration by configuration.
 
     A change is significant when the two medians' 95% confidence intervals do not overlap;
@@ -185,7 +114,5 @@ def diff_reports(a: Any, b: Any) -> ReportDiff:
     )
 
 
-def _as_result(value: Any) -> BenchmarkResult:
-    from workbench.bench.results import BenchmarkResult  # noqa: PLC0415
-
+def _as_result(value: ReportLike) -> BenchmarkResult:
     return value if isinstance(value, BenchmarkResult) else load_report(value)

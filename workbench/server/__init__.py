@@ -9,9 +9,14 @@ import atexit
 import os
 from typing import Any
 
-from workbench.graphview import registry
-from workbench.server.config import OnnxWorkbench
-from workbench.server.handlers import PREFIX, handlers
+from workbench.errors import optional_import
+
+# Jupyter loads this module; anyone else importing it learns which extra brings the server.
+optional_import("jupyter_server", feature="The Jupyter server extension", extra="jupyter")
+
+from workbench.graphview import registry  # noqa: E402
+from workbench.server.config import OnnxWorkbench  # noqa: E402
+from workbench.server.handlers import PREFIX, handlers  # noqa: E402
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from traitlets import Int
 from traitlets.config import Configurable
 
-from workbench.viewer import MAX_VIEW_BYTES
+from workbench.graphview.netron import MAX_VIEW_BYTES
 
 
 class OnnxWorkbench(Configurable):

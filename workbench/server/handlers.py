@@ -16,9 +16,8 @@ from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from workbench import viewer
-from workbench.graphview import registry
-from workbench.parsing import is_model_file
+from workbench.graphview import netron, registry
+from workbench.model.parsing import is_model_file
 from workbench.server.config import OnnxWorkbench
 
 PREFIX = "onnx-workbench"
@@ -29,7 +28,7 @@ class _ViewerSecurity:
 
     @property
     def content_security_policy(self) -> str:
-        return viewer.CONTENT_SECURITY_POLICY
+        return netron.CONTENT_SECURITY_POLICY
 
 
 class ViewerIndexHandler(_ViewerSecurity, JupyterHandler):
@@ -38,11 +37,11 @@ class ViewerIndexHandler(_ViewerSecurity, JupyterHandler):
     @web.authenticated
     def get(self) -> None:
         """The page, with netron's CSP and the consent cookie."""
-        page = viewer.patched_index()
+        page = netron.patched_index()
         folder = self.request.path.rsplit("/", 1)[0] + "/"
         # netron skips its consent dialog when this cookie is present.
         self.set_cookie(
-            viewer.CONSENT_COOKIE, viewer.consent_cookie_value(), path=folder, samesite="Strict"
+            netron.CONSENT_COOKIE, netron.consent_cookie_value(), path=folder, samesite="Strict"
         )
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         self.set_header("Cache-Control", "no-store")
@@ -249,7 +248,7 @@ def handlers(base_url: str, config: OnnxWorkbench) -> list[tuple[str, Any, dict[
         (
             url_path_join(prefix, "netron", "(.*)"),
             ViewerAssetHandler,
-            {"path": os.fspath(viewer.netron_dir())},
+            {"path": os.fspath(netron.netron_dir())},
         ),
         (url_path_join(prefix, "api", "models"), ModelRegistryHandler, {"config": config}),
         (url_path_join(prefix, "api", "models", "([^/]+)"), ModelBytesHandler, {"config": config}),

@@ -13,13 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Any as AnyTrait
-from traitlets import Bool, Int, Unicode, observe
+from IPython.display import FileLink
+from traitlets import Bool, Instance, Int, Unicode, observe
 
-from workbench import providers
+from workbench import plots
 from workbench.bench.config import MODE_LABELS, MODES
-from workbench.display import render
+from workbench.bench.engine import benchmark
+from workbench.bench.results import BenchmarkResult
 from workbench.errors import WorkbenchError
+from workbench.model.model import Model
+from workbench.ort import providers
+from workbench.render.templates import render
 
 REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare enough to be cheap
 
@@ -27,11 +31,13 @@ REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare en
 class BenchPanel(widgets.VBox):
     """Run `workbench.benchmark` in a background thread and show it as it goes."""
 
-    model = AnyTrait(None, allow_none=True)
+    model = Instance(Model, allow_none=True)
     running = Bool(False)
     updates = Int(0, help="How many times the live plot and table were refreshed.")
     status = Unicode("")
-    result = AnyTrait(None, allow_none=True, help="The last BenchmarkResult (live while running).")
+    result = Instance(
+        BenchmarkResult, allow_none=True, help="The last BenchmarkResult (live while running)."
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         statuses = providers.all_statuses()
@@ -176,9 +182,7 @@ class BenchPanel(widgets.VBox):
 
     def export(self) -> list[str]:
         """Write the last result as HTML and JSON into the export folder; link them below."""
-        from IPython.display import FileLink  # noqa: PLC0415
-
-        if self.result is None:
+        if self.result is None or self.model is None:
             return []
         folder = Path(self.folder.value or ".").expanduser()
         try:
@@ -195,8 +199,6 @@ class BenchPanel(widgets.VBox):
         return written
 
     def _run(self, model: Any, arguments: dict[str, Any]) -> None:
-        from workbench.bench.engine import benchmark  # noqa: PLC0415
-
         try:
             self.result = benchmark(model, **arguments)
         except WorkbenchError as failure:
@@ -225,8 +227,6 @@ class BenchPanel(widgets.VBox):
             self._refresh(live)
 
     def _refresh(self, result: Any) -> None:
-        from workbench import plots  # noqa: PLC0415
-
         for entry in result.results:
             if entry.samples_ns:
                 entry.finish()  # the configuration being measured: statistics so far

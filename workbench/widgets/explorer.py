@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
-from traitlets import Any as AnyTrait
-from traitlets import observe
+from traitlets import Instance, observe
 
+from workbench.model.model import Model, load
+from workbench.ort.doctor import ProviderNotes
+
+if TYPE_CHECKING:
+    from workbench.model import ModelLike
 from workbench.widgets.bench_panel import BenchPanel
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
@@ -18,7 +23,7 @@ TABS = ("Overview", "Graph", "Run", "Benchmark")
 class Explorer(widgets.VBox):
     """The explorer app. Its parts share one trait, `model`; every action is a public-API call."""
 
-    model = AnyTrait(None, allow_none=True, help="The workbench.Model being explored.")
+    model = Instance(Model, allow_none=True, help="The workbench.Model being explored.")
 
     def __init__(self, **kwargs: Any) -> None:
         self.picker = ModelPicker()
@@ -38,8 +43,6 @@ class Explorer(widgets.VBox):
 
     @observe("model")
     def _show_model(self, change: dict[str, Any]) -> None:
-        from workbench.display import ProviderNotes  # noqa: PLC0415
-
         model = change["new"]
         if model is None:
             return
@@ -59,15 +62,11 @@ class Explorer(widgets.VBox):
         return bundle
 
 
-def explore(model_or_path: Any = None) -> Explorer:
+def explore(model: ModelLike | None = None) -> Explorer:
     """An ipywidgets app to explore a model (or pick one) and compare providers without code."""
-    import os  # noqa: PLC0415
-
-    from workbench.model import load  # noqa: PLC0415
-
     app = Explorer()
-    if isinstance(model_or_path, (str, os.PathLike)):
-        app.picker.load(os.fspath(model_or_path))
-    elif model_or_path is not None:  # a Model, bytes or an onnx.ModelProto
-        app.picker.use(load(model_or_path))
+    if isinstance(model, (str, os.PathLike)):
+        app.picker.load(os.fspath(model))  # a path: the picker shows it and remembers it
+    elif model is not None:  # a Model, bytes or an onnx.ModelProto
+        app.picker.use(load(model))
     return app

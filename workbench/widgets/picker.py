@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Any as AnyTrait
-from traitlets import List, Unicode, observe
+from traitlets import Instance, List, Unicode, observe
 
-from workbench.display import render
 from workbench.errors import WorkbenchError
+from workbench.model.model import Model, load
+from workbench.render.templates import render
 
 MAX_RECENT = 8
 
@@ -19,7 +19,7 @@ class ModelPicker(widgets.VBox):
     """Type or pick a path, press Load: `model` is set, or `error` says what went wrong."""
 
     path = Unicode("", help="The path in the box.")
-    model = AnyTrait(None, allow_none=True, help="The loaded workbench.Model.")
+    model = Instance(Model, allow_none=True, help="The loaded workbench.Model.")
     error = Unicode("", help="Why the last load failed (shown under the box).")
     recent = List(Unicode(), help="Recently loaded paths, newest first.")
 
@@ -48,8 +48,6 @@ class ModelPicker(widgets.VBox):
 
     def load(self, path: str | None = None) -> Any:
         """Load `path` (or the box's), remembering it; on error, show the message inline."""
-        from workbench.model import load  # noqa: PLC0415
-
         target = (path or self.path).strip()
         self._current = target
         if path is not None:

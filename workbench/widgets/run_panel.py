@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import ipywidgets as widgets
-from traitlets import Any as AnyTrait
-from traitlets import Bool, Dict, Float, Unicode, observe
+from traitlets import Bool, Dict, Float, Instance, Unicode, observe
 
-from workbench import providers
-from workbench.display import render
 from workbench.errors import WorkbenchError
-from workbench.inputs import plan_shapes
+from workbench.feeds.synthetic import plan_shapes
+from workbench.model.model import Model
+from workbench.ort import providers
+from workbench.render.templates import render
+from workbench.run.compare import Comparison, compare
+from workbench.run.result import RunResult
+
+Shown = TypeVar("Shown", RunResult, Comparison)
 
 
 def provider_options() -> list[tuple[str, str]]:
@@ -26,7 +31,7 @@ def provider_options() -> list[tuple[str, str]]:
 class RunPanel(widgets.VBox):
     """Run the model once on a provider, or compare every usable provider."""
 
-    model = AnyTrait(None, allow_none=True)
+    model = Instance(Model, allow_none=True)
     provider = Unicode(providers.CPU)
     dims = Dict(help="Symbolic dim -> size, from the fields.")
     busy = Bool(False)
@@ -96,24 +101,23 @@ class RunPanel(widgets.VBox):
         self.run_button.disabled = self.busy or not status.usable or self.model is None
         self.compare_button.disabled = self.busy or self.model is None
 
-    def run(self) -> Any:
+    def run(self) -> RunResult | None:
         """Run once with synthetic feeds; the output table replaces the previous one."""
-        return self._work(lambda: self.model.run(provider=self.provider, dims=self.dims))
+        return self._work(lambda model: model.run(provider=self.provider, dims=self.dims))
 
-    def compare(self) -> Any:
+    def compare(self) -> Comparison | None:
         """Compare every provider (the first is the baseline); unusable ones are skipped rows."""
-        from workbench.comparison import compare  # noqa: PLC0415
-
         names = [name for _, name in self.choose.options]
-        return self._work(lambda: compare(self.model, names, dims=self.dims))
+        return self._work(lambda model: compare(model, names, dims=self.dims))
 
-    def _work(self, action: Any) -> Any:
+    def _work(self, action: Callable[[Model], Shown]) -> Shown | None:
+        """Do `action` on the model, showing its result (or the error) below the buttons."""
         if self.model is None:
             return None
         start = time.perf_counter()
         self.busy = True
         try:
-            result = action()
+            result = action(self.model)
         except WorkbenchError as failure:
             self.results.value = render(
                 "widget_error.html.j2", message=f"{failure.message} {failure.hint}"

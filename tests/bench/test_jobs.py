@@ -1,0 +1,100 @@
+"""Jobs and events: what every executor is given and streams back, and how a result is
+filled from them, whichever executor ran the job."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import workbench
+from workbench.bench import executors
+from workbench.bench.config import EXECUTORS, BenchConfig, StopPolicy
+from workbench.bench.jobs import (
+    Failed,
+    Finished,
+    Job,
+    Progress,
+    Samples,
+    Started,
+    decode,
+    encode,
+    record,
+)
+from workbench.bench.results import ConfigResult
+from workbench.errors import ProviderFallbackError, RunError
+
+CONFIG = BenchConfig("CPUExecutionProvider", batch=8, dims=(("seq", 16),), mode="host")
+
+
+def test_a_job_travels_as_json_and_comes_back_equal() -> None:
+    job = Job(CONFIG, StopPolicy(warmup=3, runs=50, time_budget=None), seed=7)
+    assert Job.from_dict(job.as_dict()) == job
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Started(["CPUExecutionProvider"], 0.25, 8),
+        Progress(12, 0.004),
+        Finished("ci", 12, 0.004, 81.5, None),
+        Failed.of(RunError("onnxruntime failed in node 'x' (Add)", "pass real feeds")),
+    ],
+)
+def test_events_round_trip_as_one_json_line(event) -> None:
+    line = encode(event)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert decode(line) == event
+
+
+def test_samples_travel_as_exact_int64_arrays() -> None:
+    ns = np.array([1, 2**40, 987_654_321_012], dtype=np.int64)
+    again = decode(encode(Samples(ns)))
+    assert isinstance(again, Samples)
+    assert again.ns.dtype == np.int64 and again.ns.tolist() == ns.tolist()
+
+
+def test_a_failure_comes_back_as_the_same_error() -> None:
+    original = ProviderFallbackError(
+        "cuda would not run", "install CUDA", requested=["cuda"], applied=["cpu"], reason="no GPU"
+    )
+    event = decode(encode(Failed.of(original)))
+    assert isinstance(event, Failed)
+    error = event.error()
+    assert type(error) is ProviderFallbackError
+    assert (error.message, error.hint, error.reason) == (
+        "cuda would not run",
+        "install CUDA",
+        "no GPU",
+    )
+
+
+def test_record_fills_a_result_and_marks_stopped_jobs_partial() -> None:
+    result = ConfigResult(CONFIG, "ok")
+    assert not record(Started(["CPUExecutionProvider"], 0.5, 8), result)
+    assert not record(Samples(np.array([10, 20], dtype=np.int64)), result)
+    assert not record(Samples(np.array([30], dtype=np.int64)), result)
+    assert record(Finished("cancelled", 4, 0.01, 100.0, None), result)
+    assert result.samples_ns == [10, 20, 30] and result.items_per_run == 8
+    assert result.status == "partial" and result.reason == "cancelled after 3 runs"
+    with pytest.raises(RunError, match="boom"):
+        record(Failed.of(RunError("boom", "")), result)
+
+
+def test_every_executor_name_has_an_executor() -> None:
+    assert set(executors.CLASSES) == set(EXECUTORS)
+    for name, executor in executors.CLASSES.items():
+        assert executor.name == name  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", EXECUTORS)
+def test_executors_report_through_the_same_events(name) -> None:
+    model = workbench.load(workbench.demo_model())
+    events = []
+    job = Job(BenchConfig("CPUExecutionProvider", batch=2), StopPolicy(warmup=1, runs=20))
+    with executors.open_executor(name, model, None) as executor:
+        executor.run(job, events.append, lambda: False)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[0] == "Started" and kinds[-1] == "Finished"
+    assert set(kinds) == {"Started", "Samples", "Progress", "Finished"}
+    assert sum(len(e.ns) for e in events if isinstance(e, Samples)) == 20
+    assert events[0].items_per_run == 2 and events[-1].stop_reason == "runs"

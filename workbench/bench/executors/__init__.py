@@ -1,0 +1,58 @@
+"""Executors: where a benchmark's jobs run. Each implements `Executor` and only adds transport.
+
+`inprocess` measures in this process; `worker` in a child process per configuration, so a
+crash or hang inside onnxruntime cannot take the caller down. Both run the same `execute()`
+and report through the same events (`bench/jobs.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from workbench.bench.config import EXECUTORS
+from workbench.bench.executors.inprocess import InProcessExecutor
+from workbench.bench.executors.worker import WorkerExecutor
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.bench.jobs import Event, Job
+    from workbench.model.model import Model
+
+Emit = Callable[["Event"], None]
+Cancel = Callable[[], bool]
+
+
+class Executor(Protocol):
+    """Runs jobs for one model and one set of feeds; a context manager (`close()` at exit).
+
+    `run()` returns when the job is over, having emitted its events (the last one `Finished`);
+    it raises a WorkbenchError for a job that failed, and `WorkerCrashed` when the process
+    running it died or hung. `cancel()` returning True asks it to stop, keeping the samples.
+    """
+
+    name: ClassVar[str]
+
+    def run(self, job: Job, emit: Emit, cancel: Cancel) -> None:
+        """Measure `job`, reporting through `emit`."""
+
+    def close(self) -> None:
+        """Release what the executor holds (processes, scratch files)."""
+
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc_info: object) -> None: ...
+
+
+CLASSES: dict[str, Callable[[Model, Mapping[str, Any] | None], Executor]] = {
+    "inprocess": InProcessExecutor,
+    "worker": WorkerExecutor,
+}
+
+
+def open_executor(name: str, model: Model, feeds: Mapping[str, Any] | None) -> Executor:
+    """The executor called `name`, for `model` and the user's `feeds` (None: synthetic)."""
+    make = CLASSES.get(name)
+    if make is None:
+        raise WorkbenchError(f"Unknown executor {name!r}.", f"Use one of {', '.join(EXECUTORS)}.")
+    return make(model, feeds)

@@ -1,0 +1,237 @@
+"""The isolated executor: each configuration is measured in a child Python process.
+
+A crash or hang inside onnxruntime then kills only the worker. The worker runs `execute()`
+and writes its events (`bench/jobs.py`) to its stdout as JSON lines, so completed samples
+survive it; the parent kills a worker that stays silent for longer than `run_timeout`.
+Timing happens in the worker: the parent adds nothing inside the timed loop.
+
+The model (when it lives in memory) and the user's feeds are written once per sweep to a
+scratch folder that every worker reads; each worker gets its job on stdin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from workbench.bench.executors.inprocess import execute
+from workbench.bench.jobs import (
+    Failed,
+    Finished,
+    Job,
+    Progress,
+    Samples,
+    WorkerCrashed,
+    decode,
+    encode,
+)
+from workbench.errors import WorkbenchError, WorkbenchWarning
+from workbench.model.model import load
+
+if TYPE_CHECKING:
+    from workbench.bench.executors import Cancel, Emit
+    from workbench.model.model import Model
+
+# Starting Python, creating the session and warming up take longer than one run.
+SETUP_TIMEOUT_FACTOR = 10
+MIN_SETUP_SECONDS = 60.0
+_POLL_SECONDS = 0.1
+
+
+class WorkerExecutor:
+    """Measures each job in a fresh child process."""
+
+    name: ClassVar[str] = "worker"
+
+    def __init__(self, model: Model, feeds: Mapping[str, Any] | None) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")
+        folder = Path(self._scratch.name)
+        if model.path is not None:
+            self._model, self._base_dir = str(model.path), None
+        else:
+            self._model = str(folder / "model.onnx")
+            Path(self._model).write_bytes(model.serialized())
+            base = model.external_data.base_dir
+            self._base_dir = str(base) if base else None
+        self._feeds = None
+        if feeds is not None:
+            self._feeds = str(folder / "feeds.npz")
+            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in feeds.items()}
+            np.savez(self._feeds, **arrays)
+
+    def run(self, job: Job, emit: Emit, cancel: Cancel) -> None:
+        """Start a worker for `job` and follow its events until it finishes, fails or hangs."""
+        request = {
+            "model": self._model,
+            "base_dir": self._base_dir,
+            "feeds": self._feeds,
+            "job": job.as_dict(),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "workbench.bench.executors.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(json.dumps(request).encode())
+        process.stdin.close()
+        lines: queue.Queue[bytes | None] = queue.Queue()
+        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+        reader.start()
+        try:
+            _follow(process, lines, job, emit, cancel)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            reader.join(timeout=5)
+
+    def close(self) -> None:
+        """Remove the scratch folder."""
+        self._scratch.cleanup()
+
+    def __enter__(self) -> WorkerExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _pump(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def _follow(
+    process: subprocess.Popen[bytes],
+    lines: queue.Queue[bytes | None],
+    job: Job,
+    emit: Emit,
+    cancel: Cancel,
+) -> None:
+    """Pass the worker's events on until it finishes, fails, hangs or is cancelled."""
+    policy = job.policy
+    setup = True  # until the first samples: starting, creating the session, warming up
+    samples = 0
+    progress = Progress(0, None)  # the latest, for a job stopped from here
+    last_event = time.monotonic()
+    try:
+        while True:
+            if cancel():
+                _stop(process)
+                emit(Finished("cancelled", progress.warmup_runs, progress.first_run_s, None, None))
+                return
+            limit = (
+                max(policy.run_timeout * SETUP_TIMEOUT_FACTOR, MIN_SETUP_SECONDS)
+                if setup
+                else policy.run_timeout
+            )
+            try:
+                line = lines.get(timeout=_POLL_SECONDS)
+            except queue.Empty:
+                if time.monotonic() - last_event > limit:
+                    _stop(process)
+                    raise WorkerCrashed(
+                        f"The benchmark worker hung: no result for {limit:.0f} s "
+                        f"({'creating the session or warming up' if setup else 'one run'}); "
+                        "it was killed.",
+                        "Raise run_timeout for very slow models, or check the model with "
+                        "workbench.load(...).run() on a small input.",
+                        how="worker hung",
+                    ) from None
+                continue
+            last_event = time.monotonic()
+            if line is None:
+                raise _died(process, job, samples)
+            event = decode(line)
+            if isinstance(event, Samples):
+                setup = False
+                samples += len(event.ns)
+            elif isinstance(event, Progress):
+                progress = event
+            emit(event)
+            if isinstance(event, Finished):
+                return
+    except KeyboardInterrupt:
+        _stop(process)
+        emit(Finished("interrupted", progress.warmup_runs, progress.first_run_s, None, None))
+
+
+def _died(process: subprocess.Popen[bytes], job: Job, samples: int) -> WorkerCrashed:
+    code = process.wait()
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    tail = " ".join(stderr.strip().splitlines()[-3:])[-400:]
+    if code < 0:
+        name = (
+            signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        )
+        what = f"was killed by {name}"
+        if name in ("SIGSEGV", "SIGABRT", "SIGBUS", "SIGILL", "SIGFPE"):
+            what += " (a crash inside onnxruntime or a native library)"
+    else:
+        what = f"exited with status {code}"
+    kept = f"; {samples} completed runs are kept" if samples else ""
+    return WorkerCrashed(
+        f"The benchmark worker {what} while measuring {job.config.label}{kept}."
+        + (f" Its last output: {tail}" if tail else ""),
+        "The notebook is safe: only the worker died. Try a smaller batch, another provider, "
+        "or report the model to onnxruntime if it crashes there.",
+        how="worker died",
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# ---- the worker side -------------------------------------------------------------------
+
+
+def _serve() -> int:
+    """Worker entry point: read one request from stdin, write events to the real stdout."""
+    # The protocol owns the original stdout; anything else printed (onnxruntime's Python
+    # layer prints EP errors) goes to stderr, which the parent keeps for crash reports.
+    protocol = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def emit(event: Any) -> None:
+        protocol.write(encode(event))
+
+    request = json.loads(sys.stdin.read())
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", WorkbenchWarning)
+            model = load(request["model"], base_dir=request.get("base_dir"))
+        feeds = (
+            dict(np.load(request["feeds"], allow_pickle=False)) if request.get("feeds") else None
+        )
+        execute(model, feeds, Job.from_dict(request["job"]), emit, lifetime_peak=True)
+    except WorkbenchError as error:
+        emit(Failed.of(error))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_serve())

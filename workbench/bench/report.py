@@ -1,0 +1,154 @@
+"""A benchmark's report formats.
+
+The full HTML page, Markdown for pull requests, and the summary row every table (text,
+Markdown, notebook) shows.
+
+The HTML page opens offline: plots are embedded as PNG, the data as JSON (which
+`workbench.load_report` reads back), and no external URL appears. Every model or environment
+string is escaped by the template engine, or by `_cell` for Markdown.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from workbench import plots
+from workbench.bench.config import MODE_LABELS
+from workbench.errors import WorkbenchError
+from workbench.render.files import finite
+from workbench.render.templates import render
+from workbench.text import printable
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from workbench.bench.results import BenchmarkResult, ConfigResult
+
+DATA_ELEMENT_ID = "onnx-workbench-data"  # the <script> holding the report's JSON
+_SCRIPT_UNSAFE = re.compile("[<>&\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# (title, key of ConfigResult.as_dict, format): the summary every table shows.
+SUMMARY = (
+    ("p50 ms", "p50_ms", "{:.3f}"),
+    ("95% CI ms", "ci95_ms", "{0[0]:.3f}-{0[1]:.3f}"),
+    ("p90 ms", "p90_ms", "{:.3f}"),
+    ("p99 ms", "p99_ms", "{:.3f}"),
+    ("items/s", "throughput_per_s", "{:.1f}"),
+    ("runs", "n", "{}"),
+)
+
+
+def summary_row(result: ConfigResult) -> dict[str, Any]:
+    """One configuration as the summary tables show it.
+
+    Label, status, then SUMMARY's cells (None when nothing was measured: `reason` says why).
+    """
+    entry = result.as_dict(samples=False)
+    measured = entry["p50_ms"] is not None
+    return {
+        "label": entry["label"],
+        "status": entry["status"],
+        "reason": entry["reason"],
+        "cells": [fmt.format(entry[key]) for _, key, fmt in SUMMARY] if measured else None,
+        "session_create_s": entry["session_create_s"],
+    }
+
+
+def report_html(result: BenchmarkResult) -> str:
+    """The full report page."""
+    figures = []
+    for title, draw in (
+        ("Median latency", lambda ax: plots.p50_bars(result, ax=ax)),
+        ("Latency distribution", lambda ax: plots.latency_distribution(result, ax=ax)),
+        ("Scaling with batch size", lambda ax: plots.scaling(result, ax=ax)),
+    ):
+        image = _png(draw, rows=len(result.measured))
+        if image:
+            figures.append((title, image))
+    if result.profile is not None:
+        profile = result.profile
+        image = _png(lambda ax: profile.plot(ax=ax), rows=min(15, len(profile.by_op_type())))
+        if image:
+            figures.append(("Time by op type", image))
+    data = json.dumps(finite(result.as_dict()), ensure_ascii=False)
+    return render(
+        "bench_report.html.j2",
+        result=result,
+        rows=[r.as_dict(samples=False) for r in result.results],
+        overhead=result.copy_overhead().to_dict("records"),
+        warnings=result.warnings,
+        figures=figures,
+        profile_rows=result.profile.by_op_type().head(30).to_dict("records")
+        if result.profile
+        else [],
+        data=_script_safe(data),
+        data_id=DATA_ELEMENT_ID,
+        modes=modes_used(result),
+    )
+
+
+def modes_used(result: BenchmarkResult) -> list[str]:
+    """What each timing mode in the result measures, for a legend."""
+    return [MODE_LABELS[mode] for mode in dict.fromkeys(r.config.mode for r in result.results)]
+
+
+def to_markdown(result: BenchmarkResult) -> str:
+    """A summary table for pasting into a pull request."""
+    env = result.environment
+    ort = env.get("onnxruntime", {})
+    lines = [
+        f"### Benchmark: {_cell(str(result.model.get('name', 'model')))}",
+        "",
+        f"{_cell(ort.get('package', ''))} {_cell(ort.get('version', ''))} on "
+        f"{_cell(env.get('cpu', ''))} ({env.get('cpu_cores', '?')} cores)"
+        + "".join(f", {_cell(g['name'])}" for g in env.get("gpus", [])),
+        "",
+        "| configuration | status | " + " | ".join(title for title, _, _ in SUMMARY) + " |",
+        "|---|---|" + "---:|" * len(SUMMARY),
+    ]
+    for r in result.results:
+        row = summary_row(r)
+        if row["cells"] is None:
+            lines.append(
+                f"| {_cell(row['label'])} | {row['status']}: {_cell(row['reason'])} |"
+                + " |" * len(SUMMARY)
+            )
+        else:
+            lines.append(
+                f"| {_cell(row['label'])} | {row['status']} | {' | '.join(row['cells'])} |"
+            )
+    if result.warnings:
+        lines += ["", *(f"- {_cell(w)}" for w in result.warnings)]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Markdown-safe table cell: pipes escaped, newlines and markup characters neutralized."""
+    return (
+        printable(text)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+def _png(draw: Callable[[Axes], Any], rows: int) -> str:
+    """A base64 PNG of one plot, drawn as the notebook draws it (plots.picture)."""
+    try:
+        drawn = plots.picture(draw, rows, "report plot")
+    except WorkbenchError:
+        return ""  # e.g. no batch sizes to show scaling for: leave that plot out
+    return base64.b64encode(drawn.png()).decode("ascii")
+
+
+def _script_safe(text: str) -> str:
+    """JSON that cannot close its <script> element or open an HTML comment.
+
+    Invisible format characters (bidi overrides, line separators) are written as escapes too.
+    """
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

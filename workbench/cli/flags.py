@@ -1,0 +1,285 @@
+"""Flags shared by the `onnx-workbench` CLI and the `%onnx` magics, defined once.
+
+Each `add_*` function puts a command's flags on an argparse parser; each `*_kwargs` function
+turns the parsed values into the public API's keyword arguments. The CLI and the magics are
+thin shells over these, so a flag means the same thing in both.
+
+One convention for every command: `--json` prints one JSON object to stdout, and
+`--report PATH` (repeatable) writes a file whose extension picks the format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from workbench.bench.config import EXECUTORS, MODES, StopPolicy
+from workbench.render.files import finite, report_target
+from workbench.render.mixin import Rendered
+from workbench.text import printable
+
+_POLICY = StopPolicy()  # the API's defaults, quoted in the help
+
+
+def key_values(text: str) -> dict[str, int]:
+    """`batch=8,seq=128` -> {"batch": 8, "seq": 128}."""
+    result: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.rpartition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=SIZE, got {item!r} (e.g. batch=8,seq=128)"
+            )
+        result[name] = _int(value, item)
+    return result
+
+
+def shapes(text: str) -> dict[str, list[int]]:
+    """`input=1x512,mask=1x512` -> {"input": [1, 512], "mask": [1, 512]}."""
+    result: dict[str, list[int]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.rpartition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(
+                f"expected NAME=AxBxC, got {item!r} (e.g. input=1x512)"
+            )
+        result[name] = [_int(d, item) for d in value.split("x")] if value else []
+    return result
+
+
+def names(text: str) -> list[str]:
+    """`cpu,cuda` -> ["cpu", "cuda"]."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def integers(text: str) -> list[int]:
+    """`1,8,32` -> [1, 8, 32]."""
+    return [_int(part, text) for part in names(text)]
+
+
+def threads(text: str) -> list[int | None]:
+    """`1,4,default` -> [1, 4, None] (None: onnxruntime's default)."""
+    return [None if part == "default" else _int(part, text) for part in names(text)]
+
+
+def warmup(text: str) -> int | str:
+    """`auto` or a run count."""
+    if text == "auto" or text.isdigit():
+        return "auto" if text == "auto" else int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a run count (0 or more)")
+
+
+def _int(value: str, item: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} in {item!r} is not a whole number") from None
+
+
+def add_shape_options(parser: argparse.ArgumentParser) -> None:
+    """--dims, --shapes and --seed, shared by run, compare and bench."""
+    parser.add_argument(
+        "--dims",
+        type=key_values,
+        metavar="NAME=SIZE,...",
+        help="sizes of symbolic dims, e.g. batch=8,seq=128",
+    )
+    parser.add_argument(
+        "--shapes",
+        type=shapes,
+        metavar="INPUT=AxB,...",
+        help="whole shapes per input, e.g. input_ids=1x512",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of synthetic feeds (default 0)")
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `run`: provider, shapes, batch, fallback."""
+    parser.add_argument("--provider", default="cpu", help="provider alias or name (default cpu)")
+    add_shape_options(parser)
+    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
+    parser.add_argument(
+        "--allow-fallback",
+        action="store_true",
+        help="run on the CPU if the provider is unusable (recorded in the result)",
+    )
+
+
+def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """Model.run() keyword arguments for parsed `run` flags."""
+    return _present(
+        {
+            "provider": args.provider,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "batch": args.batch,
+            "seed": args.seed or None,
+            "allow_fallback": args.allow_fallback or None,
+        }
+    )
+
+
+def add_compare_options(parser: argparse.ArgumentParser, *, providers: list[str] | None) -> None:
+    """Flags of `compare`."""
+    parser.add_argument(
+        "--providers",
+        type=names,
+        default=providers,
+        help="comma-separated providers; the first is the baseline",
+    )
+    add_shape_options(parser)
+    parser.add_argument(
+        "--expected",
+        metavar="FILE",
+        help="expected outputs (.npz or test_data_set folder) as the baseline",
+    )
+    parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
+    parser.add_argument(
+        "--atol", type=float, help="absolute tolerance, scaled by the output's range"
+    )
+
+
+def compare_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.compare() keyword arguments for parsed `compare` flags."""
+    return _present(
+        {
+            "providers": args.providers,
+            "rtol": args.rtol,
+            "atol": args.atol,
+            "expected": args.expected,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "seed": args.seed or None,
+        }
+    )
+
+
+def add_bench_options(
+    parser: argparse.ArgumentParser,
+    *,
+    providers: list[str] | None,
+    batch_sizes: list[int] | None,
+    time_budget: float,
+    executor: str,
+) -> None:
+    """Flags of `bench`, with the defaults given (the magics take theirs from %config)."""
+    parser.add_argument("--providers", type=names, default=providers, help="e.g. cpu,cuda")
+    parser.add_argument(
+        "--batch", type=integers, default=batch_sizes, help="batch sizes, e.g. 1,8,32"
+    )
+    add_shape_options(parser)
+    parser.add_argument("--threads", type=threads, help="intra-op thread counts, e.g. 1,4,default")
+    parser.add_argument(
+        "--opt-level",
+        type=names,
+        default=None,
+        help="graph optimization levels, e.g. all,disabled (or 'sweep')",
+    )
+    parser.add_argument(
+        "--mode", type=names, default=None, help=f"timing modes: {', '.join(MODES)} (default host)"
+    )
+    parser.add_argument(
+        "--warmup", type=warmup, default="auto", help="warmup runs, or 'auto' (default)"
+    )
+    parser.add_argument("--runs", type=int, help="stop after this many runs per configuration")
+    parser.add_argument(
+        "--time-budget",
+        type=float,
+        default=time_budget,
+        help=f"seconds of measuring per configuration (default {time_budget:g})",
+    )
+    parser.add_argument(
+        "--target-ci",
+        type=float,
+        help="stop once the median's 95%% CI is within +-this "
+        f"(default {_POLICY.target_ci:g}; 0 switches this stop off)",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default=executor,
+        help="'worker' isolates onnxruntime in a child process",
+    )
+    parser.add_argument(
+        "--run-timeout",
+        type=float,
+        help=f"kill a worker silent for this many seconds (default {_POLICY.run_timeout:g})",
+    )
+    parser.add_argument("--profile", action="store_true", help="add a per-operator profile")
+
+
+def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.benchmark() keyword arguments for parsed `bench` flags."""
+    opt_levels: Any = args.opt_level
+    if opt_levels == ["sweep"]:
+        opt_levels = "sweep"
+    return _present(
+        {
+            "providers": args.providers,
+            "batch_sizes": args.batch,
+            "dims": args.dims,
+            "shapes": args.shapes,
+            "intra_op_threads": args.threads,
+            "opt_levels": opt_levels,
+            "modes": args.mode,
+            "warmup": None if args.warmup == "auto" else args.warmup,
+            "runs": args.runs,
+            "time_budget": args.time_budget,
+            "target_ci": args.target_ci,
+            "executor": None if args.executor == "inprocess" else args.executor,
+            "run_timeout": args.run_timeout,
+            "seed": args.seed or None,
+            "profile": args.profile or None,
+        }
+    )
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Only the arguments that differ from the API's defaults (shorter generated code)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """--json (print one JSON object) and --report PATH (write a file; repeatable)."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object to stdout")
+    add_report_option(parser, formats)
+
+
+def add_report_option(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """--report PATH, repeatable; the extension picks the format."""
+    parser.add_argument(
+        "--report",
+        action="append",
+        metavar="PATH",
+        help=f"write a report; the extension picks the format ({', '.join(formats)}); "
+        "repeat for several",
+    )
+
+
+def report_paths(paths: Sequence[str] | None, formats: Sequence[str]) -> list[str]:
+    """The --report paths, each checked (format, folder) before any work is done."""
+    for path in paths or ():
+        report_target(path, formats)
+    return list(paths or ())
+
+
+def show(
+    result: Rendered, args: argparse.Namespace, *, extra: Mapping[str, Any] | None = None
+) -> None:
+    """Print `result`: one JSON object with --json (`extra` keys added), else its text."""
+    if args.json:
+        data = {**result.as_dict(), **(extra or {})}
+        json.dump(finite(data), sys.stdout, indent=2, ensure_ascii=False, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(printable(result.text()))
+
+
+def write_reports(result: Rendered, paths: Sequence[str], args: argparse.Namespace) -> None:
+    """Write each --report file, saying so (on stderr with --json: stdout holds the JSON)."""
+    for path in paths:
+        for written in result.report(path):
+            print(f"wrote {written}", file=sys.stderr if args.json else sys.stdout)

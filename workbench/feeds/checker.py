@@ -1,0 +1,185 @@
+"""Validation of the user's own feeds against a model's inputs, before onnxruntime sees them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import FeedError
+from workbench.model.dtypes import KNOWN_NAMES, numpy_dtype
+from workbench.model.signature import ValueInfo
+from workbench.ort.tensors import is_ortvalue
+from workbench.text import did_you_mean
+
+
+@dataclass(frozen=True)
+class _TensorSpec:
+    """What one tensor input accepts, precomputed so each check is a few comparisons."""
+
+    info: ValueInfo
+    dtype: np.dtype[Any]
+    rank: int | None  # None: unknown rank, any shape goes
+    fixed: tuple[tuple[int, int], ...]  # (axis, size) of fixed dims
+    symbols: tuple[tuple[int, str], ...]  # (axis, name) of symbolic dims
+
+
+class FeedChecker:
+    """Validates user feeds against a model's inputs before onnxruntime sees them.
+
+    Built once per model; `check()` is cheap enough for every run (a few microseconds for
+    a handful of inputs, plus one pass over float data for NaN/Inf).
+    """
+
+    def __init__(self, inputs: Sequence[ValueInfo], overridable: Sequence[str] = ()) -> None:
+        self._inputs = {v.name: v for v in inputs}
+        self._required = [v.name for v in inputs]
+        self._overridable = set(overridable)
+        self._specs = {
+            v.name: _TensorSpec(
+                info=v,
+                dtype=numpy_dtype(v.dtype),
+                rank=None if v.shape is None else len(v.shape),
+                fixed=tuple((i, d) for i, d in enumerate(v.shape or ()) if isinstance(d, int)),
+                symbols=tuple((i, d) for i, d in enumerate(v.shape or ()) if isinstance(d, str)),
+            )
+            for v in inputs
+            # Element types numpy cannot hold go to onnxruntime as they are (OrtValues).
+            if v.type.kind == "tensor" and v.dtype in KNOWN_NAMES
+        }
+
+    def check(self, feeds: Mapping[str, Any], *, allow_nonfinite: bool = False) -> dict[str, Any]:
+        """Return the feeds (python lists and scalars turned into arrays) or raise FeedError."""
+        if not isinstance(feeds, dict) and not isinstance(feeds, Mapping):
+            raise FeedError(
+                f"Feeds must be a dict of input name -> array, not {type(feeds).__name__}.",
+                f"E.g. {{{', '.join(repr(n) + ': array' for n in self._required)}}}.",
+            )
+        checked: dict[str, Any] = {}
+        sizes: dict[str, tuple[int, str]] = {}
+        for name, value in feeds.items():
+            spec = self._specs.get(name)
+            if spec is not None:
+                checked[name] = self._check_tensor(spec, value, sizes, allow_nonfinite)
+            elif name in self._inputs or name in self._overridable:
+                checked[name] = value  # containers go to onnxruntime as they are
+            else:
+                raise FeedError(
+                    f"Feed {name!r} is not an input of the model."
+                    + did_you_mean(str(name), self._required),
+                    f"Inputs: {self._listing()}.",
+                )
+        if len(checked) < len(self._required) or any(n not in checked for n in self._required):
+            missing = [n for n in self._required if n not in checked]
+            raise FeedError(
+                f"Missing feeds for {', '.join(map(repr, missing))}.",
+                f"The model needs: {self._listing()}. Leave feeds=None for synthetic ones.",
+            )
+        return checked
+
+    def _listing(self) -> str:
+        return ", ".join(v.description for v in self._inputs.values())
+
+    @staticmethod
+    def _check_tensor(
+        spec: _TensorSpec, value: Any, sizes: dict[str, tuple[int, str]], allow_nonfinite: bool
+    ) -> Any:
+        if type(value) is not np.ndarray:
+            if is_ortvalue(value):
+                return value  # device-resident: already in onnxruntime's hands
+            value = _as_array(spec.info, value, spec.dtype)
+        if value.dtype != spec.dtype:
+            raise FeedError(
+                f"Input {spec.info.name!r} expects {spec.info.dtype}, got {_dtype_text(value)}.",
+                _cast_hint(spec.info, value, spec.dtype),
+            )
+        shape = value.shape
+        if spec.rank is not None:
+            if len(shape) != spec.rank:
+                raise _rank_error(spec.info, shape)
+            for axis, size in spec.fixed:
+                if shape[axis] != size:
+                    raise _fixed_dim_error(spec.info, axis, size, shape)
+            for axis, symbol in spec.symbols:
+                seen = sizes.setdefault(symbol, (shape[axis], spec.info.name))
+                if seen[0] != shape[axis]:
+                    raise FeedError(
+                        f"Inputs {seen[1]!r} and {spec.info.name!r} disagree on dim {symbol!r}: "
+                        f"{seen[0]} vs {shape[axis]}.",
+                        "Inputs sharing a symbolic dim must have the same size along it.",
+                    )
+        if not allow_nonfinite and value.dtype.kind == "f" and not _quickly_finite(value):
+            _require_finite(spec.info, value)
+        return value
+
+
+def _quickly_finite(array: np.ndarray) -> bool:
+    """Whether one reduction says every element is finite (NaN and Inf propagate into a sum).
+
+    A False here (a NaN, an Inf, or finite values whose sum overflowed) is settled by the
+    exact element-wise check.
+    """
+    return math.isfinite(array.sum())
+
+
+def _rank_error(info: ValueInfo, shape: tuple[int, ...]) -> FeedError:
+    declared = info.shape or ()
+    return FeedError(
+        f"Input {info.name!r} expects {len(declared)} dims {info.shape_text}, "
+        f"got shape {tuple(shape)}.",
+        "Add or drop axes to match (e.g. x[None] adds a leading batch axis).",
+    )
+
+
+def _fixed_dim_error(info: ValueInfo, axis: int, size: int, shape: tuple[int, ...]) -> FeedError:
+    return FeedError(
+        f"Input {info.name!r} dim {axis} must be {size}, got {shape[axis]} "
+        f"(expected {info.shape_text}, got {tuple(shape)}).",
+        "Only symbolic dims may vary; resize or crop the data to the fixed dims.",
+    )
+
+
+def _require_finite(info: ValueInfo, array: np.ndarray) -> None:
+    if not np.isfinite(array).all():
+        raise FeedError(
+            f"Input {info.name!r} holds {int(np.isnan(array).sum())} NaN and "
+            f"{int(np.isinf(array).sum())} infinite values (of {array.size}).",
+            "Clean the data (np.nan_to_num), or pass allow_nonfinite=True if that "
+            "is what you mean to test.",
+        )
+
+
+def _as_array(info: ValueInfo, value: Any, expected: np.dtype[Any]) -> np.ndarray:
+    """Python scalars and lists become arrays of the expected dtype, when they fit it."""
+    probe = np.asarray(value)
+    if probe.dtype.kind in "USO" and expected != np.dtype(object):
+        raise FeedError(
+            f"Input {info.name!r} expects {info.dtype} numbers, got text ({probe.dtype}).",
+            "Convert the strings to numbers first, e.g. np.asarray(values, dtype=float).",
+        )
+    try:
+        return np.asarray(value, dtype=expected)
+    except (TypeError, ValueError) as exc:
+        raise FeedError(
+            f"Input {info.name!r} expects {info.dtype}; the value cannot be converted: {exc}.",
+            f"Pass a numpy array of dtype {info.dtype}.",
+        ) from None
+
+
+def _dtype_text(array: np.ndarray) -> str:
+    return "strings" if array.dtype.kind in "USO" else str(array.dtype)
+
+
+def _cast_hint(info: ValueInfo, array: np.ndarray, expected: np.dtype[Any]) -> str:
+    if array.dtype.kind in "USO" and expected.kind not in "USO":
+        return "Strings cannot feed a numeric input; convert them to numbers first."
+    if info.dtype == "string":
+        return "Pass an array of str (np.array([...], dtype=object))."
+    return (
+        f"Cast it: x.astype(np.{expected.name})"
+        if expected.kind != "V"
+        else (f"Cast it with ml_dtypes: x.astype(ml_dtypes.{expected.name})")
+    )

@@ -1,0 +1,364 @@
+"""Synthetic feeds, built from a model's signature.
+
+Free dims get documented defaults (the batch dim 1, any other free dim 64), overridable by
+symbol (`dims={"seq": 128}`) or per input (`shapes={"input_ids": [1, 512]}`). Every guess
+is recorded, so a failure deep inside the graph can name the dims that were guessed.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from workbench.errors import FeedError
+from workbench.model.dtypes import numpy_dtype
+from workbench.model.signature import TypeInfo, ValueInfo
+from workbench.text import Dim, did_you_mean
+
+DEFAULT_BATCH = 1
+DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
+DEFAULT_SEQUENCE_LENGTH = 2
+DEFAULT_INT_RANGE = (0, 2)  # small and non-negative: index-like inputs stay valid
+MAX_SYNTHETIC_BYTES = 4 * 1024**3  # refuse to build feeds larger than this (a hostile dim)
+Source = Literal["fixed", "batch", "batch default", "dims", "default", "shapes"]
+Range = tuple[float, float] | float | int
+_WORDS = ("alpha", "beta", "gamma", "delta", "epsilon")
+
+
+@dataclass(frozen=True)
+class DimChoice:
+    """How one dim of one input got its size."""
+
+    input: str
+    index: int
+    symbol: str | None  # the symbolic name, None for fixed or unnamed dims
+    value: int
+    source: Source
+
+    @property
+    def guessed(self) -> bool:
+        """True when a default was used because nobody said what the dim should be."""
+        return self.source in ("batch default", "default")
+
+    def describe(self) -> str:
+        """E.g. "tokens dim 1 ('seq') = 64"."""
+        symbol = f" ({self.symbol!r})" if self.symbol else ""
+        return f"{self.input} dim {self.index}{symbol} = {self.value}"
+
+
+@dataclass(frozen=True)
+class FeedPlan:
+    """Concrete shapes for every tensor input, and how each dim was chosen."""
+
+    shapes: dict[str, tuple[int, ...]]
+    choices: tuple[DimChoice, ...]
+    batch: int | None  # the batch size used, None when no input has a batch dim
+
+    @property
+    def guesses(self) -> tuple[DimChoice, ...]:
+        """Dims filled with defaults."""
+        return tuple(c for c in self.choices if c.guessed)
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Arrays to feed, with the plan that shaped them (None for the user's own feeds)."""
+
+    values: dict[str, Any]
+    plan: FeedPlan | None = None
+
+
+def plan_shapes(
+    inputs: Sequence[ValueInfo],
+    *,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    batch_dim: str | None = None,
+) -> FeedPlan:
+    """Resolve every tensor input's shape from the signature, `dims`, `shapes` and `batch`."""
+    dims = dict(dims or {})
+    exact: dict[str, tuple[int, ...]] = {
+        name: tuple(int(d) for d in shape) for name, shape in (shapes or {}).items()
+    }
+    tensors = [v for v in inputs if v.type.kind in ("tensor", "sparse_tensor")]
+    _check_names(dims, exact, tensors, batch_dim)
+    _check_batch_is_possible(tensors, exact, batch, batch_dim)
+    sizes = _symbol_sizes(tensors, dims, batch, batch_dim)
+    resolved: dict[str, tuple[int, ...]] = {}
+    choices: list[DimChoice] = []
+    for value in tensors:
+        if value.name in exact:
+            resolved[value.name] = _checked_override(value, exact[value.name])
+            choices += [
+                DimChoice(value.name, i, _symbol(d), size, "shapes")
+                for i, (d, size) in enumerate(
+                    zip(value.shape or (), exact[value.name], strict=False)
+                )
+            ]
+            continue
+        shape: list[int] = []
+        for index, dim in enumerate(value.shape or ()):
+            source: Source
+            if isinstance(dim, int):
+                size, source = dim, "fixed"
+            elif isinstance(dim, str):
+                size, source = sizes[dim]
+            else:  # an unnamed free dim: the batch when it leads, else the default
+                size, source = _free(index == 0 and batch_dim is None, batch)
+            shape.append(size)
+            choices.append(DimChoice(value.name, index, _symbol(dim), size, source))
+        if value.shape is None:  # unknown rank: a vector is the least surprising guess
+            shape = [DEFAULT_FREE_DIM]
+            choices.append(DimChoice(value.name, 0, None, DEFAULT_FREE_DIM, "default"))
+        resolved[value.name] = tuple(shape)
+    return FeedPlan(resolved, tuple(choices), _batch_used(tensors, choices, batch))
+
+
+def _batch_used(
+    tensors: list[ValueInfo], choices: list[DimChoice], batch: int | None
+) -> int | None:
+    """The items per run: the batch chosen, or a leading dim the inputs all fix alike."""
+    if batch is not None:
+        return batch
+    batches = {c.value for c in choices if c.source in ("batch", "batch default")}
+    if batches:
+        return min(batches)
+    leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], int)}
+    return leading.pop() if len(leading) == 1 else None
+
+
+def _symbol_sizes(
+    tensors: list[ValueInfo],
+    dims: Mapping[str, int],
+    batch: int | None,
+    batch_dim: str | None,
+) -> dict[str, tuple[int, Source]]:
+    """One size per symbolic dim, so every input sharing a symbol agrees on it."""
+    leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], str)}
+    sizes: dict[str, tuple[int, Source]] = {}
+    for value in tensors:
+        for dim in value.shape or ():
+            if not isinstance(dim, str) or dim in sizes:
+                continue
+            if dim in dims:
+                sizes[dim] = (int(dims[dim]), "dims")
+            else:
+                is_batch = dim == batch_dim if batch_dim is not None else dim in leading
+                sizes[dim] = _free(is_batch, batch)
+    return sizes
+
+
+def _free(is_batch: bool, batch: int | None) -> tuple[int, Source]:
+    if is_batch:
+        return (batch, "batch") if batch is not None else (DEFAULT_BATCH, "batch default")
+    return DEFAULT_FREE_DIM, "default"
+
+
+def _symbol(dim: Dim) -> str | None:
+    return dim if isinstance(dim, str) else None
+
+
+def _check_names(
+    dims: Mapping[str, int],
+    shapes: Mapping[str, tuple[int, ...]],
+    tensors: list[ValueInfo],
+    batch_dim: str | None,
+) -> None:
+    symbols = sorted({str(d) for v in tensors for d in (v.shape or ()) if isinstance(d, str)})
+    for name, size in dims.items():
+        if name not in symbols:
+            raise FeedError(
+                f"dims names {name!r}, which no input uses.{did_you_mean(name, symbols)}",
+                f"The model's symbolic dims: {', '.join(map(repr, symbols)) or 'none'}. "
+                "For unnamed dims, give a whole shape: shapes={'input': [1, 512]}.",
+            )
+        if not isinstance(size, (int, np.integer)) or size < 0:
+            raise FeedError(
+                f"dims[{name!r}] must be a non-negative integer, got {size!r}.",
+                "E.g. dims={'batch': 8, 'seq': 128}.",
+            )
+    names = [v.name for v in tensors]
+    for name in shapes:
+        if name not in names:
+            raise FeedError(
+                f"shapes names {name!r}, which is not a tensor input.{did_you_mean(name, names)}",
+                f"Tensor inputs: {', '.join(map(repr, names))}.",
+            )
+    if batch_dim is not None and batch_dim not in symbols:
+        raise FeedError(
+            f"batch_dim={batch_dim!r} is not a symbolic dim of any input.",
+            f"The model's symbolic dims: {', '.join(map(repr, symbols)) or 'none'}.",
+        )
+
+
+def _check_batch_is_possible(
+    tensors: list[ValueInfo],
+    shapes: Mapping[str, tuple[int, ...]],
+    batch: int | None,
+    batch_dim: str | None,
+) -> None:
+    if batch is None or batch_dim is not None:
+        return
+    if batch < 1:
+        raise FeedError(f"batch must be at least 1, got {batch}.", "E.g. batch=8.")
+    free = [v for v in tensors if v.shape and not isinstance(v.shape[0], int)]
+    fixed = [v for v in tensors if v.shape and isinstance(v.shape[0], int) and v.name not in shapes]
+    if free or not fixed:
+        return
+    sizes = {int(v.shape[0] or 0) for v in fixed if v.shape}
+    if sizes != {batch}:
+        first = fixed[0]
+        raise FeedError(
+            f"The model's batch dim is fixed: input {first.name!r} has shape "
+            f"{list(first.shape or ())}, so the model runs only at batch "
+            f"{'/'.join(map(str, sorted(sizes)))}, not {batch}.",
+            "Use that batch size, or export the model again with a dynamic batch axis "
+            "(torch.onnx.export(..., dynamic_axes={'input': {0: 'batch'}})).",
+        )
+
+
+def _checked_override(value: ValueInfo, shape: tuple[int, ...]) -> tuple[int, ...]:
+    declared = value.shape
+    if declared is None:
+        return shape
+    if len(declared) != len(shape):
+        raise FeedError(
+            f"shapes[{value.name!r}] has {len(shape)} dims, but the input has {len(declared)}: "
+            f"{value.shape_text}.",
+            f"Give {len(declared)} sizes, e.g. {_example(declared)}.",
+        )
+    for index, (want, got) in enumerate(zip(declared, shape, strict=True)):
+        if isinstance(want, int) and want != got:
+            raise FeedError(
+                f"shapes[{value.name!r}] sets dim {index} to {got}, but the model fixes it at "
+                f"{want}: {value.shape_text}.",
+                f"Keep fixed dims as they are, e.g. {_example(declared)}.",
+            )
+    return shape
+
+
+def synthesize(
+    inputs: Sequence[ValueInfo],
+    *,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    batch_dim: str | None = None,
+    seed: int = 0,
+    ranges: Mapping[str, Range] | None = None,
+) -> Feeds:
+    """Seeded, reproducible feeds for every input, shaped by `plan_shapes`.
+
+    Floats are uniform in [0, 1); integers in [0, 2); `ranges` overrides per input with
+    `(low, high)` or a constant (e.g. `{"input_ids": (0, 30522), "sample_rate": 16000}`).
+    """
+    ranges = dict(ranges or {})
+    unknown = sorted(set(ranges) - {v.name for v in inputs})
+    if unknown:
+        raise FeedError(
+            f"ranges names {', '.join(map(repr, unknown))}, not inputs of the model.",
+            f"Inputs: {', '.join(repr(v.name) for v in inputs)}.",
+        )
+    plan = plan_shapes(inputs, dims=dims, shapes=shapes, batch=batch, batch_dim=batch_dim)
+    _check_sizes(inputs, plan)
+    values = {}
+    for value in inputs:
+        rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
+        shape = plan.shapes.get(value.name, ())
+        try:
+            values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
+        except MemoryError:
+            raise FeedError(
+                f"Not enough memory to build synthetic input {value.name!r} of shape "
+                f"{list(shape)}.",
+                f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
+            ) from None
+    return Feeds(values, plan)
+
+
+def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:
+    """Refuse negative dims and feeds too large to build, before allocating anything."""
+    total = 0
+    for value in inputs:
+        shape = plan.shapes.get(value.name)
+        if shape is None:
+            continue
+        if any(d < 0 for d in shape):
+            raise FeedError(
+                f"Input {value.name!r} declares a negative dim: {list(shape)}.",
+                f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
+            )
+        itemsize = numpy_dtype(value.dtype).itemsize if value.dtype else 8
+        # numpy refuses a shape whose nonzero dims overflow its size type, even with a 0 dim.
+        if math.prod(d for d in shape if d) * 8 > sys.maxsize:
+            raise FeedError(
+                f"Input {value.name!r} has shape {list(shape)}: no array can have a dim that "
+                "large.",
+                f"Give it a valid shape: shapes={{{value.name!r}: [...]}}, or pass feeds.",
+            )
+        # numpy's generators draw 8-byte values first, then cast: count both at the peak.
+        total += math.prod(shape) * (itemsize + 8)
+        if total > MAX_SYNTHETIC_BYTES:
+            raise FeedError(
+                f"Synthetic feeds would need {total / 2**30:,.1f} GiB (input {value.name!r} has "
+                f"shape {list(shape)}), more than the {MAX_SYNTHETIC_BYTES / 2**30:.0f} GiB limit.",
+                f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
+            )
+
+
+def _value_for(
+    info: TypeInfo, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
+) -> Any:
+    if info.kind in ("tensor", "sparse_tensor"):
+        return _array(info.dtype or "float32", shape, rng, span)
+    if info.kind == "sequence":
+        element = info.element or TypeInfo("tensor", "float32", (DEFAULT_FREE_DIM,))
+        inner_shape = _concrete(element.shape)
+        return [_value_for(element, inner_shape, rng, span) for _ in range(DEFAULT_SEQUENCE_LENGTH)]
+    if info.kind == "map":
+        keys = list(_WORDS[:3]) if info.key_dtype == "string" else [int(k) for k in range(3)]
+        element = info.element or TypeInfo("tensor", "float32", ())
+        return {k: _array(element.dtype or "float32", (), rng, span).item() for k in keys}
+    if info.kind == "optional":
+        element = info.element or TypeInfo("tensor", "float32", (DEFAULT_FREE_DIM,))
+        return _value_for(element, _concrete(element.shape), rng, span)
+    raise FeedError(
+        f"Cannot make synthetic values of type {info.text}.",
+        "Pass feeds for this input yourself: model.run(feeds={...}).",
+    )
+
+
+def _concrete(shape: tuple[Dim, ...] | None) -> tuple[int, ...]:
+    if shape is None:
+        return (DEFAULT_FREE_DIM,)
+    return tuple(d if isinstance(d, int) else DEFAULT_FREE_DIM for d in shape)
+
+
+def _array(
+    dtype: str, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
+) -> np.ndarray:
+    target = numpy_dtype(dtype)
+    if isinstance(span, (int, float)):
+        constant: Any = str(span) if dtype == "string" else span
+        return np.full(shape, constant, dtype=object).astype(target)
+    if dtype == "string":
+        return rng.choice(np.array(_WORDS, dtype=object), size=shape)
+    if dtype == "bool":
+        return rng.random(shape) < 0.5
+    if np.issubdtype(target, np.integer) or dtype.startswith(("int", "uint")):
+        low, high = span if span is not None else DEFAULT_INT_RANGE
+        return rng.integers(int(low), int(high), size=shape).astype(target)
+    low, high = span if span is not None else (0.0, 1.0)
+    samples = rng.random(shape, dtype=np.float64) * (high - low) + low
+    return samples.astype(target)
+
+
+def _example(shape: Sequence[Dim]) -> str:
+    return "[" + ", ".join(str(d) if isinstance(d, int) else "1" for d in shape) + "]"

@@ -1,0 +1,39 @@
+"""The `%onnx` subcommands, one module each.
+
+Each holds its parser and its body, a few public-API calls (see `--show-code`). `ALL` lists
+them in the order `%onnx --help` shows.
+"""
+
+from __future__ import annotations
+
+from workbench.magics.parser import Subcommand
+from workbench.magics.subcommands import (
+    bench,
+    compare,
+    doctor,
+    explore,
+    graph,
+    info,
+    list_models,
+    load,
+    profile,
+    report,
+    run,
+)
+
+ALL: tuple[Subcommand, ...] = tuple(
+    module.SUBCOMMAND
+    for module in (
+        load,
+        list_models,
+        info,
+        graph,
+        run,
+        compare,
+        bench,
+        profile,
+        explore,
+        report,
+        doctor,
+    )
+)

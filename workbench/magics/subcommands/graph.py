@@ -1,0 +1,53 @@
+"""`%onnx graph [NAME] [--optimized | --both] [--height N]`: the graph in Netron."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from workbench.magics import codegen
+from workbench.magics.parser import (
+    MagicParser,
+    Subcommand,
+    add_model_name,
+    model_path,
+    new_parser,
+    show_code,
+)
+
+if TYPE_CHECKING:
+    from workbench.graphview.view import GraphView
+    from workbench.magics.router import OnnxMagics
+
+
+def parser(magics: OnnxMagics) -> MagicParser:
+    """The parser of `%onnx graph`."""
+    parser = new_parser("graph", "The model's graph in Netron, embedded in the output.")
+    add_model_name(parser)
+    parser.add_argument("--height", type=int, default=600, help="pixels (default 600)")
+    parser.add_argument(
+        "--optimized", action="store_true", help="show the graph after onnxruntime's optimizations"
+    )
+    parser.add_argument("--both", action="store_true", help="original and optimized side by side")
+    return parser
+
+
+def command(magics: OnnxMagics, args: argparse.Namespace) -> GraphView | None:
+    """The viewer (it displays as the cell's result)."""
+    model = magics.model(args.name)
+    optimized: bool | str = "both" if args.both else bool(args.optimized)
+    options = {"height": args.height, **({"optimized": optimized} if optimized else {})}
+    if args.show_code:
+        show_code(
+            codegen.model_line(model_path(model)),
+            codegen.call("workbench.show_graph", "model", **options),
+        )
+        return None
+    from workbench.graphview.show import show_graph  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
+
+    return show_graph(model, height=args.height, optimized=optimized)
+
+
+SUBCOMMAND = Subcommand(
+    "graph", "[NAME]", "the graph in Netron (--optimized, --both)", parser, command
+)

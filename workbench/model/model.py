@@ -1,0 +1,574 @@
+"""`load()` and `Model`: one parsed model, inspected without reading its external weights."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import (
+    CheckerWarning,
+    CompatibilityWarning,
+    CorruptModelError,
+    ExternalDataError,
+    ExternalDataWarning,
+    IncompatibleModelError,
+    InvalidModelError,
+    ModelNotFoundError,
+    SessionError,
+    WorkbenchError,
+)
+from workbench.feeds.checker import FeedChecker
+from workbench.feeds.synthetic import Range
+from workbench.model import external_data, walk
+from workbench.model.compat import Compatibility
+from workbench.model.compat import check as check_compatibility
+from workbench.model.parsing import parse_model
+from workbench.model.signature import ValueInfo, value_info
+from workbench.ort import runtime
+from workbench.ort.options import SessionConfig
+from workbench.ort.session import Session, SessionCache, SessionSource, open_ort_session
+from workbench.render.mixin import Rendered
+from workbench.render.templates import render
+from workbench.run.result import RunResult
+from workbench.text import decoded, first_line, human_bytes, human_count
+
+if TYPE_CHECKING:
+    import onnx
+
+    from workbench.graphview.view import GraphView
+    from workbench.model import ModelLike
+    from workbench.model.external_data import ExternalData
+
+TOP_OPS = 15  # op types listed by name in the model card; the rest are summed
+_HASH_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the model file says about itself. Every string is untrusted model content."""
+
+    producer_name: str
+    producer_version: str
+    domain: str
+    model_version: int
+    doc_string: str
+    graph_name: str
+    graph_doc_string: str
+    metadata_props: dict[str, str]
+    ir_version: int
+    opset_imports: dict[str, int]  # "ai.onnx" stands for the default domain ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of `Model.check()`: onnx.checker's verdict, and onnxruntime's if asked."""
+
+    checker_ok: bool
+    checker_message: str
+    runtime_accepts: bool | None  # None when the checker passed and the runtime was not asked
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+class Model(Rendered):
+    """A loaded ONNX model: metadata, signature, op statistics and runtime compatibility.
+
+    Build one with `workbench.load()`. The model is parsed once; external-data weights stay
+    on disk. `sha256` and `check()` read or validate the whole model, so they run on demand.
+    It owns its sessions (`model.sessions`): `close()` releases them all.
+    """
+
+    template = "model"
+    title = "ONNX model"
+
+    def __init__(
+        self,
+        proto: onnx.ModelProto,
+        *,
+        path: Path | None = None,
+        base_dir: Path | None = None,
+        size_bytes: int | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        self.proto = proto
+        self.path = path
+        self.size_bytes = size_bytes
+        try:
+            self._stats = walk.collect(proto)
+        except CorruptModelError as error:
+            raise CorruptModelError(f"{self.label}: {error.message}", error.hint) from None
+        self.external_data: ExternalData = external_data.resolve(
+            self._stats.external_tensors, base_dir
+        )
+        self.metadata = _metadata(proto)
+        initializer_names = {t.name for t in proto.graph.initializer}
+        # Inputs backed by an initializer are overridable constants, not inputs to feed
+        # (onnxruntime's get_inputs() leaves them out too).
+        self.inputs: tuple[ValueInfo, ...] = tuple(
+            value_info(v) for v in proto.graph.input if v.name not in initializer_names
+        )
+        self.overridable_initializers: tuple[str, ...] = tuple(
+            v.name for v in proto.graph.input if v.name in initializer_names
+        )
+        self.outputs: tuple[ValueInfo, ...] = tuple(value_info(v) for v in proto.graph.output)
+        self._serialized: bytes | None = data
+        self.sessions = SessionCache(self.open_session)
+
+    @property
+    def name(self) -> str:
+        """The file's stem, or the graph's name for a model loaded from memory."""
+        if self.path is not None:
+            return self.path.stem
+        return self.metadata.graph_name or "model"
+
+    @property
+    def ops(self) -> dict[str, int]:
+        """Op histogram, most used first, counting nodes inside subgraphs (If/Loop/Scan)."""
+        return dict(self._stats.ops.most_common())
+
+    @property
+    def node_count(self) -> int:
+        """Nodes in the main graph and every subgraph."""
+        return self._stats.node_count
+
+    @property
+    def subgraph_count(self) -> int:
+        """Nested graphs held by control-flow nodes."""
+        return self._stats.subgraph_count
+
+    @property
+    def initializer_count(self) -> int:
+        """Initializers (dense and sparse) in all graphs."""
+        return self._stats.initializer_count
+
+    @property
+    def parameter_count(self) -> int:
+        """Elements over all initializers."""
+        return self._stats.parameter_count
+
+    @property
+    def initializer_bytes(self) -> int:
+        """Bytes the initializers occupy once loaded (external data included)."""
+        return self._stats.initializer_bytes
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the model file (or serialized bytes); external data is not included."""
+        digest = hashlib.sha256()
+        if self.path is not None:
+            with self.path.open("rb") as stream:
+                while chunk := stream.read(_HASH_CHUNK):
+                    digest.update(chunk)
+        else:
+            digest.update(self.serialized())
+        return digest.hexdigest()
+
+    @functools.cached_property
+    def compatibility(self) -> Compatibility:
+        """The model's IR version and opsets against the installed onnxruntime."""
+        return check_compatibility(
+            self.metadata.ir_version,
+            self.metadata.opset_imports,
+            self._stats.min_ir_version,
+            runtime.limits(),
+        )
+
+    @property
+    def problems(self) -> tuple[WorkbenchError, ...]:
+        """What would stop a session from being created: incompatibility, missing weights."""
+        found = (self.compatibility.error, self.external_data.problem)
+        return tuple(p for p in found if p is not None)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Plain-sentence warnings (the messages of `problems`)."""
+        return tuple(p.message for p in self.problems)
+
+    def ensure_runnable(self) -> None:
+        """Raise the first of `problems`; called before any session is created."""
+        if self.problems:
+            raise self.problems[0]
+
+    def check(self) -> CheckResult:
+        """Run onnx.checker; where it complains, ask onnxruntime whether it runs the model.
+
+        A model the checker rejects but onnxruntime accepts gets a `CheckerWarning` and a
+        result; one that both reject raises `InvalidModelError`.
+        """
+        message = self.checker_message()
+        if not message:
+            return CheckResult(checker_ok=True, checker_message="", runtime_accepts=None)
+        self.ensure_runnable()
+        refusal = self._runtime_refusal()
+        if refusal:
+            raise InvalidModelError.both_refuse(self.label, message, refusal)
+        warnings.warn(
+            f"onnx.checker complains about {self.label} ({message}), but onnxruntime runs it.",
+            CheckerWarning,
+            stacklevel=2,
+        )
+        return CheckResult(checker_ok=False, checker_message=message, runtime_accepts=True)
+
+    @property
+    def label(self) -> str:
+        """How messages name this model: its path, or a placeholder for in-memory models."""
+        return repr(str(self.path)) if self.path is not None else "the in-memory model"
+
+    def checker_message(self) -> str:
+        """onnx.checker's complaint about the model, or "" when it passes."""
+        import onnx.checker  # noqa: PLC0415  (heavy: loads on first use)
+
+        try:
+            # By path, the checker handles models over 2 GiB and checks external-data files.
+            onnx.checker.check_model(str(self.path) if self.path else self.proto)
+        except Exception as exc:
+            return first_line(str(exc)) or type(exc).__name__
+        return ""
+
+    def _runtime_refusal(self) -> str:
+        rt = runtime.ort()
+        options = rt.SessionOptions()
+        options.log_severity_level = 4
+        options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_DISABLE_ALL
+        return open_ort_session(self.session_source, options, ["CPUExecutionProvider"]).error
+
+    def serialized(self) -> bytes:
+        """The model's protobuf bytes (external data stays external); serialized once."""
+        if self._serialized is None:
+            self._serialized = self.proto.SerializeToString()
+        return self._serialized
+
+    @functools.cached_property
+    def session_source(self) -> SessionSource:
+        """What a session needs of this model: the file (else its bytes) and the signature."""
+        folder = self.external_data.base_dir
+        location: str | bytes = str(self.path) if self.path is not None else self.serialized()
+        external = (
+            str(folder) if self.path is None and self.external_data.files and folder else None
+        )
+        return SessionSource(
+            name=self.name,
+            label=self.label,
+            location=location,
+            external_folder=external,
+            inputs=self.inputs,
+            outputs=self.outputs,
+            checker=FeedChecker(self.inputs, self.overridable_initializers),
+        )
+
+    @property
+    def output_names(self) -> list[str]:
+        """Names of the model's outputs, in order."""
+        return self.session_source.output_names
+
+    def session(self, provider: str = "cpu", **options: Any) -> Session:
+        """A session on `provider`, cached per configuration (the oldest closed past a bound).
+
+        Options: provider_options, opt_level, intra_op_threads, inter_op_threads,
+        execution_mode, allow_fallback, use_tf32 (see `SessionConfig.make`).
+        """
+        return self.sessions.get(provider, options)
+
+    def open_session(self, config: SessionConfig) -> Session:
+        """A new session (not cached); a model both onnx.checker and onnxruntime refuse says so."""
+        self.ensure_runnable()
+        try:
+            return Session.open(self.session_source, config)
+        except SessionError as error:
+            checker = self.checker_message()
+            if checker:
+                raise InvalidModelError.both_refuse(
+                    self.label, checker, error.runtime_message
+                ) from None
+            raise
+
+    def run(
+        self,
+        feeds: Mapping[str, Any] | None = None,
+        provider: str = "cpu",
+        outputs: Sequence[str] | str | None = None,
+        *,
+        dims: Mapping[str, int] | None = None,
+        shapes: Mapping[str, Sequence[int]] | None = None,
+        batch: int | None = None,
+        seed: int = 0,
+        ranges: Mapping[str, Range] | None = None,
+        allow_nonfinite: bool = False,
+        io_binding: bool = False,
+        **session_options: Any,
+    ) -> RunResult:
+        """Run once and return named outputs, the providers applied and the wall time.
+
+        Without `feeds`, synthetic ones are built from the signature (`dims`, `shapes`,
+        `batch`, `ranges` and `seed` shape them). User feeds are validated first.
+        `io_binding=True` copies inputs to the provider's device first and times only the
+        device-resident run (outputs are copied back afterwards).
+        """
+        return self.session(provider, **session_options).run(
+            feeds,
+            outputs,
+            dims=dims,
+            shapes=shapes,
+            batch=batch,
+            seed=seed,
+            ranges=ranges,
+            allow_nonfinite=allow_nonfinite,
+            io_binding=io_binding,
+        )
+
+    def show_graph(self, height: int = 600, **options: Any) -> GraphView:
+        """The graph in Netron, embedded in the notebook (see `workbench.show_graph`)."""
+        from workbench.graphview.view import graph_view  # noqa: PLC0415  (a layer up; on use)
+
+        return graph_view(self, height=height, **options)
+
+    def close(self) -> None:
+        """Release every cached session, and the memory (GPU memory too) they hold."""
+        self.sessions.close()
+
+    def __enter__(self) -> Model:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def with_ir_version(self, ir_version: int) -> Model:
+        """A copy stamped with another IR version (the fix for IR numbers bumped by a writer)."""
+        import onnx  # noqa: PLC0415  (heavy: loads on first use)
+
+        proto = onnx.ModelProto()
+        proto.CopyFrom(self.proto)
+        proto.ir_version = ir_version
+        return Model(proto, base_dir=self.external_data.base_dir)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model atomically to `path`; external-data references stay as they are."""
+        target = Path(path).expanduser()
+        folder = self.external_data.base_dir
+        if self.external_data.files and (
+            folder is None or target.parent.resolve() != folder.resolve()
+        ):
+            raise ExternalDataError(
+                f"The model keeps its weights in {len(self.external_data.files)} external-data "
+                f"file(s) next to it; saving it to {str(target.parent)!r} would leave them behind.",
+                f"Save it in the model's own folder ({folder}), or copy the weight files "
+                "along with it.",
+            )
+        temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        temporary.write_bytes(self.proto.SerializeToString())
+        temporary.replace(target)
+        return target
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything inspection knows, JSON-ready (what `onnx-workbench info --json` prints)."""
+        meta = self.metadata
+        return {
+            "path": str(self.path) if self.path else None,
+            "sha256": self.sha256,
+            "size_bytes": self.size_bytes,
+            "ir_version": meta.ir_version,
+            "opset_imports": dict(meta.opset_imports),
+            "producer_name": meta.producer_name,
+            "producer_version": meta.producer_version,
+            "domain": meta.domain,
+            "model_version": meta.model_version,
+            "doc_string": meta.doc_string,
+            "graph_name": meta.graph_name,
+            "metadata_props": dict(meta.metadata_props),
+            "inputs": [v.as_dict() for v in self.inputs],
+            "outputs": [v.as_dict() for v in self.outputs],
+            "ops": self.ops,
+            "node_count": self.node_count,
+            "subgraph_count": self.subgraph_count,
+            "initializer_count": self.initializer_count,
+            "parameter_count": self.parameter_count,
+            "initializer_bytes": self.initializer_bytes,
+            "external_data": self.external_data.as_dict(),
+            "compatibility": self.compatibility.as_dict(),
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        meta = self.metadata
+        return (
+            f"<Model {self.name!r}: IR {meta.ir_version}, {len(self.inputs)} inputs, "
+            f"{len(self.outputs)} outputs, {self.node_count} nodes, "
+            f"{self.parameter_count:,} parameters>"
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Deprecated: use `as_dict()`, as every other result does."""
+        warnings.warn(
+            "Model.summary() is deprecated; use Model.as_dict().", DeprecationWarning, stacklevel=2
+        )
+        return self.as_dict()
+
+    def render_context(self) -> dict[str, Any]:
+        """The facts the card and the text summary show, in display order."""
+        meta = self.metadata
+        ext = self.external_data
+        facts = [
+            ("Path", str(self.path) if self.path else "(in memory)"),
+            ("Producer", f"{meta.producer_name} {meta.producer_version}".strip()),
+            ("Domain", meta.domain),
+            ("Model version", str(meta.model_version) if meta.model_version else ""),
+            ("Graph", meta.graph_name),
+            ("IR version", str(meta.ir_version)),
+            ("Opsets", ", ".join(f"{d} {v}" for d, v in meta.opset_imports.items())),
+            ("File size", human_bytes(self.size_bytes) if self.size_bytes is not None else ""),
+            (
+                "Nodes",
+                f"{self.node_count:,}"
+                + (f" ({self.subgraph_count} subgraphs)" if self.subgraph_count else ""),
+            ),
+            (
+                "Parameters",
+                f"{human_count(self.parameter_count)} in {self.initializer_count:,} "
+                f"initializers ({human_bytes(self.initializer_bytes)})",
+            ),
+        ]
+        if ext.files:
+            facts.append(
+                ("External data", f"{len(ext.files)} file(s), {human_bytes(ext.total_bytes)}")
+            )
+        ops = self.ops
+        top = list(ops.items())[:TOP_OPS]
+        return {
+            "title": self.name,
+            "facts": [(k, v) for k, v in facts if v],
+            "doc_string": meta.doc_string,
+            "graph_doc_string": (
+                meta.graph_doc_string if meta.graph_doc_string != meta.doc_string else ""
+            ),
+            "metadata_props": meta.metadata_props,
+            "inputs": [_io_row(v) for v in self.inputs],
+            "outputs": [_io_row(v) for v in self.outputs],
+            "top_ops": top,
+            "other_ops": (len(ops) - len(top), sum(ops.values()) - sum(c for _, c in top)),
+            "max_op": max(ops.values(), default=1),
+            "node_total": sum(ops.values()),
+            "op_types": len(ops),
+            "warnings": [f"{p.message} {p.hint}" for p in self.problems],
+            "runtime": self.compatibility.runtime,
+        }
+
+    def graph_text(self, limit: int = 40) -> str:
+        """The graph as text: inputs, outputs, and the first `limit` nodes in order."""
+        graph = self.proto.graph
+        nodes = [
+            {
+                "op": walk.op_key(node.domain, node.op_type),
+                "name": decoded(node.name),
+                "inputs": ", ".join(map(decoded, node.input)),
+                "outputs": ", ".join(map(decoded, node.output)),
+            }
+            for node in list(graph.node)[:limit]
+        ]
+        more = len(graph.node) - len(nodes)
+        return render("graph.txt.j2", model=self, nodes=nodes, more=more).rstrip("\n")
+
+
+def _io_row(value: ValueInfo) -> dict[str, Any]:
+    kind = value.type.kind
+    row = {
+        "name": value.name,
+        "type": value.dtype if kind == "tensor" and value.dtype else value.type.text,
+        "shape": value.shape_text,
+    }
+    return {**row, "cells": [row["name"], row["type"], row["shape"]]}
+
+
+def load(source: ModelLike, *, base_dir: str | os.PathLike[str] | None = None) -> Model:
+    """Load an ONNX model from a path, bytes or an `onnx.ModelProto`.
+
+    External-data weights are located (relative to the model's folder, or `base_dir` for
+    in-memory models) but not read. Problems that would stop a session, such as an IR
+    version too new for the installed onnxruntime, are raised as warnings here and as
+    errors when a session is created.
+    """
+    import onnx  # noqa: PLC0415  (heavy: imported when a model is loaded)
+
+    folder = Path(base_dir) if base_dir is not None else None
+    if isinstance(source, Model):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        path = _existing_file(Path(source))
+        data = path.read_bytes()
+        proto = parse_model(data, repr(str(path)))
+        model = Model(proto, path=path, base_dir=folder or path.parent, size_bytes=len(data))
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        proto = parse_model(data, "The given data")
+        model = Model(proto, base_dir=folder, size_bytes=len(data), data=data)
+    elif isinstance(source, onnx.ModelProto):
+        model = Model(source, base_dir=folder)
+    else:
+        raise WorkbenchError(
+            f"load() takes a path, bytes or an onnx.ModelProto, not {type(source).__name__}.",
+            "Pass the model's file path, e.g. workbench.load('model.onnx').",
+        )
+    _warn_problems(model)
+    return model
+
+
+def _existing_file(path: Path) -> Path:
+    path = path.expanduser()
+    try:
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a name too long, a permission denied...
+        raise ModelNotFoundError(
+            f"Cannot read a model at {str(path)[:200]!r}: {exc.strerror or exc}.",
+            "Check the path and the file's permissions.",
+        ) from None
+    if path.is_file():
+        return path.absolute()  # the model (and its external data) survive a later chdir / %cd
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.onnx"))
+        listing = ", ".join(found[:10]) if found else "none"
+        raise ModelNotFoundError(
+            f"{str(path)!r} is a folder, not a model file. ONNX files in it: {listing}.",
+            "Pass the path of one .onnx file.",
+        )
+    hint = f"Check the path; relative paths start from {Path.cwd()}."
+    if path.parent.is_dir():
+        nearby = [p.name for p in path.parent.iterdir() if p.suffix in (".onnx", ".ort")]
+        close = difflib.get_close_matches(path.name, nearby, n=3)
+        if close:
+            hint = f"Did you mean {' or '.join(repr(str(path.parent / c)) for c in close)}?"
+    raise ModelNotFoundError(f"No model file at {str(path)!r}.", hint)
+
+
+def _warn_problems(model: Model) -> None:
+    for problem in model.problems:
+        category = (
+            CompatibilityWarning
+            if isinstance(problem, IncompatibleModelError)
+            else ExternalDataWarning
+        )
+        warnings.warn(f"{problem.message} {problem.hint}", category, stacklevel=3)
+
+
+def _metadata(proto: onnx.ModelProto) -> Metadata:
+    return Metadata(
+        producer_name=proto.producer_name,
+        producer_version=proto.producer_version,
+        domain=proto.domain,
+        model_version=proto.model_version,
+        doc_string=proto.doc_string,
+        graph_name=proto.graph.name,
+        graph_doc_string=proto.graph.doc_string,
+        metadata_props={p.key: p.value for p in proto.metadata_props},
+        ir_version=proto.ir_version,
+        opset_imports={(o.domain or "ai.onnx"): o.version for o in proto.opset_import},
+    )

@@ -1,0 +1,1 @@
+"""Rendering: templates, the mixin that makes results display themselves, report files."""

@@ -1,0 +1,434 @@
+"""Compare outputs across providers (or with expected outputs) using dtype-aware tolerances.
+
+An element passes when |a - b| <= atol * scale + rtol * |b|, where b is the baseline and
+scale = max |b| over the output (1 for an all-zero output): absolute noise grows with the
+output's range, as it does in real kernels, and shrinks with it. Defaults depend on the
+dtype and on TF32, which CUDA uses for float32 convolutions and matmuls unless
+`use_tf32=False`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from workbench.errors import ProviderFallbackError, WorkbenchError
+from workbench.feeds.files import load_outputs
+from workbench.feeds.synthetic import synthesize
+from workbench.model.model import Model, load
+from workbench.ort import providers as provider_names
+from workbench.render.mixin import Rendered
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from workbench.model import ModelLike
+
+EXPECTED = "expected"
+# (rtol, atol) by dtype; atol is scaled by max |baseline|.
+TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-7, 1e-9),
+    "float32": (1e-4, 1e-5),
+    "float16": (1e-2, 1e-3),
+    "bfloat16": (5e-2, 1e-2),
+}
+# TF32 keeps 10 mantissa bits in convolutions and matmuls: errors of a few 1e-3 relative,
+# which accumulate over deep networks (1.6e-2 absolute on ResNet-50 logits on an H200).
+TF32_TOLERANCE = (1e-2, 5e-3)
+# float32 on an accelerator without TF32: different kernels and reduction orders.
+ACCELERATOR_FP32_TOLERANCE = (1e-3, 1e-4)
+_TF32_PROVIDERS = (provider_names.CUDA, provider_names.TENSORRT)
+
+
+class Status(str):
+    """A comparison row's status: "pass", "mismatch", "skipped" or "failed".
+
+    "skipped": the provider cannot run here; "failed": it ran and failed.
+
+    Until 0.3, "fail" (the old spelling of "mismatch") still compares equal, with a warning.
+    """
+
+    __slots__ = ()
+    _RENAMED: dict[str, str] = {"fail": "mismatch"}  # noqa: RUF012  (a class constant)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str) and self._RENAMED.get(other) == str(self):
+            warnings.warn(
+                f"Comparison status {other!r} is now {str(self)!r}; the old name goes in 0.3.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return True
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+
+PASS, MISMATCH, SKIPPED, FAILED = map(Status, ("pass", "mismatch", "skipped", "failed"))
+
+
+@dataclass(frozen=True)
+class OutputComparison:
+    """One output of one provider against the baseline."""
+
+    provider: str
+    output: str
+    status: Status
+    max_abs_error: float = math.nan
+    max_rel_error: float = math.nan
+    mismatches: int = 0
+    elements: int = 0
+    rtol: float = math.nan
+    atol: float = math.nan
+    reason: str = ""
+
+    @property
+    def mismatch_fraction(self) -> float:
+        """Share of elements outside tolerance."""
+        return self.mismatches / self.elements if self.elements else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready row."""
+        return {**asdict(self), "mismatch_fraction": self.mismatch_fraction}
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """The first node whose output differs beyond tolerance, in graph order."""
+
+    provider: str
+    node: str
+    op_type: str
+    output: str
+    max_abs_error: float
+    max_rel_error: float
+
+
+@dataclass(frozen=True)
+class Comparison(Rendered):
+    """Per-output comparisons of each provider with the baseline."""
+
+    template = "compare"
+    title = "Provider comparison"
+
+    baseline: str
+    rows: tuple[OutputComparison, ...]
+    divergences: tuple[Divergence, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        """True when every compared output is within tolerance (skipped providers excluded)."""
+        compared = [r for r in self.rows if r.status != SKIPPED]
+        return bool(compared) and all(r.status == PASS for r in compared)
+
+    @property
+    def skipped(self) -> list[str]:
+        """Providers that could not run here."""
+        return [r.provider for r in self.rows if r.status == SKIPPED]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (provider, output)."""
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
+
+        return pd.DataFrame([r.as_dict() for r in self.rows])
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "baseline": self.baseline,
+            "passed": self.passed,
+            "rows": [r.as_dict() for r in self.rows],
+            "divergences": [asdict(d) for d in self.divergences],
+            "notes": list(self.notes),
+        }
+
+    def __repr__(self) -> str:
+        verdict = "all within tolerance" if self.passed else "differences or problems"
+        return f"<Comparison with {self.baseline}: {len(self.rows)} rows, {verdict}>"
+
+
+def tolerance(dtype: str, *, tf32: bool = False, accelerator: bool = False) -> tuple[float, float]:
+    """Default (rtol, atol) for comparing values of `dtype`; integers and strings are exact."""
+    if dtype == "float32" and tf32:
+        return TF32_TOLERANCE
+    if dtype == "float32" and accelerator:
+        return ACCELERATOR_FP32_TOLERANCE
+    if dtype in TOLERANCES:
+        return TOLERANCES[dtype]
+    if dtype.startswith("float8") or dtype.startswith("float4"):
+        return (0.25, 0.1)
+    if dtype.startswith("complex"):
+        return TOLERANCES["float64" if dtype == "complex128" else "float32"]
+    return (0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    max_abs: float
+    max_rel: float
+    mismatches: int
+    elements: int
+
+
+def compare_values(actual: Any, expected: Any, rtol: float, atol: float) -> _Metrics:
+    """Metrics for one output: tensors, sequences (element-wise) and maps (key-wise)."""
+    if isinstance(expected, list | dict) or expected is None or actual is None:
+        return _compare_containers(actual, expected, rtol, atol)
+    a, b = np.atleast_1d(np.asarray(actual)), np.atleast_1d(np.asarray(expected))
+    if a.shape != b.shape:
+        return _MISMATCH if b.size <= 1 else _Metrics(math.inf, math.inf, b.size, b.size)
+    if b.dtype.kind in "OUSb" or (rtol == 0 and atol == 0):
+        unequal = int(np.count_nonzero(a != b))
+        return _Metrics(float(unequal > 0), float(unequal > 0), unequal, b.size)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(a64 - b64)
+    diff[(np.isnan(a64) & np.isnan(b64)) | (np.isinf(a64) & (a64 == b64))] = 0.0
+    diff[np.isnan(diff)] = np.inf  # NaN on one side only
+    finite = np.abs(b64[np.isfinite(b64)])
+    scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    bound = atol * scale + rtol * np.abs(np.nan_to_num(b64, posinf=0, neginf=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(np.abs(b64) > 0, diff / np.abs(b64), np.where(diff > 0, np.inf, 0.0))
+    return _Metrics(
+        float(diff.max()) if diff.size else 0.0,
+        float(np.nanmax(relative)) if relative.size else 0.0,
+        int(np.count_nonzero(diff > bound)),
+        int(b.size),
+    )
+
+
+_MISMATCH = _Metrics(math.inf, math.inf, 1, 1)
+_SAME = _Metrics(0.0, 0.0, 0, 1)
+
+
+def _compare_containers(actual: Any, expected: Any, rtol: float, atol: float) -> _Metrics:
+    if expected is None or actual is None:
+        return _SAME if actual is None and expected is None else _MISMATCH
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) != len(expected):
+            return _MISMATCH
+        return _combine(
+            [compare_values(a, e, rtol, atol) for a, e in zip(actual, expected, strict=True)]
+        )
+    if not isinstance(actual, dict) or set(actual) != set(expected):
+        return _MISMATCH
+    return _combine([compare_values(actual[k], expected[k], rtol, atol) for k in expected])
+
+
+def _combine(parts: Sequence[_Metrics]) -> _Metrics:
+    if not parts:
+        return _Metrics(0.0, 0.0, 0, 0)
+    return _Metrics(
+        max(p.max_abs for p in parts),
+        max(p.max_rel for p in parts),
+        sum(p.mismatches for p in parts),
+        sum(p.elements for p in parts),
+    )
+
+
+def compare(
+    model: ModelLike,
+    providers: Sequence[str] = ("cpu", "cuda"),
+    feeds: Mapping[str, Any] | None = None,
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+    expected: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    seed: int = 0,
+    use_tf32: bool | None = None,
+    find_divergence: bool = True,
+    **session_options: Any,
+) -> Comparison:
+    """Run the same feeds on each provider and compare every output with the baseline.
+
+    The baseline is the first provider, or `expected` (a dict of arrays, an .npz file or a
+    test_data_set folder). An unusable provider becomes a `skipped` row with the doctor's
+    reason; it never runs silently on the CPU. Where outputs diverge, the first diverging
+    node is found by comparing every intermediate tensor.
+    """
+    if "allow_fallback" in session_options:
+        raise WorkbenchError(
+            "compare() never falls back to another provider.",
+            "Drop allow_fallback: an unusable provider becomes a skipped row with its reason.",
+        )
+    model = load(model)
+    names = [provider_names.resolve(p) for p in providers]
+    if not names:
+        raise WorkbenchError(
+            "compare() needs at least one provider.", "E.g. providers=['cpu', 'cuda']."
+        )
+    if feeds is None:
+        values = synthesize(model.inputs, dims=dims, shapes=shapes, batch=batch, seed=seed).values
+    else:
+        values = model.session_source.checker.check(feeds)
+    if use_tf32 is not None:
+        session_options = {**session_options, "use_tf32": use_tf32}
+    outputs, rows = _run_each(model, names, values, session_options)
+    if expected is not None:
+        baseline_name = EXPECTED
+        baseline = (
+            dict(expected) if isinstance(expected, Mapping) else load_outputs(expected, model)
+        )
+    else:
+        baseline_name = names[0]
+        baseline = outputs.pop(baseline_name, {})
+        if not baseline:
+            rows.append(
+                OutputComparison(
+                    baseline_name, "", SKIPPED, reason="the baseline provider did not run"
+                )
+            )
+    tolerances = _Tolerances(rtol, atol, use_tf32)
+    divergences = []
+    for name, produced in outputs.items():
+        checked = [
+            _compare_output(name, output, value, baseline[output], tolerances)
+            for output, value in produced.items()
+            if output in baseline
+        ]
+        rows.extend(checked)
+        if (
+            find_divergence
+            and baseline_name != EXPECTED
+            and any(r.status == MISMATCH for r in checked)
+        ):
+            found = first_divergence(
+                (model, baseline_name),
+                (model, name),
+                values,
+                tolerances=tolerances,
+                session_options=session_options,
+            )
+            if found is not None:
+                divergences.append(found)
+    return Comparison(baseline_name, tuple(rows), tuple(divergences))
+
+
+def _run_each(
+    model: Model, names: list[str], feeds: Mapping[str, Any], session_options: Mapping[str, Any]
+) -> tuple[dict[str, dict[str, Any]], list[OutputComparison]]:
+    """Outputs of every provider that runs; skipped/failed rows for the others."""
+    outputs: dict[str, dict[str, Any]] = {}
+    rows: list[OutputComparison] = []
+    for name in names:
+        options = dict(session_options)
+        if name != provider_names.CUDA:
+            options.pop("use_tf32", None)
+        try:
+            outputs[name] = model.run(feeds, provider=name, **options).outputs
+        except ProviderFallbackError as exc:
+            rows.append(OutputComparison(name, "", SKIPPED, reason=exc.reason))
+        except WorkbenchError as exc:
+            rows.append(OutputComparison(name, "", FAILED, reason=exc.message))
+    return outputs, rows
+
+
+@dataclass(frozen=True)
+class _Tolerances:
+    """The user's tolerances, else the defaults for each output's dtype and provider."""
+
+    rtol: float | None
+    atol: float | None
+    use_tf32: bool | None
+
+    def for_output(self, provider: str, dtype: str) -> tuple[float, float]:
+        tf32 = provider in _TF32_PROVIDERS and self.use_tf32 is not False
+        rtol, atol = tolerance(dtype, tf32=tf32, accelerator=provider != provider_names.CPU)
+        return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
+
+
+def _compare_output(
+    provider: str, output: str, actual: Any, expected: Any, tolerances: _Tolerances
+) -> OutputComparison:
+    rtol, atol = tolerances.for_output(provider, _dtype_of(expected))
+    metrics = compare_values(actual, expected, rtol, atol)
+    return OutputComparison(
+        provider=provider,
+        output=output,
+        status=PASS if metrics.mismatches == 0 else MISMATCH,
+        max_abs_error=metrics.max_abs,
+        max_rel_error=metrics.max_rel,
+        mismatches=metrics.mismatches,
+        elements=metrics.elements,
+        rtol=rtol,
+        atol=atol,
+    )
+
+
+def _dtype_of(value: Any) -> str:
+    if isinstance(value, list | dict) or value is None:
+        return ""
+    return str(np.asarray(value).dtype)
+
+
+def first_divergence(
+    baseline: tuple[Model, str],
+    candidate: tuple[Model, str],
+    feeds: Mapping[str, Any],
+    *,
+    tolerances: _Tolerances | None = None,
+    session_options: Mapping[str, Any] | None = None,
+) -> Divergence | None:
+    """The first node, in graph order, whose output differs beyond tolerance.
+
+    `baseline` and `candidate` are (model, provider) pairs: one model on two providers, or
+    two versions of a graph with the same node outputs. Every node output of the main graph
+    is marked as a model output (as Polygraphy does) and both run on the same feeds.
+    """
+    tolerances = tolerances or _Tolerances(None, None, None)
+    runs = []
+    for model, provider in (baseline, candidate):
+        marked = _with_every_node_output(model)
+        try:
+            outputs, _ = _run_each(marked, [provider], feeds, session_options or {})
+        finally:
+            marked.close()
+        if provider not in outputs:
+            return None
+        runs.append(outputs[provider])
+    expected, actual = runs
+    graph = baseline[0].proto.graph
+    for index, node in enumerate(graph.node):
+        for output in node.output:
+            if output in expected and output in actual:
+                result = _compare_output(
+                    candidate[1], output, actual[output], expected[output], tolerances
+                )
+                if result.status == MISMATCH:
+                    return Divergence(
+                        candidate[1],
+                        node.name or f"#{index}",
+                        node.op_type,
+                        output,
+                        result.max_abs_error,
+                        result.max_rel_error,
+                    )
+    return None
+
+
+def _with_every_node_output(model: Model) -> Model:
+    import onnx  # noqa: PLC0415  (heavy: imported on first use)
+
+    proto = onnx.ModelProto()
+    proto.CopyFrom(model.proto)
+    existing = {o.name for o in proto.graph.output}
+    for node in proto.graph.node:
+        for output in node.output:
+            if output and output not in existing:
+                proto.graph.output.append(onnx.ValueInfoProto(name=output))
+                existing.add(output)
+    return Model(proto, base_dir=model.external_data.base_dir)

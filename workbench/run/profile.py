@@ -1,0 +1,47 @@
+"""`workbench.profile()`: time per node from onnxruntime's own profiler."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from workbench.errors import WorkbenchError
+from workbench.model.model import load
+from workbench.ort.options import SessionConfig
+from workbench.ort.profiling import ProfileResult, summarize
+
+if TYPE_CHECKING:
+    from workbench.model import ModelLike
+
+
+def profile(
+    model: ModelLike,
+    provider: str = "cpu",
+    feeds: Mapping[str, Any] | None = None,
+    *,
+    runs: int = 10,
+    warmup: int = 3,
+    dims: Mapping[str, int] | None = None,
+    shapes: Mapping[str, Sequence[int]] | None = None,
+    batch: int | None = None,
+    seed: int = 0,
+    **session_options: Any,
+) -> ProfileResult:
+    """Run `warmup + runs` times in a profiled session and tabulate time per node.
+
+    Warmup runs are left out of the table. Profiling adds its own overhead, so compare these
+    times with each other, not with a benchmark's latencies.
+    """
+    model = load(model)
+    if runs < 1:
+        raise WorkbenchError(f"runs must be at least 1, got {runs}.", "E.g. runs=10.")
+    config = SessionConfig.make(provider, enable_profiling=True, **session_options)
+    # A session of its own: onnxruntime profiles a session from its creation to its end.
+    with model.open_session(config) as session:
+        ready = session.prepare_feeds(feeds, dims=dims, shapes=shapes, batch=batch, seed=seed)
+        run = session.runner(ready)
+        with session.explaining(ready.plan):
+            for _ in range(runs + warmup):
+                run()
+        events = session.end_profiling()
+    return summarize(events, config.provider, runs=runs, warmup=warmup)

@@ -1,0 +1,84 @@
+"""Text helpers every layer uses. A leaf: it imports nothing of the workbench.
+
+Strings from a model file are untrusted: `printable` makes control characters visible, so a
+doc string or node name cannot rewrite a terminal or reorder text with bidi overrides.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+Dim = int | str | None  # a fixed size, a symbolic name, or unknown
+
+
+def printable(text: str) -> str:
+    """Make control characters (ANSI escapes, bidi overrides) visible as escapes."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def first_line(text: str) -> str:
+    """The first non-blank line, stripped ("" for none): the gist of a long error text."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def decoded(text: str | bytes) -> str:
+    """A node or tensor name; protobuf gives names that are not UTF-8 as bytes."""
+    return text.decode("utf-8", "backslashreplace") if isinstance(text, bytes) else text
+
+
+def describe_node(name: str, op_type: str) -> str:
+    """How messages name a node: `node 'conv1' (Conv)`, or `an unnamed Conv node`."""
+    return f"node {name!r} ({op_type})" if name else f"an unnamed {op_type} node"
+
+
+def shape_text(shape: Sequence[Dim] | None, *, tensor: bool = True) -> str:
+    """`[batch, 3, 224, 224]`, with `?` for unknown dims; containers (tensor=False) have none."""
+    if shape is None:
+        return "unknown rank" if tensor else ""
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def human_bytes(count: int | None) -> str:
+    """1536 -> '1.5 KiB'."""
+    if count is None:
+        return "n/a"
+    size = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{int(size)} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def human_count(count: int) -> str:
+    """1234567 -> '1.23 M'."""
+    for threshold, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= threshold:
+            return f"{count / threshold:.2f} {suffix}"
+    return str(count)
+
+
+def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
+    """Rows of cells as left-aligned, fixed-width lines (trailing blanks dropped)."""
+    if not rows:
+        return []
+    widths = [max(len(cell) for cell in column) for column in zip(*rows, strict=True)]
+    return [
+        indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def plural(count: int, noun: str) -> str:
+    """`3 files`, `1 file`."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def did_you_mean(name: str, choices: Sequence[str]) -> str:
+    """` Did you mean 'seq'?` for the closest of `choices`, or ""."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
