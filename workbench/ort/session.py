@@ -89,6 +89,7 @@ class Session:
             v.name: v.dtype for v in source.inputs if v.dtype and tensors.needs_ortvalue(v.dtype)
         }
         self._special_outputs = any(tensors.needs_ortvalue(v.dtype) for v in source.outputs)
+        self._explained = _Explaining(self, None)  # the user's feeds: one context, reused
 
     @classmethod
     def open(cls, source: SessionSource, config: SessionConfig) -> Session:
@@ -179,16 +180,13 @@ class Session:
         `batch`, `ranges` and `seed` shape them). `io_binding=True` copies inputs to the
         provider's device first and times only the device-resident run.
         """
-        ready = self.prepare_feeds(
-            feeds,
-            dims=dims,
-            shapes=shapes,
-            batch=batch,
-            seed=seed,
-            ranges=ranges,
-            allow_nonfinite=allow_nonfinite,
-        )
-        values, plan = ready.values, ready.plan
+        if feeds is not None:  # the user's, validated: a run loop's path, kept lean
+            values, plan = self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite), None
+        else:
+            ready = self.prepare_feeds(
+                dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
+            )
+            values, plan = ready.values, ready.plan
         names = self._output_names(outputs)
         with self.explaining(plan):
             if io_binding:
@@ -273,7 +271,7 @@ class Session:
         `plan` (for synthetic feeds) lets the message name the dims that were guessed.
         WorkbenchErrors and Ctrl-C pass through unchanged.
         """
-        return _Explaining(self, plan)
+        return self._explained if plan is None else _Explaining(self, plan)
 
     def failure(self, exc: BaseException, plan: FeedPlan | None = None) -> RunError:
         """A RunError naming the failing node and, for synthetic feeds, the guessed dims."""
