@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -224,3 +225,55 @@ def test_public_parameters_taking_models_or_reports_are_typed() -> None:
             ):
                 untyped.append(f"{label}({parameter.name})")
     assert untyped == []
+
+
+# CONTRIBUTING.md's layers, bottom up; the most specific name decides a module's layer.
+LAYERS = {
+    1: ("workbench.errors", "workbench.text", "workbench.cache", "workbench._version",
+        "workbench.bench.stats", "workbench.ort.capture", "workbench.ort.system"),
+    2: ("workbench.model", "workbench.ort.runtime", "workbench.ort.providers",
+        "workbench.ort.tensors", "workbench.ort.options", "workbench.render", "workbench.plots"),
+    3: ("workbench.feeds",),
+    4: ("workbench.run.result", "workbench.ort.profiling", "workbench.ort.doctor",
+        "workbench.ort.session", "workbench.bench.config", "workbench.bench.measure",
+        "workbench.bench.results", "workbench.bench.report", "workbench.graphview"),
+    5: ("workbench.model.model",),
+    6: ("workbench.run", "workbench.bench", "workbench.report", "workbench.graphview.show",
+        "workbench.demo"),
+    7: ADAPTERS,
+}  # fmt: skip
+# Package files that hold only a docstring (and an alias) belong to the bottom layer.
+DOCSTRING_PACKAGES = {
+    "workbench.model", "workbench.ort", "workbench.feeds", "workbench.run", "workbench.bench",
+    "workbench.render", "workbench.report", "workbench.graphview", "workbench.cli",
+}  # fmt: skip
+
+
+def _layer(module: str) -> int:
+    if module in DOCSTRING_PACKAGES:
+        return 1
+    best, layer = "", 0
+    for number, names in LAYERS.items():
+        for name in names:
+            covers = module == name or module.startswith(name + ".")
+            if covers and len(name) > len(best):
+                best, layer = name, number
+    assert layer, f"{module} has no layer in CONTRIBUTING.md"
+    return layer
+
+
+def test_no_module_imports_a_layer_above_its_own() -> None:
+    upward = []
+    for name, targets in _graph().items():
+        if name in ENTRY_POINTS:
+            continue
+        upward += [f"{name} ({_layer(name)}) -> {t} ({_layer(t)})" for t in targets
+                   if _layer(t) > _layer(name)]  # fmt: skip
+    assert upward == []
+
+
+def test_contributing_maps_every_module_and_only_real_ones() -> None:
+    text = (PACKAGE.parent / "CONTRIBUTING.md").read_text()
+    mapped = set(re.findall(r"^\| `(workbench/[\w/]+\.py)` \|", text, re.MULTILINE))
+    real = {str(p.relative_to(PACKAGE.parent)) for p in _modules().values()}
+    assert mapped == real
