@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import workbench
+from tests.cli import cli
 
 REQUIRED_KEYS = {
     "path",
@@ -33,16 +34,6 @@ REQUIRED_KEYS = {
     "initializer_bytes",
     "external_data",
 }
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_info_json_has_every_documented_key(model_path) -> None:

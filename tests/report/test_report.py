@@ -7,14 +7,13 @@ import html.parser
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import workbench
 from tests import models
+from tests.cli import cli
 from workbench.bench.config import BenchConfig
 from workbench.bench.results import BenchmarkResult, ConfigResult
 from workbench.render.files import atomic_write
@@ -217,16 +216,6 @@ def test_load_report_errors(tmp_path) -> None:
         workbench.load_report(future)
     with pytest.raises(workbench.WorkbenchError, match="Cannot read"):
         workbench.load_report(tmp_path / "absent.json")
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_cli_bench_writes_every_format_and_diffs(tmp_path) -> None:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 import workbench
 from tests import models
+from tests.cli import cli
 
 
 def test_run_result_names_outputs_and_providers() -> None:
@@ -57,16 +56,6 @@ def test_run_html_escapes_output_names() -> None:
     proto.graph.node[0].output[0] = proto.graph.output[0].name
     html = workbench.load(proto).run()._repr_html_()
     assert "<img" not in html and "&lt;img" in html
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "workbench", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def test_cli_run_with_dims_json_and_save(tmp_path) -> None:

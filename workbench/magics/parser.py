@@ -54,31 +54,31 @@ class Subcommand:
     command: Callable[[OnnxMagics, argparse.Namespace], Any]
 
 
-def new_parser(name: str, description: str) -> MagicParser:
-    """A subcommand's parser, with --show-code."""
+def new_parser(
+    name: str, description: str, *, model: bool = False, feeds: bool = False
+) -> MagicParser:
+    """A subcommand's parser, with --show-code.
+
+    `model`: it takes a model NAME (or a model file's path); `feeds`: it runs the model, so
+    it takes --feeds VAR or --inputs FILE, and -o VAR to keep its result.
+    """
     parser = MagicParser(prog=f"%onnx {name}", description=description, add_help=True)
     parser.add_argument(
         "--show-code",
         action="store_true",
         help="print the equivalent public-API Python instead of running",
     )
+    if model:
+        parser.add_argument(
+            "name", nargs="?", help="a loaded model's name (default: the current one)"
+        )
+    if feeds:
+        parser.add_argument("--feeds", metavar="VAR", help="a dict of arrays in the namespace")
+        parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
+        parser.add_argument(
+            "-o", "--output", metavar="VAR", help="store the result in this variable"
+        )
     return parser
-
-
-def add_model_name(parser: MagicParser) -> None:
-    """The optional NAME of a loaded model (or a model file's path)."""
-    parser.add_argument("name", nargs="?", help="a loaded model's name (default: the current one)")
-
-
-def add_output(parser: MagicParser) -> None:
-    """-o VAR: keep the result in a variable."""
-    parser.add_argument("-o", "--output", metavar="VAR", help="store the result in this variable")
-
-
-def add_feeds(parser: MagicParser) -> None:
-    """--feeds VAR or --inputs FILE."""
-    parser.add_argument("--feeds", metavar="VAR", help="a dict of arrays in the namespace")
-    parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
 
 
 def feeds(magics: OnnxMagics, args: argparse.Namespace, model: Model) -> Any:

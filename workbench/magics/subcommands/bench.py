@@ -12,9 +12,6 @@ from workbench.cli import flags
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_feeds,
-    add_model_name,
-    add_output,
     feeds,
     new_parser,
     show_call,
@@ -27,9 +24,11 @@ if TYPE_CHECKING:
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx bench`, its defaults from the magics' traits (%config)."""
     parser = new_parser(
-        "bench", "Benchmark latency; shows a progress bar, then the table and plot."
+        "bench",
+        "Benchmark latency; shows a progress bar, then the table and plot.",
+        model=True,
+        feeds=True,
     )
-    add_model_name(parser)
     flags.add_bench_options(
         parser,
         providers=list(magics.providers),
@@ -37,8 +36,6 @@ def parser(magics: OnnxMagics) -> MagicParser:
         time_budget=magics.time_budget,
         executor=magics.executor,
     )
-    add_feeds(parser)
-    add_output(parser)
     flags.add_report_option(parser, REPORT_FORMATS)
     return parser
 

@@ -9,9 +9,6 @@ from workbench.cli import flags
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_feeds,
-    add_model_name,
-    add_output,
     feeds,
     new_parser,
     show_call,
@@ -24,11 +21,10 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx compare` (no default providers: the command picks them)."""
-    parser = new_parser("compare", "Compare outputs across providers (first = baseline).")
-    add_model_name(parser)
+    parser = new_parser(
+        "compare", "Compare outputs across providers (first = baseline).", model=True, feeds=True
+    )
     flags.add_compare_options(parser, providers=None)
-    add_feeds(parser)
-    add_output(parser)
     return parser
 
 

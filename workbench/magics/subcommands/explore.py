@@ -9,7 +9,6 @@ from workbench.magics import codegen
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_model_name,
     model_path,
     new_parser,
     show_code,
@@ -22,8 +21,9 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx explore`."""
-    parser = new_parser("explore", "The widget explorer: overview, graph, run and benchmark tabs.")
-    add_model_name(parser)
+    parser = new_parser(
+        "explore", "The widget explorer: overview, graph, run and benchmark tabs.", model=True
+    )
     return parser
 
 

@@ -9,7 +9,6 @@ from workbench.magics import codegen
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_model_name,
     model_path,
     new_parser,
     show_code,
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx graph`."""
-    parser = new_parser("graph", "The model's graph in Netron, embedded in the output.")
-    add_model_name(parser)
+    parser = new_parser("graph", "The model's graph in Netron, embedded in the output.", model=True)
     parser.add_argument("--height", type=int, default=600, help="pixels (default 600)")
     parser.add_argument(
         "--optimized", action="store_true", help="show the graph after onnxruntime's optimizations"

@@ -11,7 +11,6 @@ from workbench.magics import codegen
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_model_name,
     model_path,
     new_parser,
     show_code,
@@ -24,8 +23,9 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx info`."""
-    parser = new_parser("info", "Metadata, inputs/outputs, op histogram, compatibility, providers.")
-    add_model_name(parser)
+    parser = new_parser(
+        "info", "Metadata, inputs/outputs, op histogram, compatibility, providers.", model=True
+    )
     return parser
 
 

@@ -11,9 +11,6 @@ from workbench.cli import flags
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_feeds,
-    add_model_name,
-    add_output,
     feeds,
     new_parser,
     show_call,
@@ -25,13 +22,12 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx profile`: the same session and feed flags as `run`, and --runs."""
-    parser = new_parser("profile", "Per-operator profile from onnxruntime's profiler.")
-    add_model_name(parser)
+    parser = new_parser(
+        "profile", "Per-operator profile from onnxruntime's profiler.", model=True, feeds=True
+    )
     flags.add_run_options(parser)
     parser.set_defaults(provider=magics.providers[0] if magics.providers else "cpu")
     parser.add_argument("--runs", type=int, default=10, help="profiled runs (default 10)")
-    add_feeds(parser)
-    add_output(parser)
     return parser
 
 

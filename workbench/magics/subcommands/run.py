@@ -9,9 +9,6 @@ from workbench.cli import flags
 from workbench.magics.parser import (
     MagicParser,
     Subcommand,
-    add_feeds,
-    add_model_name,
-    add_output,
     feeds,
     new_parser,
     show_call,
@@ -24,12 +21,11 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx run` (the default provider is the first of OnnxMagics.providers)."""
-    parser = new_parser("run", "Run the model once and summarize its outputs.")
-    add_model_name(parser)
+    parser = new_parser(
+        "run", "Run the model once and summarize its outputs.", model=True, feeds=True
+    )
     flags.add_run_options(parser)
     parser.set_defaults(provider=magics.providers[0] if magics.providers else "cpu")
-    add_feeds(parser)
-    add_output(parser)
     return parser
 
 
