@@ -96,9 +96,11 @@ def add_shape_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of synthetic feeds (default 0)")
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Flags of `run`: provider, shapes, batch, fallback."""
-    parser.add_argument("--provider", default="cpu", help="provider alias or name (default cpu)")
+def add_run_options(parser: argparse.ArgumentParser, *, provider: str = "cpu") -> None:
+    """Flags of `run`: provider (default `provider`), shapes, batch, fallback."""
+    parser.add_argument(
+        "--provider", default=provider, help=f"provider alias or name (default {provider})"
+    )
     add_shape_options(parser)
     parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
     parser.add_argument(

@@ -100,6 +100,11 @@ class OnnxMagics(Magics):
 
     # ---- state shared by the subcommands ----
 
+    @property
+    def default_provider(self) -> str:
+        """The provider of `run` and `profile`: the first of `providers`."""
+        return self.providers[0] if self.providers else "cpu"
+
     def remember(self, model: Model, name: str | None) -> str:
         """Keep `model` under `name` (default: its stem, made unique) and make it current."""
         base = name or model.name

@@ -25,8 +25,7 @@ def parser(magics: OnnxMagics) -> MagicParser:
     parser = new_parser(
         "profile", "Per-operator profile from onnxruntime's profiler.", model=True, feeds=True
     )
-    flags.add_run_options(parser)
-    parser.set_defaults(provider=magics.providers[0] if magics.providers else "cpu")
+    flags.add_run_options(parser, provider=magics.default_provider)
     parser.add_argument("--runs", type=int, default=10, help="profiled runs (default 10)")
     return parser
 

@@ -24,8 +24,7 @@ def parser(magics: OnnxMagics) -> MagicParser:
     parser = new_parser(
         "run", "Run the model once and summarize its outputs.", model=True, feeds=True
     )
-    flags.add_run_options(parser)
-    parser.set_defaults(provider=magics.providers[0] if magics.providers else "cpu")
+    flags.add_run_options(parser, provider=magics.default_provider)
     return parser
 
 
