@@ -73,7 +73,10 @@ def test_the_core_runs_without_the_extra() -> None:
         result = model.run()
         bench = workbench.benchmark(model, ["cpu"], [1], runs=5, warmup=1, progress=False)
         view = workbench.show_graph(model)  # no viewer without netron: a text summary
+        from workbench.cli.main import main
+        cli = main(["run", str(workbench.demo_model()), "--json"])  # the CLI needs no extra
         print(json.dumps({
+            "cli": cli,
             "ran": result.applied_providers, "measured": len(bench.measured),
             "view": view.mode, "note": view.note,
             "loaded": sorted(m for m in {EXTRA!r} if m in sys.modules),
@@ -81,6 +84,7 @@ def test_the_core_runs_without_the_extra() -> None:
     """.replace("{EXTRA!r}", repr(EXTRA))
     )
     assert found["ran"] == ["CPUExecutionProvider"] and found["measured"] == 1
+    assert found["cli"] == 0
     assert found["view"] == "text" and HINT in str(found["note"])
     assert found["loaded"] == []
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from workbench import plots
-from workbench.bench import report as formats
+from workbench.bench import report as bench_report
 from workbench.bench import stats as stats_module
 from workbench.bench.config import REPORT_FORMATS, BenchConfig
 from workbench.bench.stats import LatencyStats
@@ -272,12 +272,12 @@ class BenchmarkResult(Rendered):
     def report_bytes(self, kind: str) -> bytes:
         """The report in format `kind`: a full HTML page, JSON, the CSV table or Markdown."""
         if kind == "html":
-            return formats.report_html(self).encode()
+            return bench_report.report_html(self).encode()
         if kind == "csv":
             table: str = self.to_frame().to_csv(index=False)
             return table.encode()
         if kind == "md":
-            return formats.to_markdown(self).encode()
+            return bench_report.to_markdown(self).encode()
         return super().report_bytes(kind)
 
     def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:
@@ -297,11 +297,11 @@ class BenchmarkResult(Rendered):
         """The summary table, copy overhead, warnings and the modes' meaning."""
         return {
             "result": self,
-            "rows": [formats.summary_row(r) for r in self.results],
-            "titles": [title for title, _, _ in formats.SUMMARY],
+            "rows": [bench_report.summary_row(r) for r in self.results],
+            "titles": [title for title, _, _ in bench_report.SUMMARY],
             "overhead": self.copy_overhead().to_dict("records"),
             "warnings": self.warnings,
-            "modes": formats.modes_used(self),
+            "modes": bench_report.modes_used(self),
         }
 
     def __repr__(self) -> str:
