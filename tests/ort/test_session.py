@@ -159,3 +159,50 @@ def test_a_session_does_not_keep_its_model_alive() -> None:
     gc.collect()
     assert owner() is None
     assert session.run()["logits"].shape == (1, 10)  # and it still runs on its own
+
+
+def test_the_cache_closes_the_least_recently_used_session() -> None:
+    model = demo()
+    first = model.session("cpu", intra_op_threads=1)
+    for threads in range(2, MAX_CACHED_SESSIONS + 1):
+        model.session("cpu", intra_op_threads=threads)
+    assert model.session("cpu", intra_op_threads=1) is first  # used again: now the newest
+    model.session("cpu", intra_op_threads=MAX_CACHED_SESSIONS + 1)  # one too many
+    assert not first.closed
+    assert model.session("cpu", intra_op_threads=2).ort_session is not None  # reopened
+
+
+def test_memory_goes_with_the_model_without_waiting_for_the_garbage_collector() -> None:
+    # No reference cycle between a model, its cache and its sessions: dropping the model
+    # frees onnxruntime's session (and GPU memory) at once.
+    model = demo()
+    model.run()
+    inner = weakref.ref(model.session("cpu").ort_session)
+    gc.disable()
+    try:
+        del model
+        assert inner() is None
+    finally:
+        gc.enable()
+
+
+def test_the_cache_is_safe_from_several_threads() -> None:
+    import threading
+
+    model = demo()
+    errors: list[BaseException] = []
+
+    def use(threads: int) -> None:
+        try:
+            for _ in range(20):
+                model.run(intra_op_threads=threads)
+        except BaseException as error:
+            errors.append(error)
+
+    # As many configurations as the cache keeps: none is closed under another thread's feet.
+    workers = [threading.Thread(target=use, args=(n,)) for n in range(1, MAX_CACHED_SESSIONS + 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == [] and len(model.sessions) == MAX_CACHED_SESSIONS

@@ -121,7 +121,7 @@ class Model(Rendered):
         )
         self.outputs: tuple[ValueInfo, ...] = tuple(value_info(v) for v in proto.graph.output)
         self._serialized: bytes | None = data
-        self.sessions = SessionCache(self.open_session)
+        self.sessions = SessionCache()
 
     @property
     def name(self) -> str:
@@ -276,7 +276,7 @@ class Model(Rendered):
         Options: provider_options, opt_level, intra_op_threads, inter_op_threads,
         execution_mode, allow_fallback, use_tf32 (see `SessionConfig.make`).
         """
-        return self.sessions.get(provider, options)
+        return self.sessions.get(provider, options, self.open_session)
 
     def open_session(self, config: SessionConfig) -> Session:
         """A new session (not cached); a model both onnx.checker and onnxruntime refuse says so."""

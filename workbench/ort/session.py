@@ -15,7 +15,9 @@ import functools
 import json
 import re
 import tempfile
+import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -89,7 +91,8 @@ class Session:
             v.name: v.dtype for v in source.inputs if v.dtype and tensors.needs_ortvalue(v.dtype)
         }
         self._special_outputs = any(tensors.needs_ortvalue(v.dtype) for v in source.outputs)
-        self._explained = _Explaining(self, None)  # the user's feeds: one context, reused
+        # The user's feeds: one context, reused (by proxy: no cycle keeps the session alive).
+        self._explained = _Explaining(weakref.proxy(self), None)
 
     @classmethod
     def open(cls, source: SessionSource, config: SessionConfig) -> Session:
@@ -458,53 +461,59 @@ class Binding:
 class SessionCache:
     """A model's sessions, one per configuration; the least recent is closed past a bound.
 
-    A closed session is never handed out again: the next request makes a new one.
+    A closed session is never handed out again: the next request makes a new one. Safe to
+    use from several threads (the explorer benchmarks in one while its Run tab runs).
     """
 
-    def __init__(
-        self, open_session: Callable[[SessionConfig], Session], size: int = MAX_CACHED_SESSIONS
-    ) -> None:
-        self._open = open_session
+    def __init__(self, size: int = MAX_CACHED_SESSIONS) -> None:
         self._size = size
         self._sessions: OrderedDict[SessionConfig, Session] = OrderedDict()
         self._by_call: dict[Hashable, Session] = {}  # session() arguments -> session
+        self._lock = threading.Lock()
 
-    def get(self, provider: str, options: Mapping[str, Any]) -> Session:
-        """The open session for `provider` and `options` (see `SessionConfig.make`)."""
-        try:  # the fast path for repeated calls: no option parsing, no config hashing
-            key: Hashable | None = (
-                (provider, tuple(sorted(options.items()))) if options else provider
-            )
-            recent = self._by_call.get(key)
-        except TypeError:  # unhashable options (a provider_options dict)
-            key, recent = None, None
-        if recent is not None and not recent.closed:
-            return recent
-        config = SessionConfig.make(provider, **options)
-        session = self._sessions.get(config)
-        if session is not None and not session.closed:
-            self._sessions.move_to_end(config)
-        else:
-            session = self._open(config)
-            self._sessions[config] = session
+    def get(
+        self,
+        provider: str,
+        options: Mapping[str, Any],
+        open_session: Callable[[SessionConfig], Session],
+    ) -> Session:
+        """The open session for `provider` and `options` (see `SessionConfig.make`).
+
+        `open_session` makes a missing one; it is passed, not kept, so the cache holds no
+        reference back to its owner.
+        """
+        with self._lock:
+            try:  # the fast path for repeated calls: no option parsing, no config hashing
+                key: Hashable | None = (
+                    (provider, tuple(sorted(options.items()))) if options else provider
+                )
+                recent = self._by_call.get(key)
+            except TypeError:  # unhashable options (a provider_options dict)
+                key, recent = None, None
+            if recent is not None and not recent.closed:
+                self._sessions.move_to_end(recent.config)  # the least recent goes first
+                return recent
+            config = SessionConfig.make(provider, **options)
+            session = self._sessions.get(config)
+            if session is None or session.closed:
+                session = open_session(config)
+                self._sessions[config] = session
             self._sessions.move_to_end(config)
             self._evict()
-        if key is not None:
-            self._by_call[key] = session
-        return session
+            if key is not None:
+                self._by_call[key] = session
+            return session
 
     def close(self) -> None:
         """Close every session, releasing the memory (GPU memory too) they hold."""
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
-        self._by_call.clear()
+        with self._lock:
+            for session in self._sessions.values():
+                session.close()
+            self._sessions.clear()
+            self._by_call.clear()
 
     def __len__(self) -> int:
-        return sum(1 for s in self._sessions.values() if not s.closed)
-
-    def __iter__(self) -> Any:
-        return iter([s for s in self._sessions.values() if not s.closed])
+        return sum(1 for s in list(self._sessions.values()) if not s.closed)
 
     def _evict(self) -> None:
         for config in [c for c, s in self._sessions.items() if s.closed]:
