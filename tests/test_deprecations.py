@@ -51,3 +51,23 @@ def test_comparison_status_fail_is_now_mismatch() -> None:
         warnings.simplefilter("error")  # the current names never warn
         assert row.status != "pass" and row.status in ("mismatch",)
     assert comparison.as_dict()["rows"][0]["status"] == "mismatch"
+
+
+def test_model_plumbing_moved_to_its_session_source() -> None:
+    model = workbench.load(workbench.demo_model())
+    with pytest.warns(DeprecationWarning, match="session_source.checker"):
+        assert model.feed_checker is model.session_source.checker
+    with pytest.warns(DeprecationWarning, match="session_source"):
+        assert model.ort_source() == (str(model.path), None)
+    with (
+        pytest.warns(DeprecationWarning, match="select_outputs"),
+        pytest.raises(workbench.WorkbenchError, match="'nope' is not an output"),
+    ):
+        model.check_output_names(["nope"])
+
+
+def test_explore_takes_its_old_keyword(monkeypatch) -> None:
+    pytest.importorskip("ipywidgets")
+    with pytest.warns(DeprecationWarning, match="model_or_path"):
+        app = workbench.explore(model_or_path=workbench.demo_model())
+    assert app.model is not None and app.model.name == "tinynet"

@@ -11,12 +11,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from workbench._version import __version__
+from workbench.errors import MissingDependencyError
 
 if TYPE_CHECKING:
     from workbench.bench.engine import benchmark
     from workbench.bench.results import BenchmarkResult
     from workbench.demo import demo_model
-    from workbench.errors import MissingDependencyError, WorkbenchError, WorkbenchWarning
+    from workbench.errors import WorkbenchError, WorkbenchWarning
     from workbench.feeds.files import load_feeds, load_outputs
     from workbench.graphview.show import show_graph
     from workbench.graphview.view import GraphView
@@ -79,7 +80,6 @@ _LAZY = {
     "load_feeds": "workbench.feeds.files",
     "load_outputs": "workbench.feeds.files",
     "load_report": "workbench.report.load",
-    "MissingDependencyError": "workbench.errors",
     "Model": "workbench.model.model",
     "ModelLike": "workbench.model",
     "profile": "workbench.run.profile",
@@ -105,8 +105,6 @@ def __getattr__(name: str) -> Any:
     except ImportError as error:
         if name not in _NEEDS_EXTRA:
             raise
-        from workbench.errors import MissingDependencyError  # noqa: PLC0415  (a cheap leaf)
-
         if not isinstance(error, MissingDependencyError):
             package = (error.name or "a package").split(".", 1)[0]
             error = MissingDependencyError.for_extra(

@@ -114,6 +114,14 @@ class RunError(WorkbenchError):
     """onnxruntime failed while running the model."""
 
 
+class WorkerCrashed(WorkbenchError):
+    """The process (or machine) running a benchmark job died or hung; the message says which."""
+
+    def __init__(self, message: str, hint: str = "", *, how: str = "worker died") -> None:
+        super().__init__(message, hint)
+        self.how = how  # "worker died" or "worker hung": the row's stop_reason
+
+
 class ModeUnavailable(WorkbenchError):
     """A benchmark mode that cannot run for this provider or model; the message says why."""
 

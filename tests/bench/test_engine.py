@@ -287,3 +287,13 @@ def test_numpy_integers_in_shapes_and_batches_work_everywhere(executor, tmp_path
     assert [r.status for r in result.results] == ["ok", "ok"], result.warnings
     (path,) = result.report(str(tmp_path / "r.json"))
     assert workbench.load_report(path).results[0].config == result.results[0].config
+
+
+def test_an_error_in_on_update_is_the_callers_not_onnxruntimes() -> None:
+    def broken(live, current) -> None:
+        raise ValueError("a bug in my callback")
+
+    with pytest.raises(ValueError, match="a bug in my callback"):
+        workbench.benchmark(
+            workbench.demo_model(), runs=50, warmup=0, progress=False, on_update=broken
+        )

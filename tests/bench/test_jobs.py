@@ -13,6 +13,7 @@ from workbench.bench.jobs import (
     Failed,
     Finished,
     Job,
+    Payload,
     Progress,
     Samples,
     Started,
@@ -21,7 +22,7 @@ from workbench.bench.jobs import (
     record,
 )
 from workbench.bench.results import ConfigResult
-from workbench.errors import ProviderFallbackError, RunError
+from workbench.errors import ProviderFallbackError, RunError, SessionError, WorkerCrashed
 
 CONFIG = BenchConfig("CPUExecutionProvider", batch=8, dims=(("seq", 16),), mode="host")
 
@@ -50,7 +51,28 @@ def test_samples_travel_as_exact_int64_arrays() -> None:
     ns = np.array([1, 2**40, 987_654_321_012], dtype=np.int64)
     again = decode(encode(Samples(ns)))
     assert isinstance(again, Samples)
-    assert again.ns.dtype == np.int64 and again.ns.tolist() == ns.tolist()
+    assert again.values.dtype == np.int64 and again.values.tolist() == ns.tolist()
+    assert again.columns == ("latency_ns",)
+
+
+def test_samples_carry_several_named_columns() -> None:
+    # What a load test will send: per request, when it was due, started and ended.
+    columns = ("scheduled_ns", "start_ns", "end_ns")
+    rows = np.arange(3000, dtype=np.int64).reshape(1000, 3)
+    again = decode(encode(Samples(rows, columns)))
+    assert isinstance(again, Samples) and again.columns == columns
+    assert again.column("end_ns").tolist() == rows[:, 2].tolist()
+    assert len(encode(Samples(rows, columns))) < 40_000  # binary, not one JSON number each
+
+
+def test_a_payload_ships_an_in_memory_model_and_the_feeds(tmp_path) -> None:
+    model = workbench.load(workbench.demo_model().read_bytes())
+    feeds = {"image": np.full((2, 3, 32, 32), 0.5, np.float32)}
+    payload = Payload.from_dict(Payload.write(model, feeds, tmp_path).as_dict())
+    again, again_feeds = payload.open()
+    assert again.sha256 == model.sha256 and payload.model.startswith(str(tmp_path))
+    assert again_feeds is not None and np.array_equal(again_feeds["image"], feeds["image"])
+    assert Payload.write(again, None, tmp_path).feeds is None  # from a file: nothing written
 
 
 def test_a_failure_comes_back_as_the_same_error() -> None:
@@ -66,6 +88,13 @@ def test_a_failure_comes_back_as_the_same_error() -> None:
         "install CUDA",
         "no GPU",
     )
+    for original in (
+        SessionError("refused", "h", runtime_message="Type Error: x"),
+        WorkerCrashed("gone", "h", how="worker hung"),
+    ):
+        again = decode(encode(Failed.of(original)))
+        assert isinstance(again, Failed)
+        assert vars(again.error()) == vars(original) and type(again.error()) is type(original)
 
 
 def test_record_fills_a_result_and_marks_stopped_jobs_partial() -> None:
@@ -78,6 +107,8 @@ def test_record_fills_a_result_and_marks_stopped_jobs_partial() -> None:
     assert result.status == "partial" and result.reason == "cancelled after 3 runs"
     with pytest.raises(RunError, match="boom"):
         record(Failed.of(RunError("boom", "")), result)
+    with pytest.raises(TypeError, match="not a job event"):
+        record("started", result)  # type: ignore[arg-type]
 
 
 def test_every_executor_name_has_an_executor() -> None:
@@ -96,5 +127,5 @@ def test_executors_report_through_the_same_events(name) -> None:
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Started" and kinds[-1] == "Finished"
     assert set(kinds) == {"Started", "Samples", "Progress", "Finished"}
-    assert sum(len(e.ns) for e in events if isinstance(e, Samples)) == 20
+    assert sum(len(e.values) for e in events if isinstance(e, Samples)) == 20
     assert events[0].items_per_run == 2 and events[-1].stop_reason == "runs"

@@ -119,16 +119,3 @@ def test_ctrl_c_keeps_completed_samples() -> None:
     )
     assert timing.stop_reason == "interrupted"
     assert len(timing.samples_ns) == 30 - 3  # the cold run and two warmups are not samples
-
-
-def test_every_sample_reaches_on_sample() -> None:
-    fake = FakeModel(lambda call: 1_000 + call)
-    seen: list[int] = []
-    timing = measure(
-        fake.run,
-        StopPolicy(warmup=0, runs=12, time_budget=None, target_ci=None),
-        Timing(),
-        on_sample=seen.append,
-        clock=fake.clock,
-    )
-    assert seen == timing.samples_ns

@@ -4,6 +4,7 @@ contained, named, and the completed samples survive."""
 from __future__ import annotations
 
 import signal
+import sys
 import time
 
 import numpy as np
@@ -13,6 +14,7 @@ import workbench
 from tests import models
 
 FAST = {"time_budget": 0.3, "warmup": 2, "progress": False, "executor": "worker"}
+QUIET_WORKER = {"progress": False, "executor": "worker"}
 
 
 def _worker_processes() -> list[psutil.Process]:
@@ -121,3 +123,19 @@ def test_worker_errors_come_back_as_clear_rows() -> None:
 def test_in_memory_models_reach_the_worker() -> None:
     result = workbench.benchmark(models.build("small_cnn"), ["cpu"], **FAST)
     assert result.results[0].status == "ok"
+
+
+def test_a_worker_that_writes_a_lot_to_stderr_is_not_mistaken_for_a_hung_one(monkeypatch) -> None:
+    # onnxruntime can log megabytes; a pipe nobody reads fills up and blocks the worker.
+    from workbench.bench.executors import worker
+
+    chatty = (
+        "import runpy, sys; sys.stderr.write('onnxruntime says ' * 100_000 + '\\n'); "
+        "runpy.run_module('workbench.bench.executors.worker', run_name='__main__')"
+    )
+    monkeypatch.setattr(worker, "WORKER_COMMAND", [sys.executable, "-c", chatty])
+    result = workbench.benchmark(
+        workbench.demo_model(), ["cpu"], runs=20, warmup=1, run_timeout=2, **QUIET_WORKER
+    )
+    (row,) = result.results
+    assert row.status == "ok" and row.stats is not None and row.stats.n == 20

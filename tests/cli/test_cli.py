@@ -200,3 +200,23 @@ def test_bench_json_file_still_works_with_a_deprecation_note(tmp_path) -> None:
     assert "--json FILE is deprecated" in result.stderr and "--report" in result.stderr
     assert workbench.load_report(target).results[0].stats is not None
     assert "configuration" in result.stdout  # the table: --json FILE never meant "print JSON"
+
+
+def test_bench_json_before_the_model_prints_json(tmp_path) -> None:
+    result = cli("bench", "--json", str(workbench.demo_model()), "--runs", "6")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"][0]["n"] == 6
+    assert "deprecated" not in result.stderr
+    missing = cli("bench", "--json")
+    assert missing.returncode == 2 and "required: model" in missing.stderr
+
+
+def test_the_old_per_format_flags_still_write_with_a_note(tmp_path) -> None:
+    table, summary = tmp_path / "t.csv", tmp_path / "s.md"
+    result = cli(
+        "bench", str(workbench.demo_model()), "--runs", "6", "--csv", str(table), "--md",
+        str(summary),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    for flag, path in (("--csv", table), ("--md", summary)):
+        assert f"{flag} FILE is deprecated" in result.stderr and path.stat().st_size > 0

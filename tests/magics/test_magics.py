@@ -337,3 +337,24 @@ def test_usage_comes_from_the_subcommand_modules(shell) -> None:
     usage = run(shell, "%onnx --help").stdout
     for subcommand in ALL:
         assert f"  {subcommand.name} " in usage and subcommand.summary in usage
+
+
+def test_report_from_a_variable_that_is_no_benchmark(shell) -> None:
+    shell.user_ns["not_a_bench"] = 42
+    cell = run(shell, "%onnx report out.html --from not_a_bench")
+    assert "not_a_bench is a int, not a BenchmarkResult" in cell.text
+
+
+def test_explore_completes_loaded_model_names(shell) -> None:
+    from workbench.magics.completion import candidates
+    from workbench.magics.router import OnnxMagics
+
+    (magics,) = [c for c in shell.configurables if isinstance(c, OnnxMagics)]
+    run(loaded(shell), "%onnx load $demo --name other")
+    assert candidates(magics, "%onnx explore ot", "ot") == ["other"]
+    assert candidates(magics, "%onnx doctor ot", "ot") == []  # doctor takes no model
+
+
+def test_config_refuses_an_empty_provider_list(shell, caplog) -> None:
+    run(shell, "%config OnnxMagics.providers = []")
+    assert "providers" in caplog.text and "length" in caplog.text

@@ -85,3 +85,17 @@ def test_text_summary_lists_io_and_ops() -> None:
     assert "Inputs (2)" in text and "Outputs (4)" in text
     assert "12 nodes" in text
     assert repr(workbench.load(models.build("control_flow"))).startswith("<Model 'test'")
+
+
+def test_a_model_without_inputs_has_no_stray_blank_lines() -> None:
+    proto = models.make(
+        [
+            onnx.helper.make_node(
+                "Constant", [], ["y"], value=onnx.helper.make_tensor("c", 1, [1], [1.0])
+            )
+        ],
+        [],
+        [onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1])],
+    )
+    text = workbench.load(proto).text()
+    assert "Inputs (0)\n\nOutputs (1)\n  y" in text and "\n\n\n" not in text

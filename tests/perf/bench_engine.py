@@ -110,7 +110,7 @@ def profiled(model, feeds, runs: int) -> tuple[float, float]:
         timing = measure(
             runner, StopPolicy(warmup=5, runs=runs, time_budget=None, target_ci=None), Timing()
         )
-        events = session.end_profiling()
+        events = session.profile_events()
     runs_ms = sorted((e for e in events if e.get("name") == "model_run"), key=lambda e: e["ts"])
     recorded = [e["dur"] / 1e3 for e in runs_ms[-runs:]]
     return statistics.median(timing.samples_ns) / 1e6, statistics.median(recorded)

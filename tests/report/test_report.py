@@ -271,12 +271,28 @@ def test_cli_bench_modes_threads_and_levels(tmp_path) -> None:
     assert "host memory" in out.stdout  # device mode on the CPU is skipped, with the reason
 
 
-def test_reports_are_readable_by_others_and_keep_the_mode_they_replace(tmp_path) -> None:
-    fresh = tmp_path / "fresh.json"
-    atomic_write(fresh, b"{}")
-    assert fresh.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_reports_get_the_mode_open_would_give_and_keep_the_one_they_replace(
+    tmp_path, umask
+) -> None:
+    previous = os.umask(umask)
+    try:
+        fresh = tmp_path / "fresh.json"
+        atomic_write(fresh, b"{}")
+        assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask  # as open() would make it
+    finally:
+        os.umask(previous)
     kept = tmp_path / "kept.json"
     kept.write_text("old")
     kept.chmod(0o600)
     atomic_write(kept, b"{}")
     assert kept.stat().st_mode & 0o777 == 0o600 and kept.read_text() == "{}"
+
+
+def test_several_formats_keep_a_dotted_name_whole(result, tmp_path) -> None:
+    stem = tmp_path / "resnet50.v2-benchmark-20261129"
+    written = result.report(stem, formats=("html", "json"))
+    assert written == [f"{stem}.html", f"{stem}.json"]
+    assert result.report(tmp_path / "bench.json", formats=("html",)) == [
+        str(tmp_path / "bench.html")
+    ]

@@ -15,12 +15,17 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from workbench.bench.config import EXECUTORS, MODES, BenchConfig, StopPolicy
+from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.executors import Executor, open_executor
-from workbench.bench.jobs import Event, Job, Samples, WorkerCrashed, record
+from workbench.bench.jobs import Event, Job, Samples, mark_partial, record
 from workbench.bench.results import BenchmarkResult, ConfigResult
 from workbench.bench.runners import check_mode
-from workbench.errors import ModeUnavailable, ProviderFallbackError, WorkbenchError
+from workbench.errors import (
+    ModeUnavailable,
+    ProviderFallbackError,
+    WorkbenchError,
+    WorkerCrashed,
+)
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
@@ -93,10 +98,6 @@ def benchmark(
         opt_levels=opt_levels,
         modes=modes,
     )
-    if executor not in EXECUTORS:  # checked before anything is measured
-        raise WorkbenchError(
-            f"Unknown executor {executor!r}.", f"Use one of {', '.join(EXECUTORS)}."
-        )
     policy = StopPolicy(
         warmup="auto" if warmup == "auto" else _whole(warmup, "warmup", "warmup=5"),
         runs=runs,
@@ -253,21 +254,29 @@ def _measure(
     should_stop: Callable[[], bool],
     on_progress: Callable[[ConfigResult], None],
 ) -> None:
-    """Measure one job into `current`, turning every expected failure into a row."""
+    """Measure one job into `current`, turning every expected failure into a row.
+
+    An exception in the caller's `on_update` is the caller's: it stops the job and is
+    raised again here, not mistaken for onnxruntime failing.
+    """
     config = job.config
     status = provider_names.probe(config.provider)
     if not status.usable:
         current.status, current.reason = "skipped", status.reason
         return
+    callback_failure: list[Exception] = []
 
     def emit(event: Event) -> None:
         record(event, current)
-        if isinstance(event, Samples):
-            on_progress(current)
+        if isinstance(event, Samples) and not callback_failure:
+            try:
+                on_progress(current)
+            except Exception as exc:
+                callback_failure.append(exc)
 
     try:
         check_mode(config.mode, config.provider)
-        runner.run(job, emit, should_stop)
+        runner.run(job, emit, lambda: bool(callback_failure) or should_stop())
     except ProviderFallbackError as error:
         current.status, current.reason = "skipped", error.reason or error.message
     except ModeUnavailable as error:
@@ -278,9 +287,10 @@ def _measure(
     except WorkbenchError as error:
         _failed(current, _explain(error.message, config))
     except KeyboardInterrupt:
-        current.status, current.stop_reason = "partial", "interrupted"
-        current.reason = f"interrupted after {len(current.samples_ns)} runs"
+        mark_partial(current, "interrupted")
     current.finish()
+    if callback_failure:
+        raise callback_failure[0]
 
 
 def _failed(current: ConfigResult, reason: str) -> None:
@@ -315,7 +325,7 @@ def _cancel_callable(cancel: Cancel) -> Callable[[], bool]:
 def _progress_bar(total: int, enabled: bool) -> Any:
     if not enabled:
         return None
-    from tqdm.auto import tqdm  # noqa: PLC0415  (a widget in notebooks, text in terminals)
+    from tqdm.auto import tqdm  # noqa: PLC0415  (heavy: a widget in notebooks, on first use)
 
     return tqdm(total=total, desc="benchmark", unit="config", leave=True)
 

@@ -1,4 +1,4 @@
-"""What an executor is given (a `Job`) and what streams back (events), whatever runs it.
+"""What an executor is given and what streams back, whatever runs the job.
 
 Every executor measures a job by the same function (`executors.inprocess.execute`) and only
 differs in transport: the in-process one calls it directly, the worker runs it in a child
@@ -6,15 +6,19 @@ process and sends its events as JSON lines, a pool or a Ray cluster will carry t
 own way. The engine turns events into a `ConfigResult` with `record()`, so results, plots,
 reports and history never know which executor ran.
 
+In: a `Payload` once per sweep (the model's file and the user's feeds, as files a process
+or a machine elsewhere can read), then a `Job` per configuration.
+
 Events:
 - `Started`: the session exists (applied providers, creation time, items per run);
-- `Samples`: latencies measured since the last event, as an int64 array (a batch every
-  ~50 ms, not one event per run: thousands of runs a second stay cheap to send);
+- `Samples`: measurements since the last event, as an int64 array with named columns
+  (`latency_ns` today; a load test's `scheduled_ns`, `start_ns`, `end_ns` tomorrow), a
+  batch every ~50 ms rather than one event per run, so thousands a second stay cheap;
 - `Progress`: warmup and first-run facts, while measuring;
 - `Finished`: why measuring stopped, and memory use;
 - `Failed`: a WorkbenchError raised where the job ran, rebuilt here by type name.
 
-A transport that loses its job (a killed or hung worker) raises `WorkerCrashed`.
+A transport that loses its job (a killed or hung worker) raises `errors.WorkerCrashed`.
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -31,25 +37,84 @@ from workbench import errors
 from workbench.bench.config import BenchConfig, StopPolicy
 from workbench.bench.results import ConfigResult
 from workbench.errors import WorkbenchError
+from workbench.model.model import Model, load
+
+LATENCY = "latency_ns"
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What every job of a sweep needs besides its configuration, as files to ship once."""
+
+    model: str  # the model's file (one from memory is written out first)
+    base_dir: str | None  # its external weights' folder, for a model written out
+    feeds: str | None  # the user's feeds as .npz; None: synthetic feeds
+
+    @classmethod
+    def write(cls, model: Model, feeds: Mapping[str, Any] | None, folder: Path) -> Payload:
+        """The payload of `model` and `feeds`; what exists only in memory goes to `folder`."""
+        if model.path is not None:
+            path, base_dir = str(model.path), None
+        else:
+            path = str(folder / "model.onnx")
+            Path(path).write_bytes(model.serialized())
+            base = model.external_data.base_dir
+            base_dir = str(base) if base else None
+        feeds_path = None
+        if feeds is not None:
+            feeds_path = str(folder / "feeds.npz")
+            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in feeds.items()}
+            np.savez(feeds_path, **arrays)
+        return cls(path, base_dir, feeds_path)
+
+    def open(self) -> tuple[Model, dict[str, Any] | None]:
+        """The model and feeds again, where the job runs."""
+        model = load(self.model, base_dir=self.base_dir)
+        if self.feeds is None:
+            return model, None
+        with np.load(self.feeds, allow_pickle=False) as archive:
+            return model, {name: archive[name] for name in archive.files}
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"model": self.model, "base_dir": self.base_dir, "feeds": self.feeds}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Payload:
+        """Inverse of `as_dict()`."""
+        return cls(data["model"], data.get("base_dir"), data.get("feeds"))
 
 
 @dataclass(frozen=True)
 class Job:
-    """One configuration to measure, with the rules that stop it and the feeds' seed."""
+    """One configuration to measure, with the rules that stop it and the feeds' seed.
+
+    `kind` says what to do with it; executors pass it on untouched, so a new kind (an
+    evaluation, a load scenario) needs a new body in `execute()`, not a new transport.
+    """
 
     config: BenchConfig
     policy: StopPolicy
     seed: int = 0
+    kind: Literal["latency"] = "latency"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (what travels to a worker)."""
-        return {"config": self.config.as_dict(), "policy": self.policy.as_dict(), "seed": self.seed}
+        return {
+            "kind": self.kind,
+            "config": self.config.as_dict(),
+            "policy": self.policy.as_dict(),
+            "seed": self.seed,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Job:
         """Inverse of `as_dict()`."""
         return cls(
-            BenchConfig.from_dict(data["config"]), StopPolicy(**data["policy"]), data["seed"]
+            BenchConfig.from_dict(data["config"]),
+            StopPolicy(**data["policy"]),
+            data["seed"],
+            data.get("kind", "latency"),
         )
 
 
@@ -65,10 +130,17 @@ class Started:
 
 @dataclass(frozen=True)
 class Samples:
-    """Latencies (nanoseconds) measured since the previous event."""
+    """Measurements since the previous event: one row each, one column per name."""
 
     kind: ClassVar[str] = "samples"
-    ns: np.ndarray
+    values: np.ndarray  # int64, shape (n,) for one column, (n, len(columns)) for several
+    columns: tuple[str, ...] = (LATENCY,)
+
+    def column(self, name: str) -> np.ndarray:
+        """One column's values."""
+        if self.values.ndim == 1:
+            return self.values if name == self.columns[0] else self.values[:0]
+        return self.values[:, self.columns.index(name)]
 
 
 @dataclass(frozen=True)
@@ -105,39 +177,22 @@ class Failed:
     @classmethod
     def of(cls, error: WorkbenchError) -> Failed:
         """The event for `error`."""
-        extra = {
-            name: getattr(error, name)
-            for name in ("requested", "applied", "reason", "runtime_message")
-            if hasattr(error, name)
-        }
+        extra = {name: getattr(error, name) for name in _ERROR_FIELDS if hasattr(error, name)}
         return cls(type(error).__name__, error.message, error.hint, extra)
 
     def error(self) -> WorkbenchError:
-        """The error again, of its own type where the workbench defines it."""
+        """The error again, of its own type (and fields) where the workbench defines it."""
         kind = getattr(errors, self.type, None)
         if not (isinstance(kind, type) and issubclass(kind, WorkbenchError)):
-            kind = WorkbenchError
-        if issubclass(kind, errors.ProviderFallbackError):
-            return errors.ProviderFallbackError(
-                self.message,
-                self.hint,
-                requested=self.extra.get("requested", []),
-                applied=self.extra.get("applied", []),
-                reason=self.extra.get("reason", ""),
-            )
-        return kind(self.message, self.hint)
+            return WorkbenchError(self.message, self.hint)
+        error: WorkbenchError = kind(self.message, self.hint, **self.extra)
+        return error
 
 
+# Keyword arguments of WorkbenchError subclasses beyond message and hint (errors.py).
+_ERROR_FIELDS = ("requested", "applied", "reason", "runtime_message", "how")
 Event = Started | Samples | Progress | Finished | Failed
 _KINDS: dict[str, type[Any]] = {k.kind: k for k in (Started, Samples, Progress, Finished, Failed)}
-
-
-class WorkerCrashed(WorkbenchError):
-    """The process (or machine) running a job died or hung; the message names what happened."""
-
-    def __init__(self, message: str, hint: str, *, how: str) -> None:
-        super().__init__(message, hint)
-        self.how = how  # "worker died" or "worker hung": the row's stop_reason
 
 
 def encode(event: Event) -> bytes:
@@ -146,6 +201,8 @@ def encode(event: Event) -> bytes:
     for item in fields(event):
         value = getattr(event, item.name)
         data[item.name] = {"npy": _npy(value)} if isinstance(value, np.ndarray) else value
+        if isinstance(value, tuple):
+            data[item.name] = {"tuple": list(value)}  # JSON has lists only: keep the type
     return json.dumps(data).encode() + b"\n"
 
 
@@ -153,10 +210,7 @@ def decode(line: bytes) -> Event:
     """Inverse of `encode()`."""
     data = json.loads(line)
     kind = _KINDS[data.pop("event")]
-    values = {
-        name: _array(value["npy"]) if isinstance(value, dict) and "npy" in value else value
-        for name, value in data.items()
-    }
+    values = {name: _decoded(value) for name, value in data.items()}
     event: Event = kind(**values)
     return event
 
@@ -167,7 +221,7 @@ def record(event: Event, result: ConfigResult) -> bool:
     A `Failed` event raises its error, as it would have been raised in this process.
     """
     if isinstance(event, Samples):
-        result.samples_ns.extend(event.ns.tolist())
+        result.samples_ns.extend(event.column(LATENCY).tolist())
     elif isinstance(event, Progress):
         result.warmup_runs, result.first_run_s = event.warmup_runs, event.first_run_s
     elif isinstance(event, Started):
@@ -181,8 +235,10 @@ def record(event: Event, result: ConfigResult) -> bool:
         if event.stop_reason in ("cancelled", "interrupted"):
             mark_partial(result, event.stop_reason)
         return True
-    else:
+    elif isinstance(event, Failed):
         raise event.error()
+    else:
+        raise TypeError(f"not a job event: {event!r}")
     return False
 
 
@@ -191,6 +247,14 @@ def mark_partial(result: ConfigResult, why: str) -> None:
     result.status = "partial"
     result.stop_reason = why
     result.reason = f"{why} after {len(result.samples_ns)} runs"
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, dict) and "npy" in value:
+        return _array(value["npy"])
+    if isinstance(value, dict) and "tuple" in value:
+        return tuple(value["tuple"])
+    return value
 
 
 def _npy(array: np.ndarray) -> str:

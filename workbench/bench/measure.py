@@ -30,15 +30,13 @@ def measure(
     *,
     cancel: Callable[[], bool] | None = None,
     on_progress: Callable[[Timing], None] | None = None,
-    on_sample: Callable[[int], None] | None = None,
     clock: Clock = time.perf_counter_ns,
 ) -> Timing:
     """Fill `timing` (cold run, warmup count, samples, stop reason) by running `run`.
 
     Ctrl-C stops the loop cleanly: completed samples are kept and the stop reason says
     "interrupted". `timing` is filled in place, so a caller keeps whatever was measured
-    even if `run` raises. `on_sample` sees each latency as it is measured (the isolated
-    worker streams them to its parent).
+    even if `run` raises.
     """
     try:
         start = clock()
@@ -53,7 +51,6 @@ def measure(
                 clock=clock,
                 cancel=cancel,
                 on_progress=on_progress,
-                on_sample=on_sample,
             )
     except KeyboardInterrupt:
         timing.stop_reason = "interrupted"
@@ -107,7 +104,6 @@ def _measure(
     clock: Clock,
     cancel: Callable[[], bool] | None,
     on_progress: Callable[[Timing], None] | None,
-    on_sample: Callable[[int], None] | None,
 ) -> None:
     samples = timing.samples_ns
     append = samples.append
@@ -120,8 +116,6 @@ def _measure(
         run()
         t1 = clock()
         append(t1 - t0)
-        if on_sample is not None:
-            on_sample(t1 - t0)
         count = len(samples)
         if cancel is not None and cancel():
             timing.stop_reason = "cancelled"

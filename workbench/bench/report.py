@@ -11,7 +11,6 @@ string is escaped by the template engine, or by `_cell` for Markdown.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from workbench import plots
 from workbench.bench.config import MODE_LABELS
 from workbench.errors import WorkbenchError
-from workbench.render.files import finite
+from workbench.render.files import json_text
 from workbench.render.templates import render
 from workbench.text import printable
 
@@ -73,7 +72,7 @@ def report_html(result: BenchmarkResult) -> str:
         image = _png(lambda ax: profile.plot(ax=ax), rows=min(15, len(profile.by_op_type())))
         if image:
             figures.append(("Time by op type", image))
-    data = json.dumps(finite(result.as_dict()), ensure_ascii=False)
+    data = json_text(result.as_dict(), indent=None)
     return render(
         "bench_report.html.j2",
         result=result,

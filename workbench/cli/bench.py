@@ -16,7 +16,7 @@ from workbench.render.files import report_target
 
 FORMATS = BenchmarkResult.report_formats
 # Until 0.2 each format had its own flag naming a file; --report PATH now covers them all.
-_DEPRECATED_FILE_FLAGS = {"json": "json", "csv": "csv", "md": "md"}
+_DEPRECATED_FILE_FLAGS = ("json", "csv", "md")
 
 
 def register(subparsers: Any) -> None:
@@ -26,11 +26,12 @@ def register(subparsers: Any) -> None:
         help="measure latency across providers, batch sizes, threads and modes",
         description="Benchmark a model; unusable providers are reported as skipped rows.",
     )
-    parser.add_argument("model", help="path to an .onnx file")
+    # Optional to argparse only: `bench --json MODEL` must not take MODEL for --json's FILE.
+    parser.add_argument("model", nargs="?", help="path to an .onnx file")
     flags.add_bench_options(
         parser, providers=["cpu"], batch_sizes=None, time_budget=3.0, executor="inprocess"
     )
-    parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
+    flags.add_inputs_option(parser)
     parser.add_argument(
         "--json",
         nargs="?",
@@ -43,11 +44,15 @@ def register(subparsers: Any) -> None:
     flags.add_report_option(parser, FORMATS)
     parser.add_argument("--csv", metavar="FILE", help="deprecated: use --report FILE.csv")
     parser.add_argument("--md", metavar="FILE", help="deprecated: use --report FILE.md")
-    parser.set_defaults(handler=bench_command)
+    parser.set_defaults(handler=bench_command, usage_error=parser.error)
 
 
 def bench_command(args: argparse.Namespace) -> int:
     """Benchmark, print the table (or JSON), write the reports. Exit 1 if nothing ran."""
+    if args.model is None:  # `bench --json MODEL`: argparse gave MODEL to --json
+        if not isinstance(args.json, str) or args.json.lower().endswith(".json"):
+            args.usage_error("the following arguments are required: model")
+        args.model, args.json = args.json, True
     paths = _report_paths(args)  # checked first: a bad path must not cost the whole run
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
@@ -64,14 +69,14 @@ def _report_paths(args: argparse.Namespace) -> list[str]:
     it now is.
     """
     paths = flags.report_paths(args.report, FORMATS)
-    for flag, kind in _DEPRECATED_FILE_FLAGS.items():
+    for flag in _DEPRECATED_FILE_FLAGS:
         path = getattr(args, flag)
         if not isinstance(path, str):
             continue
         _, (named,) = report_target(path, FORMATS)
-        if named != kind:
+        if named != flag:
             raise WorkbenchError(
-                f"--{flag} writes {kind.upper()}, but {path!r} names a .{named} file.",
+                f"--{flag} writes {flag.upper()}, but {path!r} names a .{named} file.",
                 f"Use --report {path}: the extension picks the format.",
             )
         print(

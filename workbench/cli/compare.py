@@ -24,7 +24,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("model", help="path to an .onnx file")
     flags.add_compare_options(parser, providers=["cpu", "cuda"])
-    parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
+    flags.add_inputs_option(parser)
     flags.add_output_options(parser, Comparison.report_formats)
     parser.set_defaults(handler=compare_command)
 

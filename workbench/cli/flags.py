@@ -11,13 +11,12 @@ One convention for every command: `--json` prints one JSON object to stdout, and
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from workbench.bench.config import EXECUTORS, MODES, StopPolicy
-from workbench.render.files import finite, report_target
+from workbench.render.files import json_text, report_target
 from workbench.render.mixin import Rendered
 from workbench.text import printable
 
@@ -94,6 +93,13 @@ def add_shape_options(parser: argparse.ArgumentParser) -> None:
         help="whole shapes per input, e.g. input_ids=1x512",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of synthetic feeds (default 0)")
+
+
+def add_inputs_option(parser: argparse.ArgumentParser) -> None:
+    """--inputs FILE: feeds read from a file or a test_data_set folder."""
+    parser.add_argument(
+        "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
+    )
 
 
 def add_run_options(parser: argparse.ArgumentParser, *, provider: str = "cpu") -> None:
@@ -274,8 +280,7 @@ def show(
     """Print `result`: one JSON object with --json (`extra` keys added), else its text."""
     if args.json:
         data = {**result.as_dict(), **(extra or {})}
-        json.dump(finite(data), sys.stdout, indent=2, ensure_ascii=False, default=str)
-        sys.stdout.write("\n")
+        print(json_text(data))
     else:
         print(printable(result.text()))
 

@@ -25,9 +25,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("model", help="path to an .onnx file")
     flags.add_run_options(parser)
-    parser.add_argument(
-        "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
-    )
+    flags.add_inputs_option(parser)
     parser.add_argument("--save", metavar="FILE.npz", help="write the outputs to an .npz file")
     parser.add_argument(
         "--placement",

@@ -40,6 +40,11 @@ def load_outputs(path: str | os.PathLike[str], model: Model | None = None) -> di
 
 
 def _load(path: Path, role: str, model: Model | None) -> dict[str, Any]:
+    if model is not None and not hasattr(model, "inputs"):
+        raise FeedError(
+            f"load_{role}s() names {role}s after a loaded model, not a {type(model).__name__}.",
+            "Pass the model workbench.load() returned: load_feeds(path, workbench.load(...)).",
+        )
     if not path.exists():
         raise FeedError(f"No {role} file or folder at {str(path)!r}.", "Check the path.")
     names = _names(model, role)

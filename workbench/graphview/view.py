@@ -29,8 +29,7 @@ from workbench.errors import MissingDependencyError, SessionError, WorkbenchErro
 from workbench.graphview import netron, registry
 from workbench.graphview.discovery import find_server
 from workbench.graphview.local_server import local_viewer
-from workbench.ort import runtime
-from workbench.ort.options import SessionConfig, ort_opt_level
+from workbench.ort.options import SessionConfig
 from workbench.ort.session import open_ort_session
 from workbench.render.templates import render
 from workbench.text import printable
@@ -223,10 +222,7 @@ def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str 
     if path.is_file():
         return path
     model.ensure_runnable()
-    rt = runtime.ort()
-    options = rt.SessionOptions()
-    options.log_severity_level = 3
-    options.graph_optimization_level = ort_opt_level(opt_level)
+    options = config.session_options()
     options.optimized_model_filepath = str(path)
     opened = open_ort_session(model.session_source, options, [config.provider])
     if opened.session is None:

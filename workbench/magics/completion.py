@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.bench.config import REPORT_FORMATS
 from workbench.magics.router import ROUTES
 from workbench.ort import providers
 
@@ -17,8 +18,6 @@ if TYPE_CHECKING:
     from workbench.magics.router import OnnxMagics
 
 PROVIDER_FLAGS = ("--provider", "--providers")
-# Subcommands whose positional argument is a loaded model's name.
-MODEL_ARGUMENT = tuple(name for name, route in ROUTES.items() if route.arguments == "[NAME]")
 
 
 def completer(magics: OnnxMagics) -> Any:
@@ -48,23 +47,26 @@ def candidates(magics: OnnxMagics, line: str, word: str) -> list[str]:
         return _flags(magics, subcommand, word)
     positional = {
         "load": lambda: _paths(word, (".onnx", ".ort")),
-        "report": lambda: _paths(word, (".html", ".json", ".csv", ".md")),
+        "report": lambda: _paths(word, tuple(f".{kind}" for kind in REPORT_FORMATS)),
     }
     if subcommand in positional:
         return positional[subcommand]()
-    return (
-        [name for name in magics.models if name.startswith(word)]
-        if subcommand in MODEL_ARGUMENT
-        else []
-    )
+    if "name" in _arguments(magics, subcommand):  # the subcommand takes a loaded model
+        return [name for name in magics.models if name.startswith(word)]
+    return []
 
 
 def _flags(magics: OnnxMagics, subcommand: str, word: str) -> list[str]:
-    if subcommand not in ROUTES:
-        return []
-    parser = ROUTES[subcommand].parser(magics)
-    flags = [option for action in parser._actions for option in action.option_strings]
+    flags = [flag for names in _arguments(magics, subcommand).values() for flag in names]
     return sorted(f for f in flags if f.startswith(word))
+
+
+def _arguments(magics: OnnxMagics, subcommand: str) -> dict[str, list[str]]:
+    """A subcommand's arguments, from its parser: destination -> option strings."""
+    if subcommand not in ROUTES:
+        return {}
+    parser = ROUTES[subcommand].parser(magics)
+    return {action.dest: list(action.option_strings) for action in parser._actions}
 
 
 def _providers(word: str) -> list[str]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from IPython.core.error import UsageError
 
+from workbench.cli import flags
 from workbench.magics import codegen
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def new_parser(
         )
     if feeds:
         parser.add_argument("--feeds", metavar="VAR", help="a dict of arrays in the namespace")
-        parser.add_argument("--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a folder")
+        flags.add_inputs_option(parser)
         parser.add_argument(
             "-o", "--output", metavar="VAR", help="store the result in this variable"
         )

@@ -44,6 +44,7 @@ class OnnxMagics(Magics):
 
     providers = List(
         Unicode(),
+        minlen=1,
         default_value=["cpu"],
         help="Default providers of run (the first), compare and bench: aliases or full names.",
     ).tag(config=True)

@@ -31,9 +31,10 @@ from workbench.model.compat import Compatibility
 from workbench.model.compat import check as check_compatibility
 from workbench.model.parsing import parse_model
 from workbench.model.signature import ValueInfo, value_info
-from workbench.ort import runtime
+from workbench.ort import providers, runtime
 from workbench.ort.options import SessionConfig
 from workbench.ort.session import Session, SessionCache, SessionSource, open_ort_session
+from workbench.render.files import atomic_write
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.result import RunResult
@@ -235,11 +236,9 @@ class Model(Rendered):
         return ""
 
     def _runtime_refusal(self) -> str:
-        rt = runtime.ort()
-        options = rt.SessionOptions()
-        options.log_severity_level = 4
-        options.graph_optimization_level = rt.GraphOptimizationLevel.ORT_DISABLE_ALL
-        return open_ort_session(self.session_source, options, ["CPUExecutionProvider"]).error
+        options = SessionConfig.make("cpu", opt_level="disabled").session_options()
+        options.log_severity_level = 4  # the refusal is the answer, not something to log
+        return open_ort_session(self.session_source, options, [providers.CPU]).error
 
     def serialized(self) -> bytes:
         """The model's protobuf bytes (external data stays external); serialized once."""
@@ -269,6 +268,23 @@ class Model(Rendered):
     def output_names(self) -> list[str]:
         """Names of the model's outputs, in order."""
         return self.session_source.output_names
+
+    @property
+    def feed_checker(self) -> FeedChecker:
+        """Deprecated: `model.session_source.checker` (sessions validate feeds themselves)."""
+        _renamed("Model.feed_checker", "Model.session_source.checker")
+        return self.session_source.checker
+
+    def check_output_names(self, names: Sequence[str]) -> None:
+        """Deprecated: `model.session_source.select_outputs(names)`."""
+        _renamed("Model.check_output_names()", "Model.session_source.select_outputs()")
+        self.session_source.select_outputs(names)
+
+    def ort_source(self) -> tuple[str | bytes, str | None]:
+        """Deprecated: `model.session_source` (location, external_folder)."""
+        _renamed("Model.ort_source()", "Model.session_source")
+        source = self.session_source
+        return source.location, source.external_folder
 
     def session(self, provider: str = "cpu", **options: Any) -> Session:
         """A session on `provider`, cached per configuration (the oldest closed past a bound).
@@ -327,7 +343,7 @@ class Model(Rendered):
 
     def show_graph(self, height: int = 600, **options: Any) -> GraphView:
         """The graph in Netron, embedded in the notebook (see `workbench.show_graph`)."""
-        from workbench.graphview.view import graph_view  # noqa: PLC0415  (a layer up; on use)
+        from workbench.graphview.view import graph_view  # noqa: PLC0415  (loads when shown)
 
         return graph_view(self, height=height, **options)
 
@@ -363,9 +379,7 @@ class Model(Rendered):
                 f"Save it in the model's own folder ({folder}), or copy the weight files "
                 "along with it.",
             )
-        temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        temporary.write_bytes(self.proto.SerializeToString())
-        temporary.replace(target)
+        atomic_write(target, self.proto.SerializeToString(), what="the model")
         return target
 
     def as_dict(self) -> dict[str, Any]:
@@ -407,9 +421,7 @@ class Model(Rendered):
 
     def summary(self) -> dict[str, Any]:
         """Deprecated: use `as_dict()`, as every other result does."""
-        warnings.warn(
-            "Model.summary() is deprecated; use Model.as_dict().", DeprecationWarning, stacklevel=2
-        )
+        _renamed("Model.summary()", "Model.as_dict()")
         return self.as_dict()
 
     def render_context(self) -> dict[str, Any]:
@@ -475,6 +487,11 @@ class Model(Rendered):
         ]
         more = len(graph.node) - len(nodes)
         return render("graph.txt.j2", model=self, nodes=nodes, more=more).rstrip("\n")
+
+
+def _renamed(old: str, new: str) -> None:
+    warnings.warn(f"{old} is deprecated; use {new} (the old name goes in 0.3).",
+                  DeprecationWarning, stacklevel=3)  # fmt: skip
 
 
 def _io_row(value: ValueInfo) -> dict[str, Any]:

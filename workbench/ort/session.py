@@ -63,6 +63,20 @@ class SessionSource:
         """Names of the model's outputs, in order."""
         return [o.name for o in self.outputs]
 
+    def select_outputs(self, outputs: Sequence[str] | str | None) -> list[str]:
+        """The outputs a run returns: those named (one name or several), or all of them."""
+        if not outputs:
+            return self.output_names
+        names = [outputs] if isinstance(outputs, str) else list(outputs)
+        unknown = [n for n in names if n not in self.output_names]
+        if unknown:
+            verb = "is not an output" if len(unknown) == 1 else "are not outputs"
+            raise WorkbenchError(
+                f"{', '.join(map(repr, unknown))} {verb} of the model.",
+                f"Outputs: {', '.join(map(repr, self.output_names))}.",
+            )
+        return names
+
 
 class Session:
     """One model on one provider; a context manager.
@@ -117,19 +131,22 @@ class Session:
             else None
         )
         prefix = str(Path(folder.name) / "profile") if folder is not None else None
-        start = time.perf_counter()
-        opened = open_ort_session(source, config.session_options(prefix), provider_list)
-        if opened.session is None:
+        try:
+            start = time.perf_counter()
+            opened = open_ort_session(source, config.session_options(prefix), provider_list)
+            if opened.session is None:
+                raise _creation_error(source, chosen, opened.error, opened.log)
+            create_seconds = time.perf_counter() - start
+            applied = list(opened.session.get_providers())
+            if chosen not in applied:
+                reason, hint = providers.explain_failure(chosen, opened.log)
+                if not config.allow_fallback:
+                    raise _fallback_error(chosen, applied, reason, hint)
+                fallback = f"Ran on {applied[0]} instead of {chosen}: {reason}"
+        except BaseException:
             if folder is not None:
-                folder.cleanup()
-            raise _creation_error(source, chosen, opened.error, opened.log)
-        create_seconds = time.perf_counter() - start
-        applied = list(opened.session.get_providers())
-        if chosen not in applied:
-            reason, hint = providers.explain_failure(chosen, opened.log)
-            if not config.allow_fallback:
-                raise _fallback_error(chosen, applied, reason, hint)
-            fallback = f"Ran on {applied[0]} instead of {chosen}: {reason}"
+                folder.cleanup()  # no session: nothing will profile into it
+            raise
         session = cls(source, config, opened.session, fallback=fallback)
         session.create_seconds = create_seconds
         session._profile_folder = folder
@@ -190,7 +207,7 @@ class Session:
                 dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
             )
             values, plan = ready.values, ready.plan
-        names = self._output_names(outputs)
+        names = self.source.select_outputs(outputs)
         with self.explaining(plan):
             if io_binding:
                 binding = self.bind(values, names)
@@ -287,22 +304,28 @@ class Session:
         if getter is None:  # onnxruntime < 1.31: read it from one profiled run
             with Session.open(self.source, replace(self.config, enable_profiling=True)) as twin:
                 twin.run()  # synthetic feeds: which provider runs a node does not depend on them
-                return placements(twin.end_profiling(), self.provider)
+                return placements(twin.profile_events(), self.provider)
         return [
             NodePlacement(node.name, op_key(node.domain, node.op_type), subgraph.ep_name)
             for subgraph in getter()
             for node in subgraph.get_nodes()
         ]
 
-    def end_profiling(self) -> list[dict[str, Any]]:
-        """Stop profiling (a session opened with `enable_profiling`); the profile's events."""
+    def end_profiling(self) -> str:
+        """Stop profiling (a session opened with `enable_profiling`); the profile JSON's path.
+
+        The file lives in the session's private folder until `close()`.
+        """
         if self._profile_folder is None:
             raise WorkbenchError(
                 "This session does not profile.",
                 "Open one with profiling on: SessionConfig.make(..., enable_profiling=True).",
             )
-        path = Path(self.ort_session.end_profiling())
-        events: list[dict[str, Any]] = json.loads(path.read_text())
+        return str(self.ort_session.end_profiling())
+
+    def profile_events(self) -> list[dict[str, Any]]:
+        """Stop profiling and read onnxruntime's profile: one dict per event."""
+        events: list[dict[str, Any]] = json.loads(Path(self.end_profiling()).read_text())
         return events
 
     def close(self) -> None:
@@ -324,19 +347,6 @@ class Session:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"on {', '.join(self.applied_providers)}"
         return f"<Session of {self.source.name!r} {state}>"
-
-    def _output_names(self, outputs: Sequence[str] | str | None) -> list[str]:
-        if not outputs:
-            return self.source.output_names
-        names = [outputs] if isinstance(outputs, str) else list(outputs)  # one name, or several
-        unknown = [n for n in names if n not in self.source.output_names]
-        if unknown:
-            verb = "is not an output" if len(unknown) == 1 else "are not outputs"
-            raise WorkbenchError(
-                f"{', '.join(map(repr, unknown))} {verb} of the model.",
-                f"Outputs: {', '.join(map(repr, self.source.output_names))}.",
-            )
-        return names
 
     def _call(self, feeds: Mapping[str, Any], names: list[str]) -> list[Any]:
         """One run with validated feeds, types numpy lacks converted on the way in and out."""

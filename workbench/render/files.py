@@ -11,7 +11,7 @@ import errno
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,9 @@ from workbench.render.templates import render
 if TYPE_CHECKING:
     from workbench.render.mixin import Rendered
 
-_READABLE = 0o644
 # Suffixes that name a format other than their own spelling.
 _SUFFIX_ALIASES = {"markdown": "md", "htm": "html"}
+_KNOWN = {"html", "json", "csv", "md", *_SUFFIX_ALIASES}  # suffixes that name some format
 
 
 def write_report(
@@ -35,9 +35,10 @@ def write_report(
     With `formats`, write each of them next to each other (same stem, one suffix each).
     """
     target, kinds = report_target(path, result.report_formats, formats)
+    stem = target.with_suffix("") if target.suffix.lstrip(".").lower() in _KNOWN else target
     written = []
     for kind in kinds:
-        destination = target.with_suffix(f".{kind}")
+        destination = stem.with_name(f"{stem.name}.{kind}")  # a dotted stem stays whole
         atomic_write(destination, result.report_bytes(kind))
         written.append(str(destination))
     return written
@@ -73,27 +74,28 @@ def report_target(
     return target, tuple(formats)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, *, what: str = "the report") -> None:
     """Write to a temporary file in the same folder, then rename over `path`.
 
-    A full disk or a read-only folder raises a WorkbenchError, and whatever was at `path`
-    before stays intact.
+    The file gets the permissions `open()` would give it (the umask applies), or, when it
+    replaces a file, that file's. A full disk or a read-only folder raises a WorkbenchError
+    naming `what`, and whatever was at `path` before stays intact.
     """
-    temporary = None
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    created = False
     try:
-        # A report replaces its previous self with that file's permissions; a new one is
-        # readable by others, as files written by open() are (mkstemp's are private).
-        mode = path.stat().st_mode & 0o777 if path.is_file() else _READABLE
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        temporary = Path(name)
-        temporary.chmod(mode)
+        mode = path.stat().st_mode & 0o777 if path.is_file() else 0o666
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        created = True
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        if path.is_file():
+            temporary.chmod(mode)  # the umask narrowed it at creation: restore the old mode
         temporary.replace(path)
     except OSError as exc:
-        if temporary is not None:
+        if created:
             temporary.unlink(missing_ok=True)
         fix = (
             "Free some disk space"
@@ -101,15 +103,23 @@ def atomic_write(path: Path, data: bytes) -> None:
             else "Choose a writable folder"
         )
         raise WorkbenchError(
-            f"Could not write the report {str(path)!r}: {exc.strerror or exc}.",
+            f"Could not write {what} {str(path)!r}: {exc.strerror or exc}.",
             f"{fix}, then write it again: the results are still in memory, and any previous "
-            "report at that path was left untouched.",
+            "file at that path was left untouched.",
         ) from None
 
 
+def json_text(data: Any, *, indent: int | None = 1) -> str:
+    """A result as JSON, as reports and `--json` write it.
+
+    NaN and infinity, which JSON lacks, become null; what else JSON cannot hold, its text.
+    """
+    return json.dumps(finite(data), indent=indent, ensure_ascii=False, default=str)
+
+
 def json_bytes(data: Any) -> bytes:
-    """Indented UTF-8 JSON; NaN and infinity (which JSON lacks) become null."""
-    return json.dumps(finite(data), indent=1, ensure_ascii=False, default=str).encode()
+    """`json_text` as UTF-8 bytes, for a report file."""
+    return json_text(data).encode()
 
 
 def finite(value: Any) -> Any:

@@ -11,5 +11,5 @@ from typing import TYPE_CHECKING, Union
 if TYPE_CHECKING:
     from workbench.bench.results import BenchmarkResult
 
-# What `diff_reports` and `load_report` accept: a report's path, or a result in memory.
+# What `diff_reports` accepts: a report's path, or a result in memory.
 ReportLike = Union[str, "os.PathLike[str]", "BenchmarkResult"]

@@ -13,7 +13,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -123,7 +123,6 @@ class Comparison(Rendered):
     baseline: str
     rows: tuple[OutputComparison, ...]
     divergences: tuple[Divergence, ...] = ()
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def passed(self) -> bool:
@@ -149,7 +148,6 @@ class Comparison(Rendered):
             "passed": self.passed,
             "rows": [r.as_dict() for r in self.rows],
             "divergences": [asdict(d) for d in self.divergences],
-            "notes": list(self.notes),
         }
 
     def __repr__(self) -> str:

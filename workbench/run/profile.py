@@ -43,5 +43,5 @@ def profile(
         with session.explaining(ready.plan):
             for _ in range(runs + warmup):
                 run()
-        events = session.end_profiling()
+        events = session.profile_events()
     return summarize(events, config.provider, runs=runs, warmup=warmup)

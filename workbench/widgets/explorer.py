@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -62,8 +63,18 @@ class Explorer(widgets.VBox):
         return bundle
 
 
-def explore(model: ModelLike | None = None) -> Explorer:
-    """An ipywidgets app to explore a model (or pick one) and compare providers without code."""
+def explore(model: ModelLike | None = None, *, model_or_path: ModelLike | None = None) -> Explorer:
+    """An ipywidgets app to explore a model (or pick one) and compare providers without code.
+
+    `model_or_path` is the parameter's name until 0.2, deprecated.
+    """
+    if model_or_path is not None:
+        warnings.warn(
+            "explore(model_or_path=...) is now explore(model=...); the old name goes in 0.3.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        model = model if model is not None else model_or_path
     app = Explorer()
     if isinstance(model, (str, os.PathLike)):
         app.picker.load(os.fspath(model))  # a path: the picker shows it and remembers it

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from workbench.model.model import Model
 
 Emit = Callable[["Event"], None]
-Cancel = Callable[[], bool]
+ShouldStop = Callable[[], bool]
 
 
 class Executor(Protocol):
@@ -33,7 +33,7 @@ class Executor(Protocol):
 
     name: ClassVar[str]
 
-    def run(self, job: Job, emit: Emit, cancel: Cancel) -> None:
+    def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Measure `job`, reporting through `emit`."""
 
     def close(self) -> None:

@@ -18,11 +18,12 @@ from workbench.bench.config import BenchConfig, Timing
 from workbench.bench.jobs import Finished, Job, Progress, Samples, Started
 from workbench.bench.measure import measure
 from workbench.bench.runners import cuda_graph_session, make_runner
+from workbench.errors import WorkbenchError
 from workbench.feeds.synthetic import Feeds
 from workbench.ort import providers, system
 
 if TYPE_CHECKING:
-    from workbench.bench.executors import Cancel, Emit
+    from workbench.bench.executors import Emit, ShouldStop
     from workbench.model.model import Model
     from workbench.ort.session import Session
 
@@ -38,7 +39,7 @@ class InProcessExecutor:
         self.model = model
         self.feeds = feeds
 
-    def run(self, job: Job, emit: Emit, cancel: Cancel) -> None:
+    def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Measure `job` here."""
         execute(self.model, self.feeds, job, emit, cancel=cancel)
 
@@ -58,7 +59,7 @@ def execute(
     job: Job,
     emit: Emit,
     *,
-    cancel: Cancel | None = None,
+    cancel: ShouldStop | None = None,
     lifetime_peak: bool = False,
 ) -> None:
     """Create (or reuse) the session, build the feeds, measure, and report it all by `emit`.
@@ -67,6 +68,8 @@ def execute(
     caller keeps every completed run. `lifetime_peak`: this process measures one job only,
     so its lifetime peak RSS is the job's (more exact than sampling).
     """
+    if job.kind != "latency":
+        raise WorkbenchError(f"This onnx-workbench cannot run {job.kind!r} jobs.", "Upgrade it.")
     config = job.config
     memory = MemoryWatch(gpu=config.provider in (providers.CUDA, providers.TENSORRT))
     with _session_for(model, config) as session:
@@ -89,15 +92,15 @@ def execute(
                 measure(runner, job.policy, timing, cancel=cancel, on_progress=flush)
         finally:
             flush(timing)  # samples measured before a failure are kept too
-    emit(
-        Finished(
+        # Before the session goes (a cuda-graph one is closed on leaving this block).
+        finished = Finished(
             timing.stop_reason,
             timing.warmup_runs,
             timing.first_run_s,
             memory.peak_rss_mb(lifetime=lifetime_peak),
             memory.gpu_mb(),
         )
-    )
+    emit(finished)
 
 
 def feeds_for(
@@ -168,10 +171,10 @@ class MemoryWatch:
 
 def _lifetime_peak_rss() -> float:
     """The process's peak RSS in bytes since it started."""
-    try:
-        import resource  # noqa: PLC0415  (Unix only)
-    except ImportError:
+    if sys.platform == "win32":  # no getrusage: the working set's peak
         info = psutil.Process().memory_info()
         return float(getattr(info, "peak_wset", info.rss))
+    import resource  # noqa: PLC0415  (Unix only: an import here keeps Windows importing us)
+
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)

@@ -5,8 +5,10 @@ and writes its events (`bench/jobs.py`) to its stdout as JSON lines, so complete
 survive it; the parent kills a worker that stays silent for longer than `run_timeout`.
 Timing happens in the worker: the parent adds nothing inside the timed loop.
 
-The model (when it lives in memory) and the user's feeds are written once per sweep to a
-scratch folder that every worker reads; each worker gets its job on stdin.
+The sweep's `Payload` (the model's file, the user's feeds) is written once to a scratch
+folder that every worker reads; each worker gets the payload and its job on stdin. Its
+stderr is drained as it runs (a chatty worker must not block on a full pipe); the last
+lines name what happened if it dies.
 """
 
 from __future__ import annotations
@@ -21,34 +23,34 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
-
-import numpy as np
 
 from workbench.bench.executors.inprocess import execute
 from workbench.bench.jobs import (
     Failed,
     Finished,
     Job,
+    Payload,
     Progress,
     Samples,
-    WorkerCrashed,
     decode,
     encode,
 )
-from workbench.errors import WorkbenchError, WorkbenchWarning
-from workbench.model.model import load
+from workbench.errors import WorkbenchError, WorkbenchWarning, WorkerCrashed
 
 if TYPE_CHECKING:
-    from workbench.bench.executors import Cancel, Emit
+    from workbench.bench.executors import Emit, ShouldStop
     from workbench.model.model import Model
 
 # Starting Python, creating the session and warming up take longer than one run.
 SETUP_TIMEOUT_FACTOR = 10
 MIN_SETUP_SECONDS = 60.0
 _POLL_SECONDS = 0.1
+_STDERR_LINES = 50  # the worker's last lines of stderr, kept for a crash report
+WORKER_COMMAND = [sys.executable, "-m", "workbench.bench.executors.worker"]
 
 
 class WorkerExecutor:
@@ -58,48 +60,38 @@ class WorkerExecutor:
 
     def __init__(self, model: Model, feeds: Mapping[str, Any] | None) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")
-        folder = Path(self._scratch.name)
-        if model.path is not None:
-            self._model, self._base_dir = str(model.path), None
-        else:
-            self._model = str(folder / "model.onnx")
-            Path(self._model).write_bytes(model.serialized())
-            base = model.external_data.base_dir
-            self._base_dir = str(base) if base else None
-        self._feeds = None
-        if feeds is not None:
-            self._feeds = str(folder / "feeds.npz")
-            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in feeds.items()}
-            np.savez(self._feeds, **arrays)
+        self._payload = Payload.write(model, feeds, Path(self._scratch.name))
 
-    def run(self, job: Job, emit: Emit, cancel: Cancel) -> None:
+    def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Start a worker for `job` and follow its events until it finishes, fails or hangs."""
-        request = {
-            "model": self._model,
-            "base_dir": self._base_dir,
-            "feeds": self._feeds,
-            "job": job.as_dict(),
-        }
+        request = {"payload": self._payload.as_dict(), "job": job.as_dict()}
         process = subprocess.Popen(
-            [sys.executable, "-m", "workbench.bench.executors.worker"],
+            WORKER_COMMAND,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         assert process.stdin is not None and process.stdout is not None
+        assert process.stderr is not None
         process.stdin.write(json.dumps(request).encode())
         process.stdin.close()
         lines: queue.Queue[bytes | None] = queue.Queue()
-        reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
-        reader.start()
+        errors: deque[bytes] = deque(maxlen=_STDERR_LINES)
+        pumps = [
+            threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
+            threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True),
+        ]
+        for pump in pumps:
+            pump.start()
         try:
-            _follow(process, lines, job, emit, cancel)
+            _follow(process, lines, errors, job=job, emit=emit, cancel=cancel)
         finally:
             if process.poll() is None:
                 process.kill()
             process.wait()
-            reader.join(timeout=5)
+            for pump in pumps:
+                pump.join(timeout=5)
 
     def close(self) -> None:
         """Remove the scratch folder."""
@@ -112,18 +104,21 @@ class WorkerExecutor:
         self.close()
 
 
-def _pump(stream: IO[bytes], lines: queue.Queue[bytes | None]) -> None:
+def _pump(stream: IO[bytes], put: Callable[[Any], None]) -> None:
+    """Hand each line of `stream` to `put`, then None at its end."""
     for line in stream:
-        lines.put(line)
-    lines.put(None)
+        put(line)
+    put(None)
 
 
 def _follow(
     process: subprocess.Popen[bytes],
     lines: queue.Queue[bytes | None],
+    errors: deque[bytes],
+    *,
     job: Job,
     emit: Emit,
-    cancel: Cancel,
+    cancel: ShouldStop,
 ) -> None:
     """Pass the worker's events on until it finishes, fails, hangs or is cancelled."""
     policy = job.policy
@@ -158,11 +153,11 @@ def _follow(
                 continue
             last_event = time.monotonic()
             if line is None:
-                raise _died(process, job, samples)
+                raise _died(process, errors, job, samples)
             event = decode(line)
             if isinstance(event, Samples):
                 setup = False
-                samples += len(event.ns)
+                samples += len(event.values)
             elif isinstance(event, Progress):
                 progress = event
             emit(event)
@@ -173,9 +168,11 @@ def _follow(
         emit(Finished("interrupted", progress.warmup_runs, progress.first_run_s, None, None))
 
 
-def _died(process: subprocess.Popen[bytes], job: Job, samples: int) -> WorkerCrashed:
+def _died(
+    process: subprocess.Popen[bytes], errors: deque[bytes], job: Job, samples: int
+) -> WorkerCrashed:
     code = process.wait()
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    stderr = b"".join(line for line in errors if line).decode(errors="replace")
     tail = " ".join(stderr.strip().splitlines()[-3:])[-400:]
     if code < 0:
         name = (
@@ -223,10 +220,7 @@ def _serve() -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WorkbenchWarning)
-            model = load(request["model"], base_dir=request.get("base_dir"))
-        feeds = (
-            dict(np.load(request["feeds"], allow_pickle=False)) if request.get("feeds") else None
-        )
+            model, feeds = Payload.from_dict(request["payload"]).open()
         execute(model, feeds, Job.from_dict(request["job"]), emit, lifetime_peak=True)
     except WorkbenchError as error:
         emit(Failed.of(error))
