@@ -178,3 +178,9 @@ def test_a_divergence_in_an_unnamed_node_is_named_by_its_op() -> None:
     assert "first divergence on CUDAExecutionProvider: an unnamed Conv node, output" in text
     named = Comparison("CPUExecutionProvider", (), (replace(found, node="conv6"),)).text()
     assert "node 'conv6' (Conv), output '/conv/out'" in named
+
+
+def test_a_failure_on_synthetic_feeds_names_the_guessed_dims() -> None:
+    comparison = workbench.compare(models.build("reshape_baked"), ["cpu"])
+    (row,) = [r for r in comparison.rows if r.status == "failed"]
+    assert "encoder/Reshape" in row.reason and "dims guessed" in row.reason

@@ -20,7 +20,6 @@ import numpy as np
 
 from workbench.errors import ProviderFallbackError, WorkbenchError
 from workbench.feeds.files import load_outputs
-from workbench.feeds.synthetic import synthesize
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.render.mixin import Rendered
@@ -269,13 +268,15 @@ def compare(
         raise WorkbenchError(
             "compare() needs at least one provider.", "E.g. providers=['cpu', 'cuda']."
         )
-    if feeds is None:
-        values = synthesize(model.inputs, dims=dims, shapes=shapes, batch=batch, seed=seed).values
-    else:
-        values = model.session_source.checker.check(feeds)
+    if feeds is not None:
+        feeds = model.session_source.checker.check(feeds)  # refused once, before any run
     if use_tf32 is not None:
         session_options = {**session_options, "use_tf32": use_tf32}
-    outputs, rows = _run_each(model, names, values, session_options)
+    # Synthetic feeds are made by each run from the same seed: identical on every provider,
+    # and a failure can name the dims that were guessed.
+    outputs, rows, values = _run_each(
+        model, names, feeds, session_options, dims=dims, shapes=shapes, batch=batch, seed=seed
+    )
     if expected is not None:
         baseline_name = EXPECTED
         baseline = (
@@ -317,22 +318,32 @@ def compare(
 
 
 def _run_each(
-    model: Model, names: list[str], feeds: Mapping[str, Any], session_options: Mapping[str, Any]
-) -> tuple[dict[str, dict[str, Any]], list[OutputComparison]]:
-    """Outputs of every provider that runs; skipped/failed rows for the others."""
+    model: Model,
+    names: list[str],
+    feeds: Mapping[str, Any] | None,
+    session_options: Mapping[str, Any],
+    **synthetic: Any,
+) -> tuple[dict[str, dict[str, Any]], list[OutputComparison], dict[str, Any]]:
+    """Outputs of every provider that runs, skipped/failed rows for the others, the feeds.
+
+    `synthetic` shapes the feeds when `feeds` is None; the feeds returned are those run on.
+    """
     outputs: dict[str, dict[str, Any]] = {}
     rows: list[OutputComparison] = []
+    used: dict[str, Any] = dict(feeds or {})
     for name in names:
         options = dict(session_options)
         if name != provider_names.CUDA:
             options.pop("use_tf32", None)
         try:
-            outputs[name] = model.run(feeds, provider=name, **options).outputs
+            result = model.run(feeds, provider=name, **synthetic, **options)
         except ProviderFallbackError as exc:
             rows.append(OutputComparison(name, "", SKIPPED, reason=exc.reason))
         except WorkbenchError as exc:
             rows.append(OutputComparison(name, "", FAILED, reason=exc.message))
-    return outputs, rows
+        else:
+            outputs[name], used = result.outputs, result.feeds
+    return outputs, rows, used
 
 
 @dataclass(frozen=True)
@@ -392,7 +403,7 @@ def first_divergence(
     for model, provider in (baseline, candidate):
         marked = _with_every_node_output(model)
         try:
-            outputs, _ = _run_each(marked, [provider], feeds, session_options or {})
+            outputs, _, _ = _run_each(marked, [provider], feeds, session_options or {})
         finally:
             marked.close()
         if provider not in outputs:
