@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import workbench
+from workbench.render.files import json_text
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 
@@ -69,19 +70,21 @@ def test_text_keeps_markup_html_escapes_it_and_both_show_control_characters() ->
 
 def test_every_result_writes_html_and_json_reports(tmp_path) -> None:
     model = workbench.load(workbench.demo_model())
+    bench = workbench.benchmark(model, runs=6, warmup=1, progress=False)
     results = [
         model,
         model.run(),
         workbench.compare(model, ["cpu"]),
         workbench.doctor(),
         workbench.profile(model, runs=1, warmup=0),
+        bench,
+        workbench.diff_reports(bench, bench),
     ]
     for result in results:
         page, data = result.report(tmp_path / f"{type(result).__name__}", formats=("html", "json"))
         assert Path(page).read_text().startswith("<!DOCTYPE html>")
-        assert json.loads(Path(data).read_text()) == json.loads(
-            json.dumps(result.as_dict(), default=str)
-        )
+        assert Path(page).read_text().count("Content-Security-Policy") == 1
+        assert json.loads(Path(data).read_text()) == json.loads(json_text(result.as_dict()))
         assert str(result) == result.text() and result.text().strip()
 
 

@@ -1,11 +1,8 @@
-"""A benchmark's report formats.
+"""A benchmark's full HTML report and the summary row every table shows.
 
-The full HTML page, Markdown for pull requests, and the summary row every table (text,
-Markdown, notebook) shows.
-
-The HTML page opens offline: plots are embedded as PNG, the data as JSON (which
-`workbench.load_report` reads back), and no external URL appears. Every model or environment
-string is escaped by the template engine, or by `_cell` for Markdown.
+The page opens offline: plots are embedded as PNG, the data as JSON (which
+`workbench.load_report` reads back), and no external URL appears. Every model or
+environment string is escaped by the templates (`bench_report.html.j2`, `bench.md.j2`).
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ from workbench.bench.config import MODE_LABELS
 from workbench.errors import WorkbenchError
 from workbench.render.files import json_text
 from workbench.render.templates import render
-from workbench.text import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -75,6 +71,7 @@ def report_html(result: BenchmarkResult) -> str:
     data = json_text(result.as_dict(), indent=None)
     return render(
         "bench_report.html.j2",
+        title=f"Benchmark report: {result.model.get('name', 'model')}",
         result=result,
         rows=[r.as_dict(samples=False) for r in result.results],
         overhead=result.copy_overhead().to_dict("records"),
@@ -92,48 +89,6 @@ def report_html(result: BenchmarkResult) -> str:
 def modes_used(result: BenchmarkResult) -> list[str]:
     """What each timing mode in the result measures, for a legend."""
     return [MODE_LABELS[mode] for mode in dict.fromkeys(r.config.mode for r in result.results)]
-
-
-def to_markdown(result: BenchmarkResult) -> str:
-    """A summary table for pasting into a pull request."""
-    env = result.environment
-    ort = env.get("onnxruntime", {})
-    lines = [
-        f"### Benchmark: {_cell(str(result.model.get('name', 'model')))}",
-        "",
-        f"{_cell(ort.get('package', ''))} {_cell(ort.get('version', ''))} on "
-        f"{_cell(env.get('cpu', ''))} ({env.get('cpu_cores', '?')} cores)"
-        + "".join(f", {_cell(g['name'])}" for g in env.get("gpus", [])),
-        "",
-        "| configuration | status | " + " | ".join(title for title, _, _ in SUMMARY) + " |",
-        "|---|---|" + "---:|" * len(SUMMARY),
-    ]
-    for r in result.results:
-        row = summary_row(r)
-        if row["cells"] is None:
-            lines.append(
-                f"| {_cell(row['label'])} | {row['status']}: {_cell(row['reason'])} |"
-                + " |" * len(SUMMARY)
-            )
-        else:
-            lines.append(
-                f"| {_cell(row['label'])} | {row['status']} | {' | '.join(row['cells'])} |"
-            )
-    if result.warnings:
-        lines += ["", *(f"- {_cell(w)}" for w in result.warnings)]
-    return "\n".join(lines) + "\n"
-
-
-def _cell(text: str) -> str:
-    """Markdown-safe table cell: pipes escaped, newlines and markup characters neutralized."""
-    return (
-        printable(text)
-        .replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("\n", " ")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-    )
 
 
 def _png(draw: Callable[[Axes], Any], rows: int) -> str:

@@ -19,6 +19,7 @@ from workbench.errors import WorkbenchError
 from workbench.ort.profiling import ProfileResult
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
+from workbench.render.templates import render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -277,7 +278,7 @@ class BenchmarkResult(Rendered):
             table: str = self.to_frame().to_csv(index=False)
             return table.encode()
         if kind == "md":
-            return bench_report.to_markdown(self).encode()
+            return render("bench.md.j2", **self.render_context()).encode()
         return super().report_bytes(kind)
 
     def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:

@@ -1,7 +1,8 @@
 """The package's jinja2 templates, rendered with every model string treated as untrusted.
 
-HTML templates (`*.html.j2`) autoescape; text templates (`*.txt.j2`) do not, but both show
-control characters as escapes (`printable`), so a doc string cannot hide or reorder text.
+HTML templates (`*.html.j2`) autoescape; text (`*.txt.j2`) and Markdown (`*.md.j2`) ones do
+not (Markdown cells go through `md_cell`), but all show control characters as escapes
+(`printable`), so a doc string cannot hide or reorder text.
 """
 
 from __future__ import annotations
@@ -14,12 +15,24 @@ from workbench import text
 if TYPE_CHECKING:
     import jinja2
 
-TEXT_SUFFIX = ".txt.j2"
+HTML_SUFFIX = ".html.j2"
 
 
 def render(template: str, **context: Any) -> str:
     """Render a package template; HTML ones escape every string they are given."""
     return _environment().get_template(template).render(**context)
+
+
+def md_cell(value: object) -> str:
+    """Text safe in a Markdown table cell: pipes escaped, newlines and markup neutralized."""
+    return (
+        text.printable(str(value))
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\n", " ")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 @functools.cache
@@ -35,7 +48,7 @@ def _environment() -> jinja2.Environment:
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("workbench", "render/templates"),
-        autoescape=lambda name: name is None or not name.endswith(TEXT_SUFFIX),
+        autoescape=lambda name: name is None or name.endswith(HTML_SUFFIX),
         finalize=shown,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -43,6 +56,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=False,
     )
     environment.filters["format_cell"] = lambda cell: f" {cell:>13}"  # a text table's cell
+    environment.filters["md_cell"] = md_cell
     environment.globals.update(
         columns=text.columns,
         describe_node=text.describe_node,
