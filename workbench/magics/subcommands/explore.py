@@ -21,10 +21,9 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx explore`."""
-    parser = new_parser(
+    return new_parser(
         "explore", "The widget explorer: overview, graph, run and benchmark tabs.", model=True
     )
-    return parser
 
 
 def command(magics: OnnxMagics, args: argparse.Namespace) -> Explorer | None:

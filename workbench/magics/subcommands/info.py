@@ -23,10 +23,9 @@ if TYPE_CHECKING:
 
 def parser(magics: OnnxMagics) -> MagicParser:
     """The parser of `%onnx info`."""
-    parser = new_parser(
+    return new_parser(
         "info", "Metadata, inputs/outputs, op histogram, compatibility, providers.", model=True
     )
-    return parser
 
 
 def command(magics: OnnxMagics, args: argparse.Namespace) -> None:
