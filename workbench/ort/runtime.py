@@ -8,7 +8,6 @@ one is refused. Results are cached per process.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +67,8 @@ def error_message(exc: BaseException) -> str:
 @functools.cache
 def installed_packages() -> tuple[str, ...]:
     """Distribution names of every ONNX Runtime package installed (normally exactly one)."""
+    import importlib.metadata  # noqa: PLC0415  (20 ms at start-up: only the doctor asks)
+
     found = []
     for name in RUNTIME_PACKAGES:
         try:

@@ -11,8 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 _NVML_LIBRARIES = {"win32": ("nvml.dll",), "linux": ("libnvidia-ml.so.1",)}
 
 
@@ -74,6 +72,8 @@ def _cpu_model() -> str:
 
 
 def _ram_bytes() -> int:
+    import psutil  # noqa: PLC0415  (15 ms at start-up: only the RAM figure needs it)
+
     return int(psutil.virtual_memory().total)
 
 

@@ -6,10 +6,10 @@ import argparse
 from typing import TYPE_CHECKING
 
 from workbench.magics.parser import MagicParser, Subcommand, new_parser, show_code
-from workbench.ort.doctor import DoctorReport, doctor
 
 if TYPE_CHECKING:
     from workbench.magics.router import OnnxMagics
+    from workbench.ort.doctor import DoctorReport
 
 
 def parser(magics: OnnxMagics) -> MagicParser:
@@ -22,6 +22,8 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> DoctorReport | None
     if args.show_code:
         show_code("workbench.doctor()")
         return None
+    from workbench.ort.doctor import doctor  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
+
     return doctor()
 
 

@@ -15,7 +15,6 @@ from workbench.magics.parser import (
     new_parser,
     show_code,
 )
-from workbench.ort.doctor import ProviderNotes
 
 if TYPE_CHECKING:
     from workbench.magics.router import OnnxMagics
@@ -34,6 +33,8 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> None:
     if args.show_code:
         show_code(codegen.model_line(model_path(model)), "model", "workbench.doctor()")
         return
+    from workbench.ort.doctor import ProviderNotes  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
+
     display(model)
     notes = ProviderNotes()
     if notes.unusable:
