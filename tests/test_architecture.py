@@ -277,3 +277,21 @@ def test_contributing_maps_every_module_and_only_real_ones() -> None:
     mapped = set(re.findall(r"^\| `(workbench/[\w/]+\.py)` \|", text, re.MULTILINE))
     real = {str(p.relative_to(PACKAGE.parent)) for p in _modules().values()}
     assert mapped == real
+
+
+def test_no_function_types_a_model_or_a_report_as_any() -> None:
+    # The same rule, read from the source of every module (widgets and adapters included).
+    untyped = []
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            arguments = node.args
+            for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]:
+                annotation = ast.unparse(argument.annotation) if argument.annotation else ""
+                if argument.arg in ("model", "source", "report", "a", "b") and annotation in (
+                    "Any",
+                    "object",
+                ):
+                    untyped.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name}")
+    assert untyped == []

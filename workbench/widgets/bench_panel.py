@@ -198,7 +198,7 @@ class BenchPanel(widgets.VBox):
             self.link.append_display_data(FileLink(path))
         return written
 
-    def _run(self, model: Any, arguments: dict[str, Any]) -> None:
+    def _run(self, model: Model, arguments: dict[str, Any]) -> None:
         try:
             self.result = benchmark(model, **arguments)
         except WorkbenchError as failure:

@@ -65,7 +65,7 @@ class ModelPicker(widgets.VBox):
         self.model = model
         return model
 
-    def use(self, model: Any) -> None:
+    def use(self, model: Model) -> None:
         """Show a model loaded elsewhere (no second read from disk)."""
         self._current = str(model.path or "")
         self.path = self._current
