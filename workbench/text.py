@@ -82,3 +82,23 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """` Did you mean 'seq'?` for the closest of `choices`, or ""."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def bounded(value: str, *, lines: int = 2, width: int = 160) -> str:
+    """At most `lines` lines of at most `width` characters, then what was left out.
+
+    `"... 18,708 more lines (74.1 KiB)"`: long metadata (an OCR model's 18,000-line character
+    list) must not flood a terminal; the full text stays one call away.
+    """
+    every = value.splitlines()
+    kept, rest = every[:lines], every[lines:]
+    cut = [
+        line if len(line) <= width else line[: width - 1] + "\N{HORIZONTAL ELLIPSIS}"
+        for line in kept
+    ]
+    if rest:
+        size = human_bytes(len("\n".join(rest).encode()))
+        cut.append(f"... {len(rest):,} more line{'s' if len(rest) != 1 else ''} ({size})")
+    elif cut != kept:
+        cut[-1] += f" ({len(value):,} characters)"
+    return "\n".join(cut)

@@ -38,7 +38,7 @@ from workbench.render.files import atomic_write
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.result import RunResult
-from workbench.text import decoded, first_line, human_bytes, human_count
+from workbench.text import bounded, decoded, first_line, human_bytes, human_count
 
 if TYPE_CHECKING:
     import onnx
@@ -153,13 +153,34 @@ class Model(Rendered):
 
     @property
     def parameter_count(self) -> int:
-        """Elements over all initializers."""
-        return self._stats.parameter_count
+        """Elements of every weight: initializers and `Constant` nodes, subgraphs included."""
+        return self._stats.initializer_parameters + self._stats.constant_parameters
 
     @property
     def initializer_bytes(self) -> int:
         """Bytes the initializers occupy once loaded (external data included)."""
         return self._stats.initializer_bytes
+
+    @property
+    def parameters(self) -> dict[str, dict[str, int]]:
+        """Where the weights are: initializers (external data among them) and Constant nodes.
+
+        Each with a count, its elements (`parameters`) and its bytes.
+        """
+        stats = self._stats
+        return {
+            "initializers": {
+                "count": stats.initializer_count,
+                "parameters": stats.initializer_parameters,
+                "bytes": stats.initializer_bytes,
+                "external_bytes": self.external_data.total_bytes,
+            },
+            "constants": {
+                "count": stats.constant_count,
+                "parameters": stats.constant_parameters,
+                "bytes": stats.constant_bytes,
+            },
+        }
 
     @functools.cached_property
     def sha256(self) -> str:
@@ -406,6 +427,7 @@ class Model(Rendered):
             "initializer_count": self.initializer_count,
             "parameter_count": self.parameter_count,
             "initializer_bytes": self.initializer_bytes,
+            "parameters": self.parameters,
             "external_data": self.external_data.as_dict(),
             "compatibility": self.compatibility.as_dict(),
             "warnings": list(self.warnings),
@@ -423,6 +445,13 @@ class Model(Rendered):
         """Deprecated: use `as_dict()`, as every other result does."""
         _renamed("Model.summary()", "Model.as_dict()")
         return self.as_dict()
+
+    def text(self, *, full: bool = False) -> str:
+        """The model as text; long metadata values and doc strings are shortened unless `full`.
+
+        An OCR model's 18,000-line character list would otherwise flood a terminal.
+        """
+        return render("model.txt.j2", **self.render_context(), full=full).rstrip("\n")
 
     def render_context(self) -> dict[str, Any]:
         """The facts the card and the text summary show, in display order."""
@@ -442,11 +471,7 @@ class Model(Rendered):
                 f"{self.node_count:,}"
                 + (f" ({self.subgraph_count} subgraphs)" if self.subgraph_count else ""),
             ),
-            (
-                "Parameters",
-                f"{human_count(self.parameter_count)} in {self.initializer_count:,} "
-                f"initializers ({human_bytes(self.initializer_bytes)})",
-            ),
+            ("Parameters", self._parameters_text()),
         ]
         if ext.files:
             facts.append(
@@ -471,7 +496,33 @@ class Model(Rendered):
             "op_types": len(ops),
             "warnings": [f"{p.message} {p.hint}" for p in self.problems],
             "runtime": self.compatibility.runtime,
+            "cut": any(
+                bounded(text, lines=lines) != text
+                for text, lines in (
+                    *((v, 2) for v in meta.metadata_props.values()),
+                    (meta.doc_string, 8),
+                    (meta.graph_doc_string, 8),
+                )
+            ),
         }
+
+    def _parameters_text(self) -> str:
+        """`1.23 M: 40 initializers (4.5 MiB, 3.1 MiB external), 12 Constant nodes (2 KiB)`."""
+        weights = self.parameters
+        parts = []
+        initializers, constants = weights["initializers"], weights["constants"]
+        if initializers["count"] or not constants["count"]:
+            external = initializers["external_bytes"]
+            detail = f", {human_bytes(external)} external" if external else ""
+            parts.append(
+                f"{initializers['count']:,} initializers "
+                f"({human_bytes(initializers['bytes'])}{detail})"
+            )
+        if constants["count"]:
+            parts.append(
+                f"{constants['count']:,} Constant nodes ({human_bytes(constants['bytes'])})"
+            )
+        return f"{human_count(self.parameter_count)} in {' and '.join(parts)}"
 
     def graph_text(self, limit: int = 40) -> str:
         """The graph as text: inputs, outputs, and the first `limit` nodes in order."""

@@ -51,8 +51,11 @@ class GraphStats:
     ops: Counter[str] = field(default_factory=Counter)
     node_count: int = 0
     initializer_count: int = 0
-    parameter_count: int = 0
+    initializer_parameters: int = 0  # elements over all initializers
     initializer_bytes: int = 0
+    constant_count: int = 0  # Constant nodes (weights exported as nodes, often in subgraphs)
+    constant_parameters: int = 0
+    constant_bytes: int = 0
     subgraph_count: int = 0
     external_tensors: list[ExternalTensor] = field(default_factory=list)
     element_types: set[int] = field(default_factory=set)
@@ -100,6 +103,8 @@ def collect(model: onnx.ModelProto) -> GraphStats:
             _text("an op type or domain", (node.op_type, node.domain))
             stats.node_count += 1
             stats.ops[op_key(node.domain, node.op_type)] += 1
+            if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS:
+                _add_constant(stats, node)
             if node.metadata_props:
                 stats.min_ir_version = max(stats.min_ir_version, _IR_METADATA_ON_NODES)
             pending.extend(_scan_attributes(stats, node, count_subgraphs=True))
@@ -204,11 +209,8 @@ def _add_initializer(stats: GraphStats, tensor: onnx.TensorProto) -> None:
     count = _element_count(tensor.dims)
     _note_element_type(stats, tensor.data_type)
     stats.initializer_count += 1
-    stats.parameter_count += count
-    if element_type(tensor.data_type).name == "string":
-        nbytes = sum(len(s) for s in tensor.string_data)
-    else:
-        nbytes = tensor_nbytes(tensor.data_type, count)
+    stats.initializer_parameters += count
+    nbytes = _tensor_bytes(tensor, count)
     stats.initializer_bytes += nbytes
     if tensor.data_location == 1:  # onnx.TensorProto.EXTERNAL
         stats.external_tensors.append(_external_tensor(tensor, nbytes))
@@ -218,7 +220,7 @@ def _add_sparse_initializer(stats: GraphStats, sparse: onnx.SparseTensorProto) -
     stats.min_ir_version = max(stats.min_ir_version, _IR_OPTIONAL_SPARSE_FUNCTIONS)
     _note_element_type(stats, sparse.values.data_type)
     stats.initializer_count += 1
-    stats.parameter_count += _element_count(sparse.dims)
+    stats.initializer_parameters += _element_count(sparse.dims)
     stored = (sparse.values, sparse.indices)
     stats.initializer_bytes += sum(
         tensor_nbytes(t.data_type, _element_count(t.dims)) for t in stored
@@ -228,6 +230,38 @@ def _add_sparse_initializer(stats: GraphStats, sparse: onnx.SparseTensorProto) -
         for t in stored
         if t.data_location == 1
     )
+
+
+def _tensor_bytes(tensor: onnx.TensorProto, count: int) -> int:
+    if element_type(tensor.data_type).name == "string":
+        return sum(len(s) for s in tensor.string_data)
+    return tensor_nbytes(tensor.data_type, count)
+
+
+def _add_constant(stats: GraphStats, node: onnx.NodeProto) -> None:
+    """A Constant node's value: a tensor, a sparse tensor or a list, counted as parameters."""
+    for attr in node.attribute:
+        if attr.name == "value" and attr.type == _TENSOR:
+            count = _element_count(attr.t.dims)
+            nbytes = _tensor_bytes(attr.t, count)
+        elif attr.name == "sparse_value" and attr.type == _SPARSE_TENSOR:
+            count = _element_count(attr.sparse_tensor.dims)
+            stored = (attr.sparse_tensor.values, attr.sparse_tensor.indices)
+            nbytes = sum(tensor_nbytes(t.data_type, _element_count(t.dims)) for t in stored)
+        elif attr.name in ("value_floats", "value_ints"):
+            count = len(attr.floats) + len(attr.ints)
+            nbytes = 4 * len(attr.floats) + 8 * len(attr.ints)
+        elif attr.name in ("value_float", "value_int"):
+            count, nbytes = 1, 4 if attr.name == "value_float" else 8
+        elif attr.name in ("value_string", "value_strings"):
+            count = max(len(attr.strings), 1)
+            nbytes = len(attr.s) + sum(len(s) for s in attr.strings)
+        else:
+            continue
+        stats.constant_count += 1
+        stats.constant_parameters += count
+        stats.constant_bytes += nbytes
+        return
 
 
 def _external_tensor(tensor: onnx.TensorProto, expected_bytes: int) -> ExternalTensor:
