@@ -220,3 +220,23 @@ def test_the_old_per_format_flags_still_write_with_a_note(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     for flag, path in (("--csv", table), ("--md", summary)):
         assert f"{flag} FILE is deprecated" in result.stderr and path.stat().st_size > 0
+
+
+def test_info_shortens_huge_metadata_and_full_shows_it(tmp_path) -> None:
+    import onnx
+
+    from tests import models
+
+    proto = models.build("small_cnn")
+    characters = "\n".join(f"char{i}" for i in range(18_000))
+    onnx.helper.set_model_props(proto, {"character": characters})
+    path = tmp_path / "ocr.onnx"
+    onnx.save(proto, path)
+    short = cli("info", str(path))
+    assert short.returncode == 0 and len(short.stdout.splitlines()) < 200
+    assert "character: char0" in short.stdout and "17,998 more lines" in short.stdout
+    assert "--full" in short.stdout
+    full = cli("info", str(path), "--full")
+    assert "char17999" in full.stdout and len(full.stdout.splitlines()) > 18_000
+    data = json.loads(cli("info", str(path), "--json").stdout)
+    assert data["metadata_props"]["character"] == characters  # JSON is never shortened

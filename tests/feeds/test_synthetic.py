@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import onnx
 import pytest
@@ -147,7 +149,6 @@ def _feeds(**overrides):
 @pytest.mark.parametrize(
     ("feeds", "fragment", "hint"),
     [
-        ({"input_ids": np.zeros((2, 5), np.int64)}, "Missing feeds for 'attention_mask'", "needs"),
         (_feeds(input_idz=np.zeros(1)), "'input_idz' is not an input", "Inputs:"),
         (_feeds(input_ids=np.zeros((2, 5), np.float32)), "expects int64, got float32", "astype"),
         (_feeds(input_ids=np.zeros((2, 5, 1), np.int64)), "expects 2 dims", "x[None]"),
@@ -258,3 +259,96 @@ def test_an_element_type_newer_than_the_workbench_is_a_clear_error() -> None:
         synthesize(model.inputs)
     with pytest.raises(workbench.WorkbenchError, match="Invalid tensor data type 99"):
         model.run()  # onnxruntime refuses it too, and says so: no AttributeError escapes
+
+
+# ---- partial feeds, values and precedence -------------------------------------------------
+
+
+def test_a_partial_feed_sets_the_dims_of_the_inputs_synthesized_around_it() -> None:
+    model = load("two_inputs_shared_dims")
+    ids = np.arange(10, dtype=np.int64).reshape(2, 5)
+    result = model.run({"input_ids": ids})
+    assert result.feeds["input_ids"] is ids or np.array_equal(result.feeds["input_ids"], ids)
+    assert result.feeds["attention_mask"].shape == (2, 5)  # batch and seq from input_ids
+    assert result.plan is not None and result.plan.given == {"input_ids"}
+    sources = {(c.input, c.symbol): c.source for c in result.plan.choices}
+    assert sources[("attention_mask", "seq")] == "given" and result.plan.batch == 2
+    assert result["masked"].shape == (2, 5)
+    rows = {row["name"]: row for row in result.as_dict()["inputs"]}
+    assert rows["input_ids"]["given"] and not rows["attention_mask"]["given"]
+    assert rows["attention_mask"]["shape"] == [2, 5] and rows["input_ids"]["dtype"] == "int64"
+
+
+def test_a_scalar_config_input_is_set_by_value_and_the_rest_synthesized() -> None:
+    model = load("vad_like")
+    result = model.run(values={"sr": 16000}, shapes={"audio": [2, 512]})
+    assert result.feeds["sr"].dtype == np.int64 and result.feeds["sr"].item() == 16000
+    assert result.feeds["audio"].shape == (2, 512)
+    assert result.plan is not None and result.plan.given == {"sr"}
+    assert result["speech"].shape == (2, 4)
+    other = model.run(values={"sr": 8000}, shapes={"audio": [2, 512]})
+    assert not np.array_equal(other["speech"], result["speech"])  # the value reached the If
+
+
+def test_a_scalar_value_fills_a_tensor_input_and_an_array_value_is_a_feed() -> None:
+    model = load("two_inputs_shared_dims")
+    filled = model.run(values={"attention_mask": 1}, dims={"seq": 3}, batch=2)
+    assert (filled.feeds["attention_mask"] == 1).all()
+    assert filled.feeds["attention_mask"].shape == (2, 3)
+    assert filled.plan is not None and "attention_mask" in filled.plan.given
+    whole = model.run(values={"attention_mask": [[1, 1, 0]]})
+    assert whole.feeds["input_ids"].shape == (1, 3)  # the value given whole sets the dims
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        ({"dims": {"seq": 7}}, "dims sets 'seq' = 7, but the given input 'input_ids' has"),
+        ({"batch": 4}, "The batch size is 4, but the given input 'input_ids' has batch"),
+        ({"shapes": {"attention_mask": [2, 9]}}, "shapes['attention_mask'] sets 'seq' = 9"),
+    ],
+)
+def test_a_given_feed_is_never_resized(call, fragment) -> None:
+    model = load("two_inputs_shared_dims")
+    with pytest.raises(FeedError, match=re.escape(fragment)):
+        model.run({"input_ids": np.zeros((2, 5), np.int64)}, **call)
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment", "hint"),
+    [
+        ({"sr": "abc"}, "Input 'sr' is int64; 'abc' is not a int64 value.", "--value sr=16000"),
+        ({"sr": 16000.5}, "16000.5 is not a int64 value", "values={'sr': 16000}"),
+        ({"srr": 1}, "values names 'srr', which is not an input", "Did you mean 'sr'"),
+        ({"audio": [[1.0], [2.0], [3.0]], "sr": [[1]]}, "expects 0 dims", ""),
+    ],
+)
+def test_bad_values_name_the_input_and_the_dtype(values, fragment, hint) -> None:
+    with pytest.raises(FeedError) as caught:
+        load("vad_like").run(values=values)
+    assert fragment in str(caught.value) and hint in str(caught.value)
+
+
+def test_a_value_outside_its_range_is_refused_before_the_run() -> None:
+    with pytest.raises(FeedError, match=r"outside its range \[8000, 16001\)"):
+        load("vad_like").run(values={"sr": 44100}, ranges={"sr": (8000, 16001)})
+
+
+def test_precedence_given_then_shapes_then_dims_then_batch_then_model_then_fallback() -> None:
+    from workbench.feeds.hints import Hint
+
+    inputs = load(
+        "symbolic_dims"
+    ).inputs  # tokens [batch size, seq-len, 8], mask [batch size, ?, 1]
+    hints = {"seq-len": Hint(32, "metadata 'x'"), ("mask", 1): Hint(5, "model")}
+    plan = plan_shapes(inputs, hints=hints)
+    assert plan.shapes["tokens"] == (1, 32, 8) and plan.shapes["mask"] == (1, 5, 1)
+    assert [c.describe() for c in plan.suggested][
+        0
+    ] == "tokens dim 1 ('seq-len') = 32 (metadata 'x')"
+    assert plan_shapes(inputs, hints=hints, dims={"seq-len": 16}).shapes["tokens"] == (1, 16, 8)
+    assert plan_shapes(inputs, hints=hints, batch=3).shapes["tokens"] == (3, 32, 8)
+    given = plan_shapes(inputs, hints=hints, given={"tokens": (2, 9, 8)})
+    assert given.shapes["mask"] == (2, 5, 1) and "tokens" not in given.shapes
+    shaped = plan_shapes(inputs, hints=hints, dims={"seq-len": 16}, shapes={"tokens": [1, 4, 8]})
+    assert shaped.shapes["tokens"] == (1, 4, 8)

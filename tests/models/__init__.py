@@ -527,3 +527,42 @@ def large_chain(path: Path, blocks: int = 250, width: int = 320) -> Path:
     )
     onnx.save_model(proto, path)
     return path
+
+
+@model
+def vad_like() -> onnx.ModelProto:
+    """Weights in Constant nodes inside If branches, and a scalar int64 sample rate, as a
+    voice-activity model has: the branch taken depends on the rate's value."""
+
+    def branch(name: str, scale: float) -> onnx.GraphProto:
+        weight = numpy_helper.from_array(np.full((1, 4), scale, np.float32), f"{name}_w")
+        return helper.make_graph(
+            [
+                _node("Constant", [], [f"{name}_weight"], value=weight),
+                _node("MatMul", ["level", f"{name}_weight"], [f"{name}_speech"]),
+            ],
+            name,
+            [],
+            [_tensor(f"{name}_speech", TensorProto.FLOAT, ["batch", 4])],
+        )
+
+    rate = numpy_helper.from_array(np.array(16000, np.int64), "rate")
+    return make(
+        [
+            _node("ReduceMean", ["audio"], ["level"], axes=[1], keepdims=1),
+            _node("Constant", [], ["expected_rate"], value=rate),
+            _node("Equal", ["sr", "expected_rate"], ["is_16k"]),
+            _node(
+                "If",
+                ["is_16k"],
+                ["speech"],
+                then_branch=branch("at16k", 1.0),
+                else_branch=branch("other", -1.0),
+            ),
+        ],
+        [
+            _tensor("audio", TensorProto.FLOAT, ["batch", "samples"]),
+            _tensor("sr", TensorProto.INT64, []),
+        ],
+        [_tensor("speech", TensorProto.FLOAT, ["batch", 4])],
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 from workbench.cli import flags
 from workbench.model.model import Model, load
+from workbench.text import printable
 
 
 def register(subparsers: Any) -> None:
@@ -22,6 +23,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also run onnx.checker (and onnxruntime where the checker complains)",
     )
+    parser.add_argument(
+        "--full", action="store_true", help="show long metadata values and descriptions whole"
+    )
     flags.add_output_options(parser, Model.report_formats)
     parser.set_defaults(handler=info_command)
 
@@ -31,7 +35,10 @@ def info_command(args: argparse.Namespace) -> int:
     paths = flags.report_paths(args.report, Model.report_formats)
     model = load(args.model)
     check = model.check().as_dict() if args.check else None
-    flags.show(model, args, extra={"check": check} if check else None)
+    if args.full and not args.json:
+        print(printable(model.text(full=True)))
+    else:
+        flags.show(model, args, extra={"check": check} if check else None)
     if check is not None and not args.json:
         print("\n" + _check_text(check))
     flags.write_reports(model, paths, args)

@@ -52,7 +52,10 @@ class FeedChecker:
         }
 
     def check(self, feeds: Mapping[str, Any], *, allow_nonfinite: bool = False) -> dict[str, Any]:
-        """Return the feeds (python lists and scalars turned into arrays) or raise FeedError."""
+        """Return the feeds (python lists and scalars turned into arrays) or raise FeedError.
+
+        Any subset of the inputs may be given; `missing()` says which are not.
+        """
         if not isinstance(feeds, dict) and not isinstance(feeds, Mapping):
             raise FeedError(
                 f"Feeds must be a dict of input name -> array, not {type(feeds).__name__}.",
@@ -72,13 +75,54 @@ class FeedChecker:
                     + did_you_mean(str(name), self._required),
                     f"Inputs: {self._listing()}.",
                 )
-        if len(checked) < len(self._required) or any(n not in checked for n in self._required):
-            missing = [n for n in self._required if n not in checked]
-            raise FeedError(
-                f"Missing feeds for {', '.join(map(repr, missing))}.",
-                f"The model needs: {self._listing()}. Leave feeds=None for synthetic ones.",
-            )
         return checked
+
+    def missing(self, feeds: Mapping[str, Any]) -> list[str]:
+        """The inputs `feeds` leaves out (to be synthesized)."""
+        if len(feeds) >= len(self._required) and all(n in feeds for n in self._required):
+            return []  # the common case, checked without building a list
+        return [n for n in self._required if n not in feeds]
+
+    def value(self, name: str, value: Any) -> np.ndarray:
+        """A value the user sets for an input (`values=`, `--value`) as an array of its dtype.
+
+        A value a float would have to be rounded to fit an integer input is refused.
+        """
+        spec = self._specs.get(name)
+        if spec is None:
+            if name not in self._inputs:
+                raise FeedError(
+                    f"values names {name!r}, which is not an input of the model."
+                    + did_you_mean(str(name), self._required),
+                    f"Inputs: {self._listing()}.",
+                )
+            raise FeedError(
+                f"values= sets tensors; input {name!r} is a {self._inputs[name].type.text}.",
+                "Pass it in feeds= instead.",
+            )
+        example = _EXAMPLES.get(spec.dtype.kind, "1")
+        fix = f"Give a {spec.info.dtype} value, e.g. values={{{name!r}: {example}}} " + (
+            f"(--value {name}={example})."
+        )
+        try:
+            probe = np.asarray(value)
+            array = np.asarray(value, dtype=spec.dtype)
+        except (TypeError, ValueError, OverflowError):
+            raise FeedError(
+                f"Input {name!r} is {spec.info.dtype}; {value!r} is not a {spec.info.dtype} value.",
+                fix,
+            ) from None
+        rounded = probe.dtype.kind == "f" and spec.dtype.kind in "iub"
+        if (rounded and not np.array_equal(array, probe)) or (
+            probe.dtype.kind in "US" and spec.dtype.kind not in "USO"
+        ):
+            raise FeedError(
+                f"Input {name!r} is {spec.info.dtype}; {value!r} is not a {spec.info.dtype} value.",
+                fix,
+            )
+        if array.ndim and spec.rank is not None and array.ndim != spec.rank:
+            raise _rank_error(spec.info, array.shape)
+        return array
 
     def _listing(self) -> str:
         return ", ".join(v.description for v in self._inputs.values())
@@ -167,6 +211,10 @@ def _as_array(info: ValueInfo, value: Any, expected: np.dtype[Any]) -> np.ndarra
             f"Input {info.name!r} expects {info.dtype}; the value cannot be converted: {exc}.",
             f"Pass a numpy array of dtype {info.dtype}.",
         ) from None
+
+
+# An example value per numpy kind, for messages.
+_EXAMPLES = {"b": "true", "i": "16000", "u": "16000", "f": "0.5", "c": "1", "O": "'text'"}
 
 
 def _dtype_text(array: np.ndarray) -> str:

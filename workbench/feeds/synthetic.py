@@ -1,22 +1,27 @@
-"""Synthetic feeds, built from a model's signature.
+"""Synthetic feeds, built from a model's signature, for every input the user did not give.
 
-Free dims get documented defaults (the batch dim 1, any other free dim 64), overridable by
-symbol (`dims={"seq": 128}`) or per input (`shapes={"input_ids": [1, 512]}`). Every guess
-is recorded, so a failure deep inside the graph can name the dims that were guessed.
+Each free dim takes the first of: the size a given feed has for its symbol, the input's
+whole shape in `shapes`, `dims` for its symbol, `batch` for the batch dim, a size the model
+suggests (`hints.py`: its metadata, its own fixed output dims), and the fallback (the batch
+dim 1, any other free dim 64). A given feed that contradicts `shapes`, `dims` or `batch` is
+an error, never resized. Every choice is recorded, so a failure deep inside the graph can
+name the dims that were guessed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from workbench.errors import FeedError
+from workbench.feeds.hints import DimKey, Hint
 from workbench.model.dtypes import numpy_dtype
 from workbench.model.signature import TypeInfo, ValueInfo
 from workbench.text import Dim, did_you_mean
@@ -26,7 +31,8 @@ DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real
 DEFAULT_SEQUENCE_LENGTH = 2
 DEFAULT_INT_RANGE = (0, 2)  # small and non-negative: index-like inputs stay valid
 MAX_SYNTHETIC_BYTES = 4 * 1024**3  # refuse to build feeds larger than this (a hostile dim)
-Source = Literal["fixed", "batch", "batch default", "dims", "default", "shapes"]
+# Where a dim's size came from, most binding first ("model": a size the model suggests).
+Source = Literal["fixed", "given", "shapes", "dims", "batch", "model", "batch default", "default"]
 Range = tuple[float, float] | float | int
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon")
 
@@ -40,6 +46,7 @@ class DimChoice:
     symbol: str | None  # the symbolic name, None for fixed or unnamed dims
     value: int
     source: Source
+    note: str = ""  # for "given": which input; for "model": where the model says so
 
     @property
     def guessed(self) -> bool:
@@ -47,23 +54,30 @@ class DimChoice:
         return self.source in ("batch default", "default")
 
     def describe(self) -> str:
-        """E.g. "tokens dim 1 ('seq') = 64"."""
+        """E.g. "tokens dim 1 ('seq') = 64", "images dim 2 ('h') = 640 (metadata 'imgsz')"."""
         symbol = f" ({self.symbol!r})" if self.symbol else ""
-        return f"{self.input} dim {self.index}{symbol} = {self.value}"
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.input} dim {self.index}{symbol} = {self.value}{note}"
 
 
 @dataclass(frozen=True)
 class FeedPlan:
     """Concrete shapes for every tensor input, and how each dim was chosen."""
 
-    shapes: dict[str, tuple[int, ...]]
+    shapes: dict[str, tuple[int, ...]]  # of the inputs to synthesize
     choices: tuple[DimChoice, ...]
     batch: int | None  # the batch size used, None when no input has a batch dim
+    given: frozenset[str] = frozenset()  # inputs the user supplied (feeds or values)
 
     @property
     def guesses(self) -> tuple[DimChoice, ...]:
         """Dims filled with defaults."""
         return tuple(c for c in self.choices if c.guessed)
+
+    @property
+    def suggested(self) -> tuple[DimChoice, ...]:
+        """Dims the model itself suggested (metadata, its fixed output dims)."""
+        return tuple(c for c in self.choices if c.source == "model")
 
 
 @dataclass(frozen=True)
@@ -81,19 +95,42 @@ def plan_shapes(
     shapes: Mapping[str, Sequence[int]] | None = None,
     batch: int | None = None,
     batch_dim: str | None = None,
+    given: Mapping[str, tuple[int, ...]] | None = None,
+    hints: Mapping[DimKey, Hint] | None = None,
 ) -> FeedPlan:
-    """Resolve every tensor input's shape from the signature, `dims`, `shapes` and `batch`."""
+    """Resolve the shape of every tensor input the user did not give.
+
+    `given` holds the shapes of the feeds the user supplied; the rest come from the
+    signature, `given`, `shapes`, `dims`, `batch` and `hints`, in that order.
+    """
     dims = dict(dims or {})
+    given = dict(given or {})
     exact: dict[str, tuple[int, ...]] = {
         name: tuple(int(d) for d in shape) for name, shape in (shapes or {}).items()
     }
     tensors = [v for v in inputs if v.type.kind in ("tensor", "sparse_tensor")]
     _check_names(dims, exact, tensors, batch_dim)
     _check_batch_is_possible(tensors, exact, batch, batch_dim)
-    sizes = _symbol_sizes(tensors, dims, batch, batch_dim)
+    bound = _given_sizes(tensors, given)
+    batch_symbols = _batch_symbols(tensors, batch_dim)
+    _check_against_given(
+        bound, dims, exact=exact, tensors=tensors, batch=batch, batch_symbols=batch_symbols
+    )
+    sizes = _symbol_sizes(
+        tensors, dims, batch=batch, batch_symbols=batch_symbols, bound=bound, hints=hints or {}
+    )
     resolved: dict[str, tuple[int, ...]] = {}
     choices: list[DimChoice] = []
     for value in tensors:
+        if value.name in given:
+            choices += [
+                DimChoice(value.name, i, _symbol(d), size, "given", "given")
+                for i, (d, size) in enumerate(
+                    zip(value.shape or (), given[value.name], strict=False)
+                )
+                if not isinstance(d, int)
+            ]
+            continue
         if value.name in exact:
             resolved[value.name] = _checked_override(value, exact[value.name])
             choices += [
@@ -105,29 +142,105 @@ def plan_shapes(
             continue
         shape: list[int] = []
         for index, dim in enumerate(value.shape or ()):
-            source: Source
             if isinstance(dim, int):
-                size, source = dim, "fixed"
+                choice = DimChoice(value.name, index, None, dim, "fixed")
             elif isinstance(dim, str):
-                size, source = sizes[dim]
-            else:  # an unnamed free dim: the batch when it leads, else the default
-                size, source = _free(index == 0 and batch_dim is None, batch)
-            shape.append(size)
-            choices.append(DimChoice(value.name, index, _symbol(dim), size, source))
+                size, source, note = sizes[dim]
+                choice = DimChoice(value.name, index, dim, size, source, note)
+            else:  # an unnamed free dim: the batch when it leads, else a hint or the default
+                hint = (hints or {}).get((value.name, index))
+                if index == 0 and batch_dim is None:
+                    size, source = _free(True, batch)
+                    choice = DimChoice(value.name, index, None, size, source)
+                elif hint is not None:
+                    choice = DimChoice(value.name, index, None, hint.size, "model", hint.where)
+                else:
+                    choice = DimChoice(value.name, index, None, DEFAULT_FREE_DIM, "default")
+            shape.append(choice.value)
+            choices.append(choice)
         if value.shape is None:  # unknown rank: a vector is the least surprising guess
             shape = [DEFAULT_FREE_DIM]
             choices.append(DimChoice(value.name, 0, None, DEFAULT_FREE_DIM, "default"))
         resolved[value.name] = tuple(shape)
-    return FeedPlan(resolved, tuple(choices), _batch_used(tensors, choices, batch))
+    used = _batch_used(tensors, choices, batch, batch_symbols)
+    return FeedPlan(resolved, tuple(choices), used, frozenset(given))
+
+
+def _given_sizes(
+    tensors: list[ValueInfo], given: Mapping[str, tuple[int, ...]]
+) -> dict[str, tuple[int, str]]:
+    """Symbol -> (size, input) for the symbols the given feeds bind."""
+    bound: dict[str, tuple[int, str]] = {}
+    for value in tensors:
+        shape = given.get(value.name)
+        if shape is None or value.shape is None or len(shape) != len(value.shape):
+            continue
+        for dim, size in zip(value.shape, shape, strict=True):
+            if isinstance(dim, str):
+                bound.setdefault(dim, (int(size), value.name))
+    return bound
+
+
+def _batch_symbols(tensors: list[ValueInfo], batch_dim: str | None) -> set[str]:
+    """The symbols that stand for the batch: `batch_dim`, else every leading symbol."""
+    if batch_dim is not None:
+        return {batch_dim}
+    return {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], str)}
+
+
+def _check_against_given(
+    bound: Mapping[str, tuple[int, str]],
+    dims: Mapping[str, int],
+    *,
+    exact: Mapping[str, tuple[int, ...]],
+    tensors: list[ValueInfo],
+    batch: int | None,
+    batch_symbols: set[str],
+) -> None:
+    """A given feed is what it is: `dims`, `shapes` or `batch` that disagree are errors."""
+    for symbol, (size, source) in bound.items():
+        if symbol in dims and int(dims[symbol]) != size:
+            raise FeedError(
+                f"dims sets {symbol!r} = {dims[symbol]}, but the given input {source!r} has "
+                f"{symbol!r} = {size}.",
+                f"Drop {symbol!r} from dims (the given feed decides it), or give {source!r} "
+                f"with {symbol!r} = {dims[symbol]}.",
+            )
+        if batch is not None and symbol in batch_symbols and size != batch:
+            raise FeedError(
+                f"The batch size is {batch}, but the given input {source!r} has batch "
+                f"{symbol!r} = {size}.",
+                f"Give {source!r} at batch {batch}, or leave the batch out (the given feed "
+                "sets it); a benchmark's batch sweep cannot resize the feeds you give.",
+            )
+    for value in tensors:
+        shape = exact.get(value.name)
+        if shape is None or value.shape is None:
+            continue
+        for dim, size in zip(value.shape, shape, strict=False):
+            if isinstance(dim, str) and dim in bound and bound[dim][0] != size:
+                raise FeedError(
+                    f"shapes[{value.name!r}] sets {dim!r} = {size}, but the given input "
+                    f"{bound[dim][1]!r} has {dim!r} = {bound[dim][0]}.",
+                    "Inputs sharing a symbolic dim must agree on it: follow the given feed.",
+                )
 
 
 def _batch_used(
-    tensors: list[ValueInfo], choices: list[DimChoice], batch: int | None
+    tensors: list[ValueInfo],
+    choices: list[DimChoice],
+    batch: int | None,
+    batch_symbols: set[str],
 ) -> int | None:
-    """The items per run: the batch chosen, or a leading dim the inputs all fix alike."""
+    """The items per run: the batch chosen or given, or a leading dim the inputs all fix."""
     if batch is not None:
         return batch
-    batches = {c.value for c in choices if c.source in ("batch", "batch default")}
+    batches = {
+        c.value
+        for c in choices
+        if c.source in ("batch", "batch default")
+        or (c.source == "given" and c.symbol in batch_symbols)
+    }
     if batches:
         return min(batches)
     leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], int)}
@@ -137,21 +250,29 @@ def _batch_used(
 def _symbol_sizes(
     tensors: list[ValueInfo],
     dims: Mapping[str, int],
+    *,
     batch: int | None,
-    batch_dim: str | None,
-) -> dict[str, tuple[int, Source]]:
+    batch_symbols: set[str],
+    bound: Mapping[str, tuple[int, str]],
+    hints: Mapping[DimKey, Hint],
+) -> dict[str, tuple[int, Source, str]]:
     """One size per symbolic dim, so every input sharing a symbol agrees on it."""
-    leading = {v.shape[0] for v in tensors if v.shape and isinstance(v.shape[0], str)}
-    sizes: dict[str, tuple[int, Source]] = {}
+    sizes: dict[str, tuple[int, Source, str]] = {}
     for value in tensors:
         for dim in value.shape or ():
             if not isinstance(dim, str) or dim in sizes:
                 continue
-            if dim in dims:
-                sizes[dim] = (int(dims[dim]), "dims")
+            hint = hints.get(dim)
+            if dim in bound:
+                sizes[dim] = (bound[dim][0], "given", f"from input {bound[dim][1]!r}")
+            elif dim in dims:
+                sizes[dim] = (int(dims[dim]), "dims", "")
+            elif dim in batch_symbols and (batch is not None or hint is None):
+                sizes[dim] = (*_free(True, batch), "")
+            elif hint is not None:
+                sizes[dim] = (hint.size, "model", hint.where)
             else:
-                is_batch = dim == batch_dim if batch_dim is not None else dim in leading
-                sizes[dim] = _free(is_batch, batch)
+                sizes[dim] = (*_free(False, batch), "")
     return sizes
 
 
@@ -253,23 +374,39 @@ def synthesize(
     batch_dim: str | None = None,
     seed: int = 0,
     ranges: Mapping[str, Range] | None = None,
+    given: Mapping[str, Any] | None = None,
+    hints: Mapping[DimKey, Hint] | None = None,
+    filled: Collection[str] = (),
 ) -> Feeds:
-    """Seeded, reproducible feeds for every input, shaped by `plan_shapes`.
+    """Seeded, reproducible feeds for every input not in `given`, shaped by `plan_shapes`.
+
+    `given` holds the user's feeds, used as they are.
 
     Floats are uniform in [0, 1); integers in [0, 2); `ranges` overrides per input with
     `(low, high)` or a constant (e.g. `{"input_ids": (0, 30522), "sample_rate": 16000}`).
+    `filled` names inputs whose constant came from the user (reported as given).
     """
     ranges = dict(ranges or {})
+    given = dict(given or {})
     unknown = sorted(set(ranges) - {v.name for v in inputs})
     if unknown:
         raise FeedError(
             f"ranges names {', '.join(map(repr, unknown))}, not inputs of the model.",
             f"Inputs: {', '.join(repr(v.name) for v in inputs)}.",
         )
-    plan = plan_shapes(inputs, dims=dims, shapes=shapes, batch=batch, batch_dim=batch_dim)
-    _check_sizes(inputs, plan)
-    values = {}
-    for value in inputs:
+    plan = plan_shapes(
+        inputs,
+        dims=dims,
+        shapes=shapes,
+        batch=batch,
+        batch_dim=batch_dim,
+        given={name: tuple(np.shape(v)) for name, v in given.items() if hasattr(v, "shape")},
+        hints=hints,
+    )
+    missing = [v for v in inputs if v.name not in given]
+    _check_sizes(missing, plan)
+    values = dict(given)
+    for value in missing:
         rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
         shape = plan.shapes.get(value.name, ())
         try:
@@ -280,6 +417,8 @@ def synthesize(
                 f"{list(shape)}.",
                 f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
             ) from None
+    if filled:
+        plan = dataclasses.replace(plan, given=plan.given | frozenset(filled))
     return Feeds(values, plan)
 
 

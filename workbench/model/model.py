@@ -25,6 +25,7 @@ from workbench.errors import (
     WorkbenchError,
 )
 from workbench.feeds.checker import FeedChecker
+from workbench.feeds.hints import DimHints
 from workbench.feeds.synthetic import Range
 from workbench.model import external_data, walk
 from workbench.model.compat import Compatibility
@@ -283,6 +284,7 @@ class Model(Rendered):
             inputs=self.inputs,
             outputs=self.outputs,
             checker=FeedChecker(self.inputs, self.overridable_initializers),
+            hints=DimHints(self.proto, self.metadata.metadata_props, self.inputs),
         )
 
     @property
@@ -334,6 +336,7 @@ class Model(Rendered):
         provider: str = "cpu",
         outputs: Sequence[str] | str | None = None,
         *,
+        values: Mapping[str, Any] | None = None,
         dims: Mapping[str, int] | None = None,
         shapes: Mapping[str, Sequence[int]] | None = None,
         batch: int | None = None,
@@ -345,14 +348,17 @@ class Model(Rendered):
     ) -> RunResult:
         """Run once and return named outputs, the providers applied and the wall time.
 
-        Without `feeds`, synthetic ones are built from the signature (`dims`, `shapes`,
-        `batch`, `ranges` and `seed` shape them). User feeds are validated first.
+        Give the inputs that matter (`feeds`, any subset, validated; `values`, e.g.
+        `{"sr": 16000}`): the others are synthesized from the signature, with dims from what
+        you gave, then `shapes`, `dims`, `batch`, sizes the model suggests, and defaults
+        (see `Session.prepare_feeds`); `ranges` and `seed` shape their values.
         `io_binding=True` copies inputs to the provider's device first and times only the
         device-resident run (outputs are copied back afterwards).
         """
         return self.session(provider, **session_options).run(
             feeds,
             outputs,
+            values=values,
             dims=dims,
             shapes=shapes,
             batch=batch,

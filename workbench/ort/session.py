@@ -27,8 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from workbench.errors import ProviderFallbackError, RunError, SessionError, WorkbenchError
+from workbench.errors import (
+    FeedError,
+    ProviderFallbackError,
+    RunError,
+    SessionError,
+    WorkbenchError,
+)
 from workbench.feeds.checker import FeedChecker
+from workbench.feeds.hints import DimHints
 from workbench.feeds.synthetic import FeedPlan, Feeds, Range, synthesize
 from workbench.model.signature import ValueInfo
 from workbench.model.walk import op_key
@@ -57,6 +64,7 @@ class SessionSource:
     inputs: tuple[ValueInfo, ...]
     outputs: tuple[ValueInfo, ...]
     checker: FeedChecker
+    hints: DimHints  # sizes the model suggests for its free dims, found on first use
 
     @functools.cached_property
     def output_names(self) -> list[str]:
@@ -186,6 +194,7 @@ class Session:
         feeds: Mapping[str, Any] | None = None,
         outputs: Sequence[str] | str | None = None,
         *,
+        values: Mapping[str, Any] | None = None,
         dims: Mapping[str, int] | None = None,
         shapes: Mapping[str, Sequence[int]] | None = None,
         batch: int | None = None,
@@ -194,30 +203,43 @@ class Session:
         allow_nonfinite: bool = False,
         io_binding: bool = False,
     ) -> RunResult:
-        """Run once: validate the feeds (or synthesize them), run, and name the outputs.
+        """Run once: validate the feeds given, synthesize the rest, run, name the outputs.
 
-        Without `feeds`, synthetic ones are built from the signature (`dims`, `shapes`,
-        `batch`, `ranges` and `seed` shape them). `io_binding=True` copies inputs to the
-        provider's device first and times only the device-resident run.
+        `feeds` may hold any subset of the inputs; `values` sets an input to a value (a
+        scalar fills its shape); the others are synthesized (see `prepare_feeds`).
+        `io_binding=True` copies inputs to the provider's device first and times only the
+        device-resident run.
         """
-        if feeds is not None:  # the user's, validated: a run loop's path, kept lean
-            values, plan = self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite), None
+        checked = (
+            self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite)
+            if feeds is not None
+            else None
+        )
+        if checked is not None and not values and not self.source.checker.missing(checked):
+            ready, plan = checked, None  # every input given: a run loop's path, kept lean
         else:
-            ready = self.prepare_feeds(
-                dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
+            prepared = self._complete(
+                checked or {},
+                allow_nonfinite=allow_nonfinite,
+                values=values,
+                dims=dims,
+                shapes=shapes,
+                batch=batch,
+                seed=seed,
+                ranges=ranges,
             )
-            values, plan = ready.values, ready.plan
+            ready, plan = prepared.values, prepared.plan
         names = self.source.select_outputs(outputs)
         with self.explaining(plan):
             if io_binding:
-                binding = self.bind(values, names)
+                binding = self.bind(ready, names)
                 start = time.perf_counter()
                 binding.run()
                 seconds = time.perf_counter() - start
                 results = binding.outputs()
             else:
                 start = time.perf_counter()
-                results = self._call(values, names)
+                results = self._call(ready, names)
                 seconds = time.perf_counter() - start
         return RunResult(
             outputs=dict(zip(names, results, strict=True)),
@@ -225,7 +247,7 @@ class Session:
             applied_providers=self.applied_providers,
             fallback=self.fallback,
             seconds=seconds,
-            feeds=values,
+            feeds=ready,
             plan=plan,
         )
 
@@ -233,6 +255,7 @@ class Session:
         self,
         feeds: Mapping[str, Any] | None = None,
         *,
+        values: Mapping[str, Any] | None = None,
         dims: Mapping[str, int] | None = None,
         shapes: Mapping[str, Sequence[int]] | None = None,
         batch: int | None = None,
@@ -240,15 +263,70 @@ class Session:
         ranges: Mapping[str, Range] | None = None,
         allow_nonfinite: bool = False,
     ) -> Feeds:
-        """Feeds ready to run: the user's, validated, or synthetic ones from the signature.
+        """Feeds ready to run: the user's validated, the rest synthesized from the signature.
 
-        `dims`, `shapes`, `batch`, `ranges` and `seed` shape synthetic feeds.
+        What sets a free dim, first to last: a given feed's size for its symbol (or a value
+        given whole), the input's `shapes`, `dims` for the symbol, `batch`, a size the model
+        suggests (its metadata or its fixed output dims), the fallback (batch 1, else 64).
+        `values` sets inputs to values: a scalar fills the input's shape, an array of the
+        input's rank is a feed. `ranges` bounds synthetic values, and refuses values outside.
         """
-        if feeds is None:
-            return synthesize(
-                self.source.inputs, dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
-            )
-        return Feeds(self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite))
+        checked = (
+            self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite)
+            if feeds is not None
+            else {}
+        )
+        if feeds is not None and not values and not self.source.checker.missing(checked):
+            return Feeds(checked)  # the user gave everything: nothing to plan
+        return self._complete(
+            checked,
+            allow_nonfinite=allow_nonfinite,
+            values=values,
+            dims=dims,
+            shapes=shapes,
+            batch=batch,
+            seed=seed,
+            ranges=ranges,
+        )
+
+    def _complete(
+        self,
+        given: Mapping[str, Any],
+        *,
+        allow_nonfinite: bool,
+        values: Mapping[str, Any] | None,
+        dims: Mapping[str, int] | None,
+        shapes: Mapping[str, Sequence[int]] | None,
+        batch: int | None,
+        seed: int,
+        ranges: Mapping[str, Range] | None,
+    ) -> Feeds:
+        """The given feeds, the values set, and synthetic feeds for every other input."""
+        checker = self.source.checker
+        given, ranges, filled = dict(given), dict(ranges or {}), []
+        if values:
+            whole = {}
+            for name, value in values.items():
+                array = checker.value(name, value)
+                _within_range(name, array, ranges.get(name))
+                if array.ndim == 0 and _rank(self.source, name):
+                    ranges[name] = array.item()  # a scalar fills the shape the plan gives
+                    filled.append(name)
+                else:
+                    whole[name] = array
+            # The values given whole are feeds: they must agree with the others on every dim.
+            given = checker.check({**given, **whole}, allow_nonfinite=allow_nonfinite)
+        return synthesize(
+            self.source.inputs,
+            dims=dims,
+            shapes=shapes,
+            batch=batch,
+            seed=seed,
+            ranges=ranges,
+            given=given,
+            hints=self.source.hints.found,
+            filled=filled,
+        )
 
     def runner(self, feeds: Feeds) -> Callable[[], object]:
         """A zero-argument callable doing exactly one run: what a timing loop calls.
@@ -533,6 +611,25 @@ class SessionCache:
             oldest.close()
         live = set(map(id, self._sessions.values()))
         self._by_call = {k: s for k, s in self._by_call.items() if id(s) in live}
+
+
+def _rank(source: SessionSource, name: str) -> int:
+    """The declared rank of input `name` (0 when unknown: a value is then taken whole)."""
+    shape = next((v.shape for v in source.inputs if v.name == name), None)
+    return len(shape) if shape is not None else 0
+
+
+def _within_range(name: str, value: np.ndarray, span: Range | None) -> None:
+    """Refuse a value outside the range the user set for the same input."""
+    if not isinstance(span, tuple) or value.dtype.kind not in "biuf":
+        return
+    low, high = span
+    if value.size and (value.min() < low or value.max() >= high):
+        raise FeedError(
+            f"The value set for input {name!r} ({value.tolist()!r}) is outside its range "
+            f"[{low}, {high}).",
+            "Give a value inside the range, or widen the range.",
+        )
 
 
 def _to_host(value: Any) -> Any:

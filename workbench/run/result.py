@@ -63,9 +63,25 @@ class RunResult(Rendered):
             "applied_providers": self.applied_providers,
             "fallback": self.fallback,
             "seconds": self.seconds,
+            "inputs": self.input_rows(),
             "outputs": self.summary_rows(),
             "guessed_dims": [c.describe() for c in self.plan.guesses] if self.plan else [],
         }
+
+    def input_rows(self) -> list[dict[str, Any]]:
+        """One row per input: name, dtype, shape, and `given` (else it was synthesized)."""
+        given = self.plan.given if self.plan is not None else None
+        return [
+            {
+                "name": name,
+                "dtype": str(np.asarray(value).dtype)
+                if not isinstance(value, list | dict)
+                else None,
+                "shape": list(np.shape(value)) if not isinstance(value, list | dict) else None,
+                "given": given is None or name in given,
+            }
+            for name, value in self.feeds.items()
+        ]
 
     def render_context(self) -> dict[str, Any]:
         """The result and its per-output rows."""
