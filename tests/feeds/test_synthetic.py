@@ -343,9 +343,8 @@ def test_precedence_given_then_shapes_then_dims_then_batch_then_model_then_fallb
     hints = {"seq-len": Hint(32, "metadata 'x'"), ("mask", 1): Hint(5, "model")}
     plan = plan_shapes(inputs, hints=hints)
     assert plan.shapes["tokens"] == (1, 32, 8) and plan.shapes["mask"] == (1, 5, 1)
-    assert [c.describe() for c in plan.suggested][
-        0
-    ] == "tokens dim 1 ('seq-len') = 32 (metadata 'x')"
+    first = plan.suggested[0].describe()
+    assert first == "tokens dim 1 ('seq-len') = 32 (metadata 'x')"
     assert plan_shapes(inputs, hints=hints, dims={"seq-len": 16}).shapes["tokens"] == (1, 16, 8)
     assert plan_shapes(inputs, hints=hints, batch=3).shapes["tokens"] == (3, 32, 8)
     given = plan_shapes(inputs, hints=hints, given={"tokens": (2, 9, 8)})
