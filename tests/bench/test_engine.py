@@ -118,6 +118,45 @@ def test_user_feeds_are_used() -> None:
     assert result.results[0].items_per_run == 3 and result.settings["user_feeds"]
 
 
+@pytest.mark.parametrize("executor", ["inprocess", "worker"])
+def test_partial_feeds_and_values_reach_every_executor(executor) -> None:
+    # The audio is given, the sample rate set by value; a rate other than 16000 takes the
+    # If's other branch, so a wrong value would still run: the profile shows which ran.
+    audio = np.ones((3, 100), np.float32)
+    result = workbench.benchmark(
+        models.build("vad_like"),
+        ["cpu"],
+        feeds={"audio": audio},
+        values={"sr": 16000},
+        executor=executor,
+        **FAST,
+    )
+    (row,) = result.results
+    assert row.status == "ok", row.reason
+    assert row.items_per_run == 3 and result.settings["user_feeds"]
+    assert row.config.label == "cpu b3 samples=100 host"  # the given feed decided both
+
+
+def test_a_bad_value_is_refused_before_any_configuration_runs() -> None:
+    with pytest.raises(workbench.errors.FeedError, match=r"(?s)'sr'.*int64.*--value sr="):
+        workbench.benchmark(models.build("vad_like"), ["cpu"], values={"sr": 1.5}, **FAST)
+    with pytest.raises(workbench.errors.FeedError, match="not an input"):
+        workbench.benchmark(demo(), ["cpu"], values={"imgae": 1.0}, **FAST)
+
+
+def test_labels_name_the_free_dims_the_sweep_chose() -> None:
+    # Nobody said how long the sequence is: the label says 64 was measured, and the batch.
+    result = workbench.benchmark(models.build("two_inputs_shared_dims"), ["cpu"], **FAST)
+    assert result.results[0].config.label == "cpu b1 seq=64 host"
+    assert result.as_dict()["results"][0]["dims"] == {"seq": 64}
+    swept = workbench.benchmark(
+        models.build("two_inputs_shared_dims"), ["cpu"], [2], dims={"seq": 16}, **FAST
+    )
+    assert swept.results[0].config.label == "cpu b2 seq=16 host"
+    fixed = workbench.benchmark(models.build("fixed_batch"), ["cpu"], **FAST)
+    assert fixed.results[0].config.label == "cpu host"  # every dim is the model's own
+
+
 def test_cancel_from_on_update_keeps_completed_samples() -> None:
     stop = threading.Event()
 
@@ -268,6 +307,16 @@ def test_the_attached_profile_is_of_the_measured_configuration() -> None:
     )
     assert result.profile is not None
     assert "BatchNormalization" in {row["op_type"] for row in result.profile.rows}
+
+
+def test_the_profile_runs_on_the_values_given() -> None:
+    # sr=16000 takes the If's then-branch; another rate would run the else-branch's MatMul.
+    result = workbench.benchmark(
+        models.build("vad_like"), ["cpu"], values={"sr": 16000}, profile=True, **FAST
+    )
+    assert result.profile is not None
+    names = {row["node"] for row in result.profile.rows}
+    assert "at16k" in names and "other" not in names, names
 
 
 @pytest.mark.parametrize("executor", ["inprocess", "worker"])

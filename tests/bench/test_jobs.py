@@ -3,6 +3,8 @@ filled from them, whichever executor ran the job."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -23,6 +25,7 @@ from workbench.bench.jobs import (
 )
 from workbench.bench.results import ConfigResult
 from workbench.errors import ProviderFallbackError, RunError, SessionError, WorkerCrashed
+from workbench.feeds.synthetic import FeedRequest
 
 CONFIG = BenchConfig("CPUExecutionProvider", batch=8, dims=(("seq", 16),), mode="host")
 
@@ -65,14 +68,19 @@ def test_samples_carry_several_named_columns() -> None:
     assert len(encode(Samples(rows, columns))) < 40_000  # binary, not one JSON number each
 
 
-def test_a_payload_ships_an_in_memory_model_and_the_feeds(tmp_path) -> None:
+def test_a_payload_ships_an_in_memory_model_and_what_the_user_said(tmp_path) -> None:
     model = workbench.load(workbench.demo_model().read_bytes())
     feeds = {"image": np.full((2, 3, 32, 32), 0.5, np.float32)}
-    payload = Payload.from_dict(Payload.write(model, feeds, tmp_path).as_dict())
-    again, again_feeds = payload.open()
+    request = FeedRequest(feeds, values={"sr": np.int64(16000)}, ranges={"image": (0.0, 1.0)})
+    payload = Payload.from_dict(
+        json.loads(json.dumps(Payload.write(model, request, tmp_path).as_dict()))
+    )
+    again, wanted = payload.open()
     assert again.sha256 == model.sha256 and payload.model.startswith(str(tmp_path))
-    assert again_feeds is not None and np.array_equal(again_feeds["image"], feeds["image"])
-    assert Payload.write(again, None, tmp_path).feeds is None  # from a file: nothing written
+    assert wanted.feeds is not None and np.array_equal(wanted.feeds["image"], feeds["image"])
+    assert wanted.values == {"sr": 16000} and wanted.ranges == {"image": (0.0, 1.0)}
+    nothing = Payload.write(again, FeedRequest(), tmp_path)
+    assert nothing.feeds is None and nothing.open()[1] == FeedRequest()  # from a file
 
 
 def test_a_failure_comes_back_as_the_same_error() -> None:
@@ -122,7 +130,7 @@ def test_executors_report_through_the_same_events(name) -> None:
     model = workbench.load(workbench.demo_model())
     events = []
     job = Job(BenchConfig("CPUExecutionProvider", batch=2), StopPolicy(warmup=1, runs=20))
-    with executors.open_executor(name, model, None) as executor:
+    with executors.open_executor(name, model, FeedRequest()) as executor:
         executor.run(job, events.append, lambda: False)
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "Started" and kinds[-1] == "Finished"

@@ -317,8 +317,8 @@ def test_a_given_feed_is_never_resized(call, fragment) -> None:
 @pytest.mark.parametrize(
     ("values", "fragment", "hint"),
     [
-        ({"sr": "abc"}, "Input 'sr' is int64; 'abc' is not a int64 value.", "--value sr=16000"),
-        ({"sr": 16000.5}, "16000.5 is not a int64 value", "values={'sr': 16000}"),
+        ({"sr": "abc"}, "Input 'sr' is int64, and 'abc' is not a value", "--value sr=16000"),
+        ({"sr": 16000.5}, "16000.5 is not a value of that type", "values={'sr': 16000}"),
         ({"srr": 1}, "values names 'srr', which is not an input", "Did you mean 'sr'"),
         ({"audio": [[1.0], [2.0], [3.0]], "sr": [[1]]}, "expects 0 dims", ""),
     ],

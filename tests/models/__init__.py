@@ -539,7 +539,7 @@ def vad_like() -> onnx.ModelProto:
         return helper.make_graph(
             [
                 _node("Constant", [], [f"{name}_weight"], value=weight),
-                _node("MatMul", ["level", f"{name}_weight"], [f"{name}_speech"]),
+                _node("MatMul", ["level", f"{name}_weight"], [f"{name}_speech"], name=name),
             ],
             name,
             [],

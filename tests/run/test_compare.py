@@ -109,6 +109,24 @@ def test_compare_against_expected_outputs(image, tmp_path) -> None:
     assert failed.rows[0].max_abs_error == pytest.approx(1.0)
 
 
+def test_partial_feeds_and_values_are_what_runs() -> None:
+    # At 16000 the If takes the branch of +1 weights; at 8000 the other one (-1): a value
+    # that did not reach the run would compare equal in both cases.
+    model = workbench.load(models.build("vad_like"))
+    audio = np.linspace(0, 1, 200, dtype=np.float32).reshape(2, 100)
+    at16k = model.run({"audio": audio}, values={"sr": 16000})["speech"]
+    same = workbench.compare(
+        model, ["cpu"], {"audio": audio}, values={"sr": 16000}, expected={"speech": at16k}
+    )
+    assert same.passed, same.rows
+    other = workbench.compare(
+        model, ["cpu"], {"audio": audio}, values={"sr": 8000}, expected={"speech": at16k}
+    )
+    assert not other.passed and other.rows[0].mismatches == at16k.size
+    with pytest.raises(workbench.errors.FeedError, match="'sr'"):
+        workbench.compare(model, ["cpu"], values={"sr": "fast"})  # refused before any run
+
+
 def test_unusable_provider_is_a_skipped_row_with_the_reason() -> None:
     from workbench.ort import providers
 

@@ -8,6 +8,7 @@ sample is kept and the result is marked partial.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import itertools
 import operator
@@ -15,17 +16,21 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.executors import Executor, open_executor
 from workbench.bench.jobs import Event, Job, Samples, mark_partial, record
 from workbench.bench.results import BenchmarkResult, ConfigResult
 from workbench.bench.runners import check_mode
 from workbench.errors import (
+    FeedError,
     ModeUnavailable,
     ProviderFallbackError,
     WorkbenchError,
     WorkerCrashed,
 )
+from workbench.feeds.synthetic import FeedRequest, plan_shapes
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
@@ -33,6 +38,7 @@ from workbench.ort.options import opt_levels as available_opt_levels
 from workbench.run.profile import profile as profile_model
 
 if TYPE_CHECKING:
+    from workbench.feeds.synthetic import Range
     from workbench.model import ModelLike
 
 _OUT_OF_MEMORY = (
@@ -55,6 +61,8 @@ def benchmark(
     dims: Mapping[str, int] | None = None,
     shapes: Mapping[str, Sequence[int]] | None = None,
     feeds: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | None = None,
+    ranges: Mapping[str, Range] | None = None,
     intra_op_threads: Sequence[int | None] | None = None,
     opt_levels: Sequence[str] | str | None = None,
     modes: Sequence[str] = ("host",),
@@ -77,7 +85,8 @@ def benchmark(
     level and mode.
 
     - `batch_sizes` sets the batch dim (the first symbolic dim of each input); `dims` and
-      `shapes` set other free dims as in `Model.run`; or pass your own `feeds`.
+      `shapes` set other free dims as in `Model.run`; `feeds` (any subset of the inputs),
+      `values` (e.g. `{"sr": 16000}`) and `ranges` fix what you know, the rest is synthetic.
     - `opt_levels="sweep"` runs every level the installed onnxruntime offers.
     - `modes`: "host" (numpy feeds, copies included), "device" (IO binding, inputs and
       outputs resident), "cuda-graph" (CUDA only). host - device p50 is the copy overhead.
@@ -89,15 +98,19 @@ def benchmark(
     - `on_update(result, current)` is called about every 50 ms with the live result.
     """
     model = load(model)
-    configs = sweep(
-        providers,
-        batch_sizes,
-        dims=dims,
-        shapes=shapes,
-        intra_op_threads=intra_op_threads,
-        opt_levels=opt_levels,
-        modes=modes,
-    )
+    request = FeedRequest(feeds, values, ranges).checked(model.session_source.checker)
+    configs = [
+        _naming_free_dims(model, request, config)
+        for config in sweep(
+            providers,
+            batch_sizes,
+            dims=dims,
+            shapes=shapes,
+            intra_op_threads=intra_op_threads,
+            opt_levels=opt_levels,
+            modes=modes,
+        )
+    ]
     policy = StopPolicy(
         warmup="auto" if warmup == "auto" else _whole(warmup, "warmup", "warmup=5"),
         runs=runs,
@@ -114,7 +127,7 @@ def benchmark(
             "policy": policy.as_dict(),
             "executor": executor,
             "seed": seed,
-            "user_feeds": feeds is not None,
+            "user_feeds": request.given,
             "interrupted": False,
         },
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -123,7 +136,7 @@ def benchmark(
     bar = _progress_bar(len(configs), progress)
     index = 0
     try:
-        with open_executor(executor, model, feeds) as runner:
+        with open_executor(executor, model, request) as runner:
             for index, config in enumerate(configs):
                 current = ConfigResult(config, "ok")
                 result.results.append(current)
@@ -168,6 +181,8 @@ def benchmark(
                 dims=dict(first.dims),
                 shapes={name: list(shape) for name, shape in first.shapes} or None,
                 feeds=feeds,
+                values=values,
+                ranges=ranges,
                 seed=seed,
                 opt_level=first.opt_level,
                 intra_op_threads=first.intra_op_threads,
@@ -218,6 +233,30 @@ def sweep(
             names, levels, intra_op_threads or [None], batches or [None], modes
         )
     ]
+
+
+def _naming_free_dims(model: Model, request: FeedRequest, config: BenchConfig) -> BenchConfig:
+    """`config` with the sizes it would leave to defaults written in, so its label says them.
+
+    A detector benchmarked at the 64x64 fallback is labelled "cpu b1 height=64 width=64
+    host", not "cpu host"; the measurement is the same.
+    """
+    source = model.session_source
+    given = {name: np.shape(v) for name, v in (request.feeds or {}).items() if hasattr(v, "shape")}
+    try:
+        plan = plan_shapes(
+            source.inputs,
+            dims=dict(config.dims),
+            shapes=dict(config.shapes),
+            batch=config.batch,
+            given=given,
+            hints=source.hints.found,
+        )
+    except FeedError:
+        return config  # the run says what is wrong, naming the dims
+    dims = {**plan.free_dims(), **dict(config.dims)}
+    batch = plan.batch if config.batch is None and plan.batch_is_free else config.batch
+    return dataclasses.replace(config, batch=batch, dims=tuple(sorted(dims.items())))
 
 
 def _whole(value: Any, what: str, example: str) -> int:

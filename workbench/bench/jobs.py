@@ -6,8 +6,8 @@ process and sends its events as JSON lines, a pool or a Ray cluster will carry t
 own way. The engine turns events into a `ConfigResult` with `record()`, so results, plots,
 reports and history never know which executor ran.
 
-In: a `Payload` once per sweep (the model's file and the user's feeds, as files a process
-or a machine elsewhere can read), then a `Job` per configuration.
+In: a `Payload` once per sweep (the model's file and what the user said about its inputs,
+in a form a process or a machine elsewhere can read), then a `Job` per configuration.
 
 Events:
 - `Started`: the session exists (applied providers, creation time, items per run);
@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -37,6 +36,7 @@ from workbench import errors
 from workbench.bench.config import BenchConfig, StopPolicy
 from workbench.bench.results import ConfigResult
 from workbench.errors import WorkbenchError
+from workbench.feeds.synthetic import FeedRequest
 from workbench.model.model import Model, load
 
 LATENCY = "latency_ns"
@@ -48,11 +48,13 @@ class Payload:
 
     model: str  # the model's file (one from memory is written out first)
     base_dir: str | None  # its external weights' folder, for a model written out
-    feeds: str | None  # the user's feeds as .npz; None: synthetic feeds
+    feeds: str | None  # the user's feeds as .npz; None: no feeds given
+    values: dict[str, Any] | None = None  # JSON-ready (lists)
+    ranges: dict[str, Any] | None = None
 
     @classmethod
-    def write(cls, model: Model, feeds: Mapping[str, Any] | None, folder: Path) -> Payload:
-        """The payload of `model` and `feeds`; what exists only in memory goes to `folder`."""
+    def write(cls, model: Model, request: FeedRequest, folder: Path) -> Payload:
+        """The payload of `model` and `request`; what exists only in memory goes to `folder`."""
         if model.path is not None:
             path, base_dir = str(model.path), None
         else:
@@ -61,28 +63,43 @@ class Payload:
             base = model.external_data.base_dir
             base_dir = str(base) if base else None
         feeds_path = None
-        if feeds is not None:
+        if request.feeds is not None:
             feeds_path = str(folder / "feeds.npz")
-            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in feeds.items()}
+            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in request.feeds.items()}
             np.savez(feeds_path, **arrays)
-        return cls(path, base_dir, feeds_path)
+        values = {k: np.asarray(v).tolist() for k, v in (request.values or {}).items()}
+        ranges = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in (request.ranges or {}).items()
+        }
+        return cls(path, base_dir, feeds_path, values or None, ranges or None)
 
-    def open(self) -> tuple[Model, dict[str, Any] | None]:
-        """The model and feeds again, where the job runs."""
+    def open(self) -> tuple[Model, FeedRequest]:
+        """The model and the request again, where the job runs."""
         model = load(self.model, base_dir=self.base_dir)
-        if self.feeds is None:
-            return model, None
-        with np.load(self.feeds, allow_pickle=False) as archive:
-            return model, {name: archive[name] for name in archive.files}
+        feeds = None
+        if self.feeds is not None:
+            with np.load(self.feeds, allow_pickle=False) as archive:
+                feeds = {name: archive[name] for name in archive.files}
+        ranges = {k: tuple(v) if isinstance(v, list) else v for k, v in (self.ranges or {}).items()}
+        return model, FeedRequest(feeds, self.values, ranges or None)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"model": self.model, "base_dir": self.base_dir, "feeds": self.feeds}
+        return {
+            "model": self.model,
+            "base_dir": self.base_dir,
+            "feeds": self.feeds,
+            "values": self.values,
+            "ranges": self.ranges,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Payload:
         """Inverse of `as_dict()`."""
-        return cls(data["model"], data.get("base_dir"), data.get("feeds"))
+        return cls(
+            data["model"], data.get("base_dir"), data.get("feeds"), data.get("values"),
+            data.get("ranges"),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,7 @@ class FeedChecker:
                 "Pass it in feeds= instead.",
             )
         example = _EXAMPLES.get(spec.dtype.kind, "1")
-        fix = f"Give a {spec.info.dtype} value, e.g. values={{{name!r}: {example}}} " + (
+        fix = f"Give a value of type {spec.info.dtype}, e.g. values={{{name!r}: {example}}} " + (
             f"(--value {name}={example})."
         )
         try:
@@ -109,7 +109,7 @@ class FeedChecker:
             array = np.asarray(value, dtype=spec.dtype)
         except (TypeError, ValueError, OverflowError):
             raise FeedError(
-                f"Input {name!r} is {spec.info.dtype}; {value!r} is not a {spec.info.dtype} value.",
+                f"Input {name!r} is {spec.info.dtype}, and {value!r} is not a value of that type.",
                 fix,
             ) from None
         rounded = probe.dtype.kind == "f" and spec.dtype.kind in "iub"
@@ -117,7 +117,7 @@ class FeedChecker:
             probe.dtype.kind in "US" and spec.dtype.kind not in "USO"
         ):
             raise FeedError(
-                f"Input {name!r} is {spec.info.dtype}; {value!r} is not a {spec.info.dtype} value.",
+                f"Input {name!r} is {spec.info.dtype}, and {value!r} is not a value of that type.",
                 fix,
             )
         if array.ndim and spec.rank is not None and array.ndim != spec.rank:

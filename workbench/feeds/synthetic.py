@@ -16,7 +16,7 @@ import sys
 import zlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -25,6 +25,9 @@ from workbench.feeds.hints import DimKey, Hint
 from workbench.model.dtypes import numpy_dtype
 from workbench.model.signature import TypeInfo, ValueInfo
 from workbench.text import Dim, did_you_mean
+
+if TYPE_CHECKING:
+    from workbench.feeds.checker import FeedChecker
 
 DEFAULT_BATCH = 1
 DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
@@ -68,6 +71,7 @@ class FeedPlan:
     choices: tuple[DimChoice, ...]
     batch: int | None  # the batch size used, None when no input has a batch dim
     given: frozenset[str] = frozenset()  # inputs the user supplied (feeds or values)
+    batch_symbols: frozenset[str] = frozenset()  # the symbols that stand for the batch
 
     @property
     def guesses(self) -> tuple[DimChoice, ...]:
@@ -78,6 +82,59 @@ class FeedPlan:
     def suggested(self) -> tuple[DimChoice, ...]:
         """Dims the model itself suggested (metadata, its fixed output dims)."""
         return tuple(c for c in self.choices if c.source == "model")
+
+    @property
+    def batch_is_free(self) -> bool:
+        """True when the batch size was chosen here (by default or by a given feed)."""
+        return any(
+            c.source == "batch default" or (c.source == "given" and c.symbol in self.batch_symbols)
+            for c in self.choices
+        )
+
+    def free_dims(self) -> dict[str, int]:
+        """Symbol -> size of the named free dims other than the batch: what a label names.
+
+        Symbols that `shapes` sets for some input are left out (the shape says it already).
+        """
+        sizes: dict[str, int] = {}
+        skip = set(self.batch_symbols)
+        for choice in self.choices:
+            if choice.symbol is None or choice.symbol in skip:
+                continue
+            if choice.source == "shapes" or sizes.get(choice.symbol, choice.value) != choice.value:
+                skip.add(choice.symbol)
+                sizes.pop(choice.symbol, None)
+            else:
+                sizes[choice.symbol] = choice.value
+        return sizes
+
+
+@dataclass(frozen=True)
+class FeedRequest:
+    """What the user said about a model's inputs for a whole sweep; the rest is synthesized.
+
+    `feeds`: arrays for any subset of the inputs; `values`: a value per input (a scalar
+    fills the input's shape); `ranges`: bounds (or a constant) for synthetic values.
+    """
+
+    feeds: Mapping[str, Any] | None = None
+    values: Mapping[str, Any] | None = None
+    ranges: Mapping[str, Range] | None = None
+
+    @property
+    def given(self) -> bool:
+        """True when the user gave feeds or values (the benchmark's report says so)."""
+        return bool(self.feeds) or bool(self.values)
+
+    def checked(self, checker: FeedChecker) -> FeedRequest:
+        """The request with its feeds validated; a bad feed or value raises FeedError now.
+
+        A sweep calls it once, so a typo is refused before any configuration runs.
+        """
+        feeds = None if self.feeds is None else checker.check(self.feeds)
+        for name, value in (self.values or {}).items():
+            checker.value(name, value)
+        return FeedRequest(feeds, self.values, self.ranges)
 
 
 @dataclass(frozen=True)
@@ -163,7 +220,7 @@ def plan_shapes(
             choices.append(DimChoice(value.name, 0, None, DEFAULT_FREE_DIM, "default"))
         resolved[value.name] = tuple(shape)
     used = _batch_used(tensors, choices, batch, batch_symbols)
-    return FeedPlan(resolved, tuple(choices), used, frozenset(given))
+    return FeedPlan(resolved, tuple(choices), used, frozenset(given), frozenset(batch_symbols))
 
 
 def _given_sizes(

@@ -20,6 +20,7 @@ import numpy as np
 
 from workbench.errors import ProviderFallbackError, WorkbenchError
 from workbench.feeds.files import load_outputs
+from workbench.feeds.synthetic import FeedRequest
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.render.mixin import Rendered
@@ -27,6 +28,7 @@ from workbench.render.mixin import Rendered
 if TYPE_CHECKING:
     import pandas as pd
 
+    from workbench.feeds.synthetic import Range
     from workbench.model import ModelLike
 
 EXPECTED = "expected"
@@ -246,6 +248,8 @@ def compare(
     shapes: Mapping[str, Sequence[int]] | None = None,
     batch: int | None = None,
     seed: int = 0,
+    values: Mapping[str, Any] | None = None,
+    ranges: Mapping[str, Range] | None = None,
     use_tf32: bool | None = None,
     find_divergence: bool = True,
     **session_options: Any,
@@ -255,7 +259,8 @@ def compare(
     The baseline is the first provider, or `expected` (a dict of arrays, an .npz file or a
     test_data_set folder). An unusable provider becomes a `skipped` row with the doctor's
     reason; it never runs silently on the CPU. Where outputs diverge, the first diverging
-    node is found by comparing every intermediate tensor.
+    node is found by comparing every intermediate tensor. `feeds` may be any subset of the
+    inputs; `values`, `dims`, `ranges` and the rest shape the others as in `Model.run`.
     """
     if "allow_fallback" in session_options:
         raise WorkbenchError(
@@ -268,14 +273,23 @@ def compare(
         raise WorkbenchError(
             "compare() needs at least one provider.", "E.g. providers=['cpu', 'cuda']."
         )
-    if feeds is not None:
-        feeds = model.session_source.checker.check(feeds)  # refused once, before any run
+    # A bad feed or value is refused once, before any run.
+    feeds = FeedRequest(feeds, values).checked(model.session_source.checker).feeds
     if use_tf32 is not None:
         session_options = {**session_options, "use_tf32": use_tf32}
     # Synthetic feeds are made by each run from the same seed: identical on every provider,
     # and a failure can name the dims that were guessed.
-    outputs, rows, values = _run_each(
-        model, names, feeds, session_options, dims=dims, shapes=shapes, batch=batch, seed=seed
+    outputs, rows, used = _run_each(
+        model,
+        names,
+        feeds,
+        session_options,
+        values=values,
+        dims=dims,
+        shapes=shapes,
+        batch=batch,
+        seed=seed,
+        ranges=ranges,
     )
     if expected is not None:
         baseline_name = EXPECTED
@@ -308,7 +322,7 @@ def compare(
             found = first_divergence(
                 (model, baseline_name),
                 (model, name),
-                values,
+                used,
                 tolerances=tolerances,
                 session_options=session_options,
             )
@@ -326,7 +340,7 @@ def _run_each(
 ) -> tuple[dict[str, dict[str, Any]], list[OutputComparison], dict[str, Any]]:
     """Outputs of every provider that runs, skipped/failed rows for the others, the feeds.
 
-    `synthetic` shapes the feeds when `feeds` is None; the feeds returned are those run on.
+    `synthetic` shapes the inputs `feeds` leaves out; the feeds returned are those run on.
     """
     outputs: dict[str, dict[str, Any]] = {}
     rows: list[OutputComparison] = []

@@ -11,6 +11,7 @@ from workbench.ort.options import SessionConfig
 from workbench.ort.profiling import ProfileResult, summarize
 
 if TYPE_CHECKING:
+    from workbench.feeds.synthetic import Range
     from workbench.model import ModelLike
 
 
@@ -25,12 +26,15 @@ def profile(
     shapes: Mapping[str, Sequence[int]] | None = None,
     batch: int | None = None,
     seed: int = 0,
+    values: Mapping[str, Any] | None = None,
+    ranges: Mapping[str, Range] | None = None,
     **session_options: Any,
 ) -> ProfileResult:
     """Run `warmup + runs` times in a profiled session and tabulate time per node.
 
-    Warmup runs are left out of the table. Profiling adds its own overhead, so compare these
-    times with each other, not with a benchmark's latencies.
+    Feeds, values, dims and ranges work as in `Model.run`. Warmup runs are left out of the
+    table. Profiling adds its own overhead, so compare these times with each other, not with
+    a benchmark's latencies.
     """
     model = load(model)
     if runs < 1:
@@ -38,7 +42,9 @@ def profile(
     config = SessionConfig.make(provider, enable_profiling=True, **session_options)
     # A session of its own: onnxruntime profiles a session from its creation to its end.
     with model.open_session(config) as session:
-        ready = session.prepare_feeds(feeds, dims=dims, shapes=shapes, batch=batch, seed=seed)
+        ready = session.prepare_feeds(
+            feeds, values=values, dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
+        )
         run = session.runner(ready)
         with session.explaining(ready.plan):
             for _ in range(runs + warmup):

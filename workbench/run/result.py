@@ -85,7 +85,7 @@ class RunResult(Rendered):
 
     def render_context(self) -> dict[str, Any]:
         """The result and its per-output rows."""
-        return {"result": self, "rows": self.summary_rows()}
+        return {"result": self, "rows": self.summary_rows(), "inputs": self.input_rows()}
 
     def __repr__(self) -> str:
         names = printable(", ".join(self.outputs))

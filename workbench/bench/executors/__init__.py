@@ -7,8 +7,8 @@ and report through the same events (`bench/jobs.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from workbench.bench.config import EXECUTORS
 from workbench.bench.executors.inprocess import InProcessExecutor
@@ -17,6 +17,7 @@ from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
     from workbench.bench.jobs import Event, Job
+    from workbench.feeds.synthetic import FeedRequest
     from workbench.model.model import Model
 
 Emit = Callable[["Event"], None]
@@ -24,7 +25,7 @@ ShouldStop = Callable[[], bool]
 
 
 class Executor(Protocol):
-    """Runs jobs for one model and one set of feeds; a context manager (`close()` at exit).
+    """Runs jobs for one model and one feed request; a context manager (`close()` at exit).
 
     `run()` returns when the job is over, having emitted its events (the last one `Finished`);
     it raises a WorkbenchError for a job that failed, and `WorkerCrashed` when the process
@@ -44,15 +45,15 @@ class Executor(Protocol):
     def __exit__(self, *exc_info: object) -> None: ...
 
 
-CLASSES: dict[str, Callable[[Model, Mapping[str, Any] | None], Executor]] = {
+CLASSES: dict[str, Callable[[Model, FeedRequest], Executor]] = {
     "inprocess": InProcessExecutor,
     "worker": WorkerExecutor,
 }
 
 
-def open_executor(name: str, model: Model, feeds: Mapping[str, Any] | None) -> Executor:
-    """The executor called `name`, for `model` and the user's `feeds` (None: synthetic)."""
+def open_executor(name: str, model: Model, request: FeedRequest) -> Executor:
+    """The executor called `name`, for `model` and what the user said about its inputs."""
     make = CLASSES.get(name)
     if make is None:
         raise WorkbenchError(f"Unknown executor {name!r}.", f"Use one of {', '.join(EXECUTORS)}.")
-    return make(model, feeds)
+    return make(model, request)

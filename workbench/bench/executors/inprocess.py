@@ -7,7 +7,7 @@ calls it directly.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,7 +19,7 @@ from workbench.bench.jobs import Finished, Job, Progress, Samples, Started
 from workbench.bench.measure import measure
 from workbench.bench.runners import cuda_graph_session, make_runner
 from workbench.errors import WorkbenchError
-from workbench.feeds.synthetic import Feeds
+from workbench.feeds.synthetic import FeedRequest, Feeds
 from workbench.ort import providers, system
 
 if TYPE_CHECKING:
@@ -35,13 +35,13 @@ class InProcessExecutor:
 
     name: ClassVar[str] = "inprocess"
 
-    def __init__(self, model: Model, feeds: Mapping[str, Any] | None) -> None:
+    def __init__(self, model: Model, request: FeedRequest) -> None:
         self.model = model
-        self.feeds = feeds
+        self.request = request
 
     def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Measure `job` here."""
-        execute(self.model, self.feeds, job, emit, cancel=cancel)
+        execute(self.model, self.request, job, emit, cancel=cancel)
 
     def close(self) -> None:
         """Nothing to release: the model keeps its sessions for the caller."""
@@ -55,7 +55,7 @@ class InProcessExecutor:
 
 def execute(
     model: Model,
-    user_feeds: Mapping[str, Any] | None,
+    request: FeedRequest,
     job: Job,
     emit: Emit,
     *,
@@ -73,7 +73,7 @@ def execute(
     config = job.config
     memory = MemoryWatch(gpu=config.provider in (providers.CUDA, providers.TENSORRT))
     with _session_for(model, config) as session:
-        feeds, items = feeds_for(session, config, user_feeds, job.seed)
+        feeds, items = feeds_for(session, config, request, job.seed)
         emit(Started(session.applied_providers, session.create_seconds, items))
         timing = Timing()
         sent = 0
@@ -104,14 +104,16 @@ def execute(
 
 
 def feeds_for(
-    session: Session, config: BenchConfig, user_feeds: Mapping[str, Any] | None, seed: int
+    session: Session, config: BenchConfig, request: FeedRequest, seed: int
 ) -> tuple[Feeds, int]:
     """Feeds for one configuration (the user's, or synthetic ones of its shapes).
 
     Also the items per run: the batch size, or the user's first input's leading dim.
     """
     feeds = session.prepare_feeds(
-        user_feeds,
+        request.feeds,
+        values=request.values,
+        ranges=request.ranges,
         dims=dict(config.dims),
         shapes={k: list(v) for k, v in config.shapes},
         batch=config.batch,

@@ -24,7 +24,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
@@ -43,6 +43,7 @@ from workbench.errors import WorkbenchError, WorkbenchWarning, WorkerCrashed
 
 if TYPE_CHECKING:
     from workbench.bench.executors import Emit, ShouldStop
+    from workbench.feeds.synthetic import FeedRequest
     from workbench.model.model import Model
 
 # Starting Python, creating the session and warming up take longer than one run.
@@ -58,9 +59,9 @@ class WorkerExecutor:
 
     name: ClassVar[str] = "worker"
 
-    def __init__(self, model: Model, feeds: Mapping[str, Any] | None) -> None:
+    def __init__(self, model: Model, request: FeedRequest) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")
-        self._payload = Payload.write(model, feeds, Path(self._scratch.name))
+        self._payload = Payload.write(model, request, Path(self._scratch.name))
 
     def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Start a worker for `job` and follow its events until it finishes, fails or hangs."""
@@ -220,8 +221,8 @@ def _serve() -> int:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WorkbenchWarning)
-            model, feeds = Payload.from_dict(request["payload"]).open()
-        execute(model, feeds, Job.from_dict(request["job"]), emit, lifetime_peak=True)
+            model, wanted = Payload.from_dict(request["payload"]).open()
+        execute(model, wanted, Job.from_dict(request["job"]), emit, lifetime_peak=True)
     except WorkbenchError as error:
         emit(Failed.of(error))
     return 0
