@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import textwrap
 from collections.abc import Sequence
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -84,13 +85,18 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
-def bounded(value: str, *, lines: int = 2, width: int = 160) -> str:
-    """At most `lines` lines of at most `width` characters, then what was left out.
+def shortened(
+    value: str, *, lines: int = 2, width: int = 160, wrap: bool = False
+) -> tuple[str, bool]:
+    """(At most `lines` lines of `width` characters and what was left out, whether any was).
 
     `"... 18,708 more lines (74.1 KiB)"`: long metadata (an OCR model's 18,000-line character
-    list) must not flood a terminal; the full text stays one call away.
+    list) must not flood a terminal; the full text stays one call away. `wrap` folds long
+    lines at `width` (prose, such as a description) where data lines are cut.
     """
     every = value.splitlines()
+    if wrap:
+        every = [part for line in every for part in textwrap.wrap(line, width) or [""]]
     kept, rest = every[:lines], every[lines:]
     cut = [
         line if len(line) <= width else line[: width - 1] + "\N{HORIZONTAL ELLIPSIS}"
@@ -101,4 +107,4 @@ def bounded(value: str, *, lines: int = 2, width: int = 160) -> str:
         cut.append(f"... {len(rest):,} more line{'s' if len(rest) != 1 else ''} ({size})")
     elif cut != kept:
         cut[-1] += f" ({len(value):,} characters)"
-    return "\n".join(cut)
+    return "\n".join(cut), bool(rest) or cut != kept

@@ -240,3 +240,50 @@ def test_info_shortens_huge_metadata_and_full_shows_it(tmp_path) -> None:
     assert "char17999" in full.stdout and len(full.stdout.splitlines()) > 18_000
     data = json.loads(cli("info", str(path), "--json").stdout)
     assert data["metadata_props"]["character"] == characters  # JSON is never shortened
+
+
+def test_run_with_a_value_lists_every_input_and_what_was_given(model_path) -> None:
+    path = model_path("vad_like")
+    result = cli("run", str(path), "--value", "sr=16000", "--shapes", "audio=2x400", "--json")
+    assert result.returncode == 0, result.stderr
+    inputs = json.loads(result.stdout)["inputs"]
+    assert inputs == [
+        {"name": "audio", "dtype": "float32", "shape": [2, 400], "given": False},
+        {"name": "sr", "dtype": "int64", "shape": [], "given": True},
+    ]
+    text = cli("run", str(path), "--value", "sr=16000").stdout
+    assert "Inputs: audio synthetic [1, 64]; sr given []" in text
+
+
+def test_inputs_from_a_file_may_be_a_subset(model_path, tmp_path) -> None:
+    import numpy as np
+
+    np.savez(tmp_path / "audio.npz", audio=np.ones((3, 160), np.float32))
+    for command in (["run"], ["compare", "--providers", "cpu"], ["bench", "--runs", "3"]):
+        result = cli(
+            *command, str(model_path("vad_like")), "--inputs", str(tmp_path / "audio.npz"),
+            "--value", "sr=8000", "--json",
+        )  # fmt: skip
+        assert result.returncode == 0, (command, result.stderr)
+        printed = json.loads(result.stdout)
+        if command[0] == "bench":
+            assert printed["results"][0]["dims"] == {"samples": 160}
+            assert printed["results"][0]["batch"] == 3 and printed["settings"]["user_feeds"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "code", "fragment"),
+    [
+        (["--value", "sr=abc"], 1, "Input 'sr' is int64, and 'abc' is not a value"),
+        (["--value", "sr=16000.5"], 1, "e.g. values={'sr': 16000} (--value sr=16000)"),
+        (["--value", "sr_=1"], 1, "Did you mean 'sr'"),
+        (["--value", "sr"], 2, "expected NAME=VALUE, got 'sr'"),
+        (["--range", "audio=1:0"], 2, "the low bound must be below the high one"),
+        (["--range", "audio=0:inf"], 2, "'inf' in 'audio=0:inf' is not a finite number"),
+        (["--range", "sr=0:10", "--value", "sr=16000"], 1, "outside its range [0, 10)"),
+    ],
+)
+def test_bad_values_and_ranges_are_refused_before_the_run(model_path, flags, code, fragment):
+    result = cli("run", str(model_path("vad_like")), *flags)
+    assert result.returncode == code and fragment in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

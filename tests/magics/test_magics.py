@@ -235,6 +235,11 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx compare --providers cpu --inputs feeds.npz --show-code",
         "%onnx bench --batch 1 --time-budget 0.1 --inputs feeds.npz --report r.html --show-code",
         "%onnx profile --runs 1 --inputs feeds.npz --show-code",
+        # Values and ranges: a scalar fills the input, a range bounds synthetic values.
+        "%onnx run --value image=0.5 --range image=0:1 --show-code",
+        "%onnx compare --providers cpu --value image=0.5 --show-code",
+        "%onnx bench --runs 2 --range image=-1:1 --show-code",
+        "%onnx profile --runs 1 --value image=0.25 --show-code",
     ],
 )
 def test_show_code_prints_python_that_runs(shell, source) -> None:
@@ -244,6 +249,18 @@ def test_show_code_prints_python_that_runs(shell, source) -> None:
     assert code.startswith("import workbench\n")
     namespace: dict[str, Any] = {}
     exec(compile(code, "<show-code>", "exec"), namespace)
+
+
+def test_values_and_partial_feeds_in_magics(shell, model_path) -> None:
+    shell.user_ns["audio"] = {"audio": np.ones((2, 160), np.float32)}
+    path = model_path("vad_like")
+    cell = run(shell, f"%onnx run {path} --feeds audio --value sr=16000 -o r")
+    assert cell.error is None, cell.text
+    result = shell.user_ns["r"]
+    assert [row["given"] for row in result.input_rows()] == [True, True]
+    assert result["speech"].shape == (2, 4)
+    bad = run(shell, f"%onnx run {path} --value sr=fast")
+    assert "Input 'sr' is int64" in bad.text and "Traceback" not in bad.text
 
 
 def test_bench_defaults_stay_the_apis(shell) -> None:

@@ -11,6 +11,8 @@ One convention for every command: `--json` prints one JSON object to stdout, and
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -49,6 +51,36 @@ def shapes(text: str) -> dict[str, list[int]]:
     return result
 
 
+def value(text: str) -> tuple[str, Any]:
+    """`sr=16000` -> ("sr", 16000): JSON (numbers, lists, true/false), else the text itself."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE, got {text!r} (e.g. sr=16000, or mask=[1,1,0])"
+        )
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        parsed = raw  # a word for a string input, or a typo the model's dtype will name
+    return name.strip(), parsed
+
+
+def value_range(text: str) -> tuple[str, tuple[float, float]]:
+    """`input_ids=0:30522` -> ("input_ids", (0, 30522)): bounds of synthetic values."""
+    name, sep, bounds = text.partition("=")
+    low, colon, high = bounds.partition(":")
+    if not sep or not colon or not name.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=LOW:HIGH, got {text!r} (e.g. input_ids=0:30522)"
+        )
+    pair = (_number(low, text), _number(high, text))
+    if not pair[0] < pair[1]:
+        raise argparse.ArgumentTypeError(
+            f"the low bound must be below the high one, got {text!r} (e.g. input_ids=0:30522)"
+        )
+    return name.strip(), pair
+
+
 def names(text: str) -> list[str]:
     """`cpu,cuda` -> ["cpu", "cuda"]."""
     return [part.strip() for part in text.split(",") if part.strip()]
@@ -71,6 +103,21 @@ def warmup(text: str) -> int | str:
     raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a run count (0 or more)")
 
 
+def _number(text: str, item: str) -> float:
+    """A whole number stays an int (integer inputs' bounds); anything else a finite float."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{text!r} in {item!r} is not a finite number")
+    return number
+
+
 def _int(value: str, item: str) -> int:
     try:
         return int(value)
@@ -79,7 +126,7 @@ def _int(value: str, item: str) -> int:
 
 
 def add_shape_options(parser: argparse.ArgumentParser) -> None:
-    """--dims, --shapes and --seed, shared by run, compare and bench."""
+    """--dims, --shapes, --value, --range and --seed, shared by run, compare, bench, profile."""
     parser.add_argument(
         "--dims",
         type=key_values,
@@ -92,13 +139,32 @@ def add_shape_options(parser: argparse.ArgumentParser) -> None:
         metavar="INPUT=AxB,...",
         help="whole shapes per input, e.g. input_ids=1x512",
     )
+    parser.add_argument(
+        "--value",
+        type=value,
+        action="append",
+        metavar="INPUT=VALUE",
+        help="set an input, e.g. sr=16000 (a number fills the input's shape; a JSON list is "
+        "the whole array); repeat for several",
+    )
+    parser.add_argument(
+        "--range",
+        type=value_range,
+        action="append",
+        metavar="INPUT=LOW:HIGH",
+        help="bounds of an input's synthetic values, e.g. input_ids=0:30522 (given values "
+        "outside are refused); repeat for several",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of synthetic feeds (default 0)")
 
 
 def add_inputs_option(parser: argparse.ArgumentParser) -> None:
     """--inputs FILE: feeds read from a file or a test_data_set folder."""
     parser.add_argument(
-        "--inputs", metavar="FILE", help="feeds from .npz/.npy/.pb or a test_data_set folder"
+        "--inputs",
+        metavar="FILE",
+        help="feeds from .npz/.npy/.pb or a test_data_set folder; any subset of the inputs "
+        "(the others are synthetic)",
     )
 
 
@@ -121,10 +187,8 @@ def run_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return _present(
         {
             "provider": args.provider,
-            "dims": args.dims,
-            "shapes": args.shapes,
+            **_inputs_kwargs(args),
             "batch": args.batch,
-            "seed": args.seed or None,
             "allow_fallback": args.allow_fallback or None,
         }
     )
@@ -158,9 +222,7 @@ def compare_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "rtol": args.rtol,
             "atol": args.atol,
             "expected": args.expected,
-            "dims": args.dims,
-            "shapes": args.shapes,
-            "seed": args.seed or None,
+            **_inputs_kwargs(args),
         }
     )
 
@@ -228,8 +290,7 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         {
             "providers": args.providers,
             "batch_sizes": args.batch,
-            "dims": args.dims,
-            "shapes": args.shapes,
+            **_inputs_kwargs(args),
             "intra_op_threads": args.threads,
             "opt_levels": opt_levels,
             "modes": args.mode,
@@ -239,10 +300,20 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "target_ci": args.target_ci,
             "executor": None if args.executor == "inprocess" else args.executor,
             "run_timeout": args.run_timeout,
-            "seed": args.seed or None,
             "profile": args.profile or None,
         }
     )
+
+
+def _inputs_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """What the shape options say about the inputs the user does not give."""
+    return {
+        "values": dict(args.value) if args.value else None,
+        "dims": args.dims,
+        "shapes": args.shapes,
+        "ranges": dict(args.range) if args.range else None,
+        "seed": args.seed or None,
+    }
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:

@@ -476,7 +476,9 @@ def synthesize(
             ) from None
     if filled:
         plan = dataclasses.replace(plan, given=plan.given | frozenset(filled))
-    return Feeds(values, plan)
+    # In the model's order (results list the inputs so), then any initializers overridden.
+    ordered = {v.name: values.pop(v.name) for v in inputs if v.name in values}
+    return Feeds({**ordered, **values}, plan)
 
 
 def _check_sizes(inputs: Sequence[ValueInfo], plan: FeedPlan) -> None:

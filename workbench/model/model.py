@@ -39,7 +39,7 @@ from workbench.render.files import atomic_write
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.result import RunResult
-from workbench.text import bounded, decoded, first_line, human_bytes, human_count
+from workbench.text import decoded, first_line, human_bytes, human_count, shortened
 
 if TYPE_CHECKING:
     import onnx
@@ -485,13 +485,12 @@ class Model(Rendered):
             )
         ops = self.ops
         top = list(ops.items())[:TOP_OPS]
+        graph_doc = meta.graph_doc_string if meta.graph_doc_string != meta.doc_string else ""
         return {
             "title": self.name,
             "facts": [(k, v) for k, v in facts if v],
             "doc_string": meta.doc_string,
-            "graph_doc_string": (
-                meta.graph_doc_string if meta.graph_doc_string != meta.doc_string else ""
-            ),
+            "graph_doc_string": graph_doc,
             "metadata_props": meta.metadata_props,
             "inputs": [_io_row(v) for v in self.inputs],
             "outputs": [_io_row(v) for v in self.outputs],
@@ -502,14 +501,7 @@ class Model(Rendered):
             "op_types": len(ops),
             "warnings": [f"{p.message} {p.hint}" for p in self.problems],
             "runtime": self.compatibility.runtime,
-            "cut": any(
-                bounded(text, lines=lines) != text
-                for text, lines in (
-                    *((v, 2) for v in meta.metadata_props.values()),
-                    (meta.doc_string, 8),
-                    (meta.graph_doc_string, 8),
-                )
-            ),
+            **_shortened_texts(meta.doc_string, graph_doc, meta.metadata_props),
         }
 
     def _parameters_text(self) -> str:
@@ -549,6 +541,25 @@ class Model(Rendered):
 def _renamed(old: str, new: str) -> None:
     warnings.warn(f"{old} is deprecated; use {new} (the old name goes in 0.3).",
                   DeprecationWarning, stacklevel=3)  # fmt: skip
+
+
+def _shortened_texts(doc: str, graph_doc: str, metadata: Mapping[str, str]) -> dict[str, Any]:
+    """Text views' short forms of the long values, and whether any was shortened.
+
+    Descriptions are prose: wrapped, up to 8 lines. Metadata values are data (a class
+    list, a JSON config): up to 2 lines, long ones cut.
+    """
+    docs = [
+        (title, text, *shortened(text, lines=8, width=100, wrap=True))
+        for title, text in (("Description", doc), ("Graph description", graph_doc))
+        if text
+    ]
+    values = [(key, value, *shortened(value)) for key, value in metadata.items()]
+    return {
+        "descriptions": [(title, whole, short) for title, whole, short, _ in docs],
+        "metadata": [(key, whole, short) for key, whole, short, _ in values],
+        "cut": any(cut for *_, cut in (*docs, *values)),
+    }
 
 
 def _io_row(value: ValueInfo) -> dict[str, Any]:

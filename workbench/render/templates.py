@@ -59,7 +59,6 @@ def _environment() -> jinja2.Environment:
     environment.filters["md_cell"] = md_cell
     environment.globals.update(
         columns=text.columns,
-        bounded=text.bounded,
         describe_node=text.describe_node,
         human_bytes=text.human_bytes,
         human_count=text.human_count,
