@@ -9,7 +9,7 @@ import pytest
 
 import workbench
 from tests import models
-from workbench.text import printable
+from workbench.text import printable, shortened
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'
@@ -99,3 +99,16 @@ def test_a_model_without_inputs_has_no_stray_blank_lines() -> None:
     )
     text = workbench.load(proto).text()
     assert "Inputs (0)\n\nOutputs (1)\n  y" in text and "\n\n\n" not in text
+
+
+def test_long_descriptions_wrap_and_long_data_is_cut() -> None:
+    prose = " ".join(["word"] * 60)  # 299 characters on one line
+    text, cut = shortened(prose, lines=8, width=100, wrap=True)
+    assert not cut and text.replace("\n", " ") == prose
+    assert max(map(len, text.splitlines())) <= 100
+    data = "x" * 300  # a JSON config on one line: cut, with its size
+    text, cut = shortened(data)
+    assert cut and text.endswith("\N{HORIZONTAL ELLIPSIS} (300 characters)")
+    text, cut = shortened("\n".join(map(str, range(1000))))
+    assert cut and text.splitlines() == ["0", "1", "... 998 more lines (3.8 KiB)"]
+    assert shortened("short") == ("short", False)
