@@ -7,9 +7,11 @@ doc string or node name cannot rewrite a terminal or reorder text with bidi over
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import textwrap
 from collections.abc import Sequence
+from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -77,6 +79,18 @@ def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
 def plural(count: int, noun: str) -> str:
     """`3 files`, `1 file`."""
     return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def literal(text: str) -> Any:
+    """A value as typed (`--value sr=16000`, a form field): JSON when it parses, else the text.
+
+    Numbers, lists and true/false come out as such; a word stays a string (for a string
+    input, or a typo the input's dtype check then names).
+    """
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def did_you_mean(name: str, choices: Sequence[str]) -> str:

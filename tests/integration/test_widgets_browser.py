@@ -58,6 +58,15 @@ def _set(page, label: str, value: str) -> None:
     field.press("Enter")
 
 
+def _cut_labels(page) -> list[str]:
+    """Visible buttons whose label does not fit (CSS cuts it with an ellipsis)."""
+    return page.evaluate(
+        "() => [...document.querySelectorAll('.jupyter-widgets button')]"
+        ".filter(b => b.offsetParent !== null && b.scrollWidth > b.clientWidth + 1)"
+        ".map(b => b.textContent.trim())"
+    )
+
+
 def _check_live_benchmark(page) -> None:
     """Start a benchmark, switch tabs while it runs, and see the table change as it goes."""
     _set(page, "Seconds per config", "1.5")
@@ -110,8 +119,10 @@ def test_explorer_end_to_end(lab, browser, tmp_path) -> None:
             lambda: "Ran on CPUExecutionProvider" in _output_text(page), 30, "run results"
         )
         print(f"\nclick Run -> results shown: {seconds:.2f} s")
+        assert _cut_labels(page) == []
 
         _tab(page, "Benchmark")
+        assert _cut_labels(page) == []
         _check_live_benchmark(page)
         _check_cancel(page)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import ipywidgets
 import pytest
+from onnx import TensorProto, helper
 
 import workbench
 from tests import models
@@ -87,12 +89,70 @@ def test_error_messages_are_escaped(tmp_path) -> None:
 
 def test_run_panel_fields_follow_symbolic_dims() -> None:
     app = explore(models.build("two_inputs_shared_dims"))
-    fields = {f.description: f.value for f in app.run_panel.fields.children}
-    assert fields == {"batch": 1, "seq": 64}
-    app.run_panel.fields.children[1].value = 5
+    fields = {f.description: f.value for f in app.inputs.dim_fields.children}
+    assert fields == {"seq": 64}  # the batch has a field of its own
+    assert app.inputs.has_batch and app.run_panel.batch.layout.display == ""
+    app.inputs.dim_fields.children[0].value = 5
+    app.run_panel.batch.value = 2
     result = app.run_panel.run()
-    assert result["masked"].shape == (1, 5)
+    assert result["masked"].shape == (2, 5)
     assert "masked" in app.run_panel.results.value and app.run_panel.last_seconds > 0
+
+
+def test_the_run_and_benchmark_tabs_share_dims_and_values() -> None:
+    # Set in the Run tab, measured in the Benchmark tab: the labels name what was measured.
+    app = explore(models.build("two_inputs_shared_dims"))
+    assert app.inputs in app.bench_panel.children
+    app.inputs.dim_fields.children[0].value = 7
+    app.bench_panel.batches.value, app.bench_panel.budget.value = "2", 0.1
+    app.bench_panel.start()
+    app.bench_panel.wait(60)
+    (row,) = app.bench_panel.result.results
+    assert row.status == "ok" and row.config.label == "cpu b2 seq=7 host"
+    assert "cpu b2 seq=7 host" in app.bench_panel.table.value
+
+
+def test_dims_start_where_the_model_suggests() -> None:
+    proto = models.make(
+        [helper.make_node("Relu", ["images"], ["out"])],
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1, 3, "h", "w"])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 3, "h", "w"])],
+    )
+    helper.set_model_props(proto, {"imgsz": "[320, 256]"})
+    app = explore(proto)
+    fields = {f.description: f for f in app.inputs.dim_fields.children}
+    assert {k: f.value for k, f in fields.items()} == {"h": 320, "w": 256}
+    assert "metadata 'imgsz'" in fields["h"].tooltip
+    assert not app.inputs.has_batch and app.run_panel.batch.layout.display == "none"
+    assert app.run_panel.run()["out"].shape == (1, 3, 320, 256)
+
+
+def test_a_scalar_input_gets_a_value_field() -> None:
+    app = explore(models.build("vad_like"))
+    (field,) = app.inputs.value_fields.children
+    assert field.description == "sr" and "int64" in field.tooltip
+    result = app.run_panel.run()  # empty: synthetic
+    assert [row["given"] for row in result.input_rows()] == [False, False]
+    field.value = "16000"
+    result = app.run_panel.run()
+    assert [row["given"] for row in result.input_rows()] == [False, True]
+    assert result.feeds["sr"] == 16000
+    field.value = "fast"
+    assert app.run_panel.run() is None
+    assert "Input &#39;sr&#39; is int64" in app.run_panel.results.value
+
+
+def test_every_button_label_fits_or_has_a_tooltip() -> None:
+    app = explore(workbench.demo_model())
+    seen, todo = [], [app]
+    while todo:  # every widget the explorer shows
+        widget = todo.pop()
+        seen.append(widget)
+        todo.extend(getattr(widget, "children", ()))
+    buttons = [w for w in seen if isinstance(w, ipywidgets.Button)]
+    assert {b.description for b in buttons} >= {"Run", "Compare across providers", "Start"}
+    for button in buttons:
+        assert button.layout.width == "auto" or button.tooltip, button.description
 
 
 def test_unusable_providers_come_last_and_disable_run() -> None:

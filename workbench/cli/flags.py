@@ -11,7 +11,6 @@ One convention for every command: `--json` prints one JSON object to stdout, and
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -20,7 +19,7 @@ from typing import Any
 from workbench.bench.config import EXECUTORS, MODES, StopPolicy
 from workbench.render.files import json_text, report_target
 from workbench.render.mixin import Rendered
-from workbench.text import printable
+from workbench.text import literal, printable
 
 _POLICY = StopPolicy()  # the API's defaults, quoted in the help
 
@@ -58,11 +57,7 @@ def value(text: str) -> tuple[str, Any]:
         raise argparse.ArgumentTypeError(
             f"expected NAME=VALUE, got {text!r} (e.g. sr=16000, or mask=[1,1,0])"
         )
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        parsed = raw  # a word for a string input, or a typo the model's dtype will name
-    return name.strip(), parsed
+    return name.strip(), literal(raw)
 
 
 def value_range(text: str) -> tuple[str, tuple[float, float]]:

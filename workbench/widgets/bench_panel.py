@@ -1,6 +1,7 @@
 """The Benchmark tab: choose, start, watch, cancel, export.
 
-Providers, batch sizes, modes and a time budget; Start and Cancel; a progress bar, a plot
+Providers, batch sizes, modes, a time budget and the dims and values of the inputs form
+(shared with the Run tab); Start and Cancel; a progress bar, a plot
 and a table that update while the benchmark runs off the kernel's main thread; and an
 export of the report.
 """
@@ -24,12 +25,16 @@ from workbench.errors import WorkbenchError
 from workbench.model.model import Model
 from workbench.ort import providers
 from workbench.render.templates import render
+from workbench.widgets.inputs_form import InputsForm
 
 REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare enough to be cheap
 
 
 class BenchPanel(widgets.VBox):
-    """Run `workbench.benchmark` in a background thread and show it as it goes."""
+    """Run `workbench.benchmark` in a background thread and show it as it goes.
+
+    `inputs` is the form of dims and values (the explorer shares one with its Run tab).
+    """
 
     model = Instance(Model, allow_none=True)
     running = Bool(False)
@@ -39,7 +44,8 @@ class BenchPanel(widgets.VBox):
         BenchmarkResult, allow_none=True, help="The last BenchmarkResult (live while running)."
     )
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, inputs: InputsForm | None = None, **kwargs: Any) -> None:
+        self.inputs = inputs or InputsForm()
         statuses = providers.all_statuses()
         self.provider_boxes = [
             widgets.Checkbox(
@@ -73,9 +79,20 @@ class BenchPanel(widgets.VBox):
             description="Seconds per config",
             style={"description_width": "initial"},
         )
-        self.start_button = widgets.Button(description="Start", button_style="primary", icon="play")
+        self.start_button = widgets.Button(
+            description="Start",
+            button_style="primary",
+            icon="play",
+            tooltip="Measure every combination of the providers, modes and batch sizes ticked",
+            layout=widgets.Layout(width="auto"),
+        )
         self.cancel_button = widgets.Button(
-            description="Cancel", button_style="warning", icon="stop", disabled=True
+            description="Cancel",
+            button_style="warning",
+            icon="stop",
+            disabled=True,
+            tooltip="Stop after the run in progress; every completed sample is kept",
+            layout=widgets.Layout(width="auto"),
         )
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0/0")
         self.message = widgets.HTML()
@@ -85,7 +102,11 @@ class BenchPanel(widgets.VBox):
             value="reports", description="Export to", style={"description_width": "initial"}
         )
         self.export_button = widgets.Button(
-            description="Export report", icon="download", disabled=True
+            description="Export report",
+            icon="download",
+            disabled=True,
+            tooltip="Write the report as HTML and JSON into the folder",
+            layout=widgets.Layout(width="auto"),
         )
         self.link = widgets.Output()
         super().__init__(
@@ -93,6 +114,7 @@ class BenchPanel(widgets.VBox):
                 widgets.HBox([widgets.Label("Providers"), *self.provider_boxes]),
                 widgets.HBox([widgets.Label("Modes"), *self.mode_boxes]),
                 widgets.HBox([self.batches, self.budget]),
+                self.inputs,
                 widgets.HBox([self.start_button, self.cancel_button, self.progress]),
                 self.message,
                 self.plot,
@@ -108,6 +130,7 @@ class BenchPanel(widgets.VBox):
         self.start_button.on_click(lambda _: self.start())
         self.cancel_button.on_click(lambda _: self.cancel())
         self.export_button.on_click(lambda _: self.export())
+        widgets.dlink((self, "model"), (self.inputs, "model"))
 
     @property
     def chosen_providers(self) -> list[str]:
@@ -157,6 +180,8 @@ class BenchPanel(widgets.VBox):
             "providers": self.chosen_providers,
             "batch_sizes": sizes,
             "modes": self.chosen_modes,
+            "dims": self.inputs.dims,
+            "values": self.inputs.values,
             "time_budget": self.budget.value,
             "cancel": self._cancel,
             "progress": False,

@@ -15,6 +15,7 @@ from workbench.ort.doctor import ProviderNotes
 if TYPE_CHECKING:
     from workbench.model import ModelLike
 from workbench.widgets.bench_panel import BenchPanel
+from workbench.widgets.inputs_form import InputsForm
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
 
@@ -22,7 +23,11 @@ TABS = ("Overview", "Graph", "Run", "Benchmark")
 
 
 class Explorer(widgets.VBox):
-    """The explorer app. Its parts share one trait, `model`; every action is a public-API call."""
+    """The explorer app. Its parts share one trait, `model`; every action is a public-API call.
+
+    The Run and Benchmark tabs share one inputs form: the dims and values set in one are
+    those the other uses.
+    """
 
     model = Instance(Model, allow_none=True, help="The workbench.Model being explored.")
 
@@ -30,8 +35,9 @@ class Explorer(widgets.VBox):
         self.picker = ModelPicker()
         self.overview = widgets.HTML()
         self.graph = widgets.Output()
-        self.run_panel = RunPanel()
-        self.bench_panel = BenchPanel()
+        self.inputs = InputsForm()
+        self.run_panel = RunPanel(self.inputs)
+        self.bench_panel = BenchPanel(self.inputs)
         self.tabs = widgets.Tab(
             children=[self.overview, self.graph, self.run_panel, self.bench_panel]
         )

@@ -30,7 +30,11 @@ class ModelPicker(widgets.VBox):
             layout=widgets.Layout(width="60%"),
         )
         self.load_button = widgets.Button(
-            description="Load", button_style="primary", icon="folder-open"
+            description="Load",
+            button_style="primary",
+            icon="folder-open",
+            tooltip="Load the model at this path",
+            layout=widgets.Layout(width="auto", flex="0 0 auto"),
         )
         self.history = widgets.Dropdown(
             options=[("recent files", "")], value="", layout=widgets.Layout(width="30%")
