@@ -10,8 +10,9 @@ import pytest
 
 import workbench
 from workbench.errors import SessionError, WorkbenchError
+from workbench.feeds.synthetic import DimChoice, FeedPlan
 from workbench.ort.options import SessionConfig, opt_levels
-from workbench.ort.session import MAX_CACHED_SESSIONS
+from workbench.ort.session import MAX_CACHED_SESSIONS, run_failure
 
 
 def demo() -> workbench.Model:
@@ -206,3 +207,19 @@ def test_the_cache_is_safe_from_several_threads() -> None:
     for worker in workers:
         worker.join()
     assert errors == [] and len(model.sessions) == MAX_CACHED_SESSIONS
+
+
+@pytest.mark.parametrize(
+    ("choices", "start"),
+    [
+        ((DimChoice("x", 1, None, 64, "default"),), "Give whole shapes with shapes={'x': [...]}"),
+        ((DimChoice("x", 1, "len", 64, "default"),), "Set the guessed dims with dims={'len'"),
+        ((), "The synthetic values may be out of range for this model. Bound them"),
+    ],
+)
+def test_run_failure_hints_are_whole_sentences(choices, start) -> None:
+    plan = FeedPlan({"x": (1, 64)}, choices, 1)
+    error = run_failure("m", "CPUExecutionProvider", RuntimeError("it broke"), plan)
+    assert error.message.startswith("onnxruntime failed while running 'm' on CPUExecutionProvider")
+    assert error.message.split(": ", 1)[1].startswith("it broke.")
+    assert error.hint.startswith(start) and error.hint.endswith(".")

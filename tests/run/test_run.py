@@ -81,6 +81,10 @@ def test_cli_run_failure_names_guessed_dims(model_path) -> None:
     result = cli("run", str(model_path("reshape_baked")))
     assert result.returncode == 1
     assert "encoder/Reshape" in result.stderr and "guessed" in result.stderr
+    assert "requested shape:{-1,16,8}. The feeds were synthetic" in result.stderr
+    hint = result.stderr.split("hint: ", 1)[1]
+    assert hint.startswith("Set the guessed dims with dims={'batch': ..., 'seq': ...}")
+    assert "(--dims batch=N,seq=N)" in hint and "--value NAME=VALUE" in hint
     assert "Traceback" not in result.stderr
 
 

@@ -650,20 +650,36 @@ def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | 
     """A RunError naming the failing node and, for synthetic feeds, the dims that were guessed."""
     text = runtime.error_message(exc)
     match = _NODE_FAILURE.search(text)
-    where = f"in {describe_node(match.group(2), match.group(1))}" if match else "while running"
+    where = f"in {describe_node(match.group(2), match.group(1))} of" if match else "while running"
     detail = runtime.error_message(RuntimeError(match.group(3))) if match else text
-    message = f"onnxruntime failed {where} of {model!r} on {provider}: {detail.strip()}"
+    message = f"onnxruntime failed {where} {model!r} on {provider}: {detail.strip()}"
+    if not message.endswith((".", "!", "?")):
+        message += "."  # onnxruntime's messages often end mid-sentence; ours follow
     guesses = plan.guesses if plan is not None else ()
     if guesses:
         listing = "; ".join(c.describe() for c in guesses[:8])
         message += f" The feeds were synthetic, with these dims guessed: {listing}."
         symbols = sorted({c.symbol for c in guesses if c.symbol})
-        example_dims = ", ".join(f"{s!r}: ..." for s in symbols[:3])
+        shapes = f"shapes={{{guesses[0].input!r}: [...]}} (--shapes {guesses[0].input}=AxB)"
         hint = (
-            f"Set the guessed dims: dims={{{example_dims}}}; " if symbols else ""
-        ) + f"or give whole shapes: shapes={{{guesses[0].input!r}: [...]}}; or pass real feeds."
+            (
+                "Set the guessed dims with dims={"
+                + ", ".join(f"{s!r}: ..." for s in symbols[:3])
+                + "} (--dims "
+                + ",".join(f"{s}=N" for s in symbols[:3])
+                + f"), or give whole shapes with {shapes}."
+                if symbols
+                else f"Give whole shapes with {shapes}."
+            )
+            + " Or pass the inputs that matter: feeds= or values= (--inputs FILE, "
+            "--value NAME=VALUE)."
+        )
     elif plan is not None:
-        hint = "The synthetic values may be out of range for this model: pass ranges= or feeds."
+        hint = (
+            "The synthetic values may be out of range for this model. Bound them with "
+            "ranges={'input': (low, high)} (--range input=LOW:HIGH), or pass the inputs that "
+            "matter: feeds= or values= (--inputs FILE, --value NAME=VALUE)."
+        )
     else:
         hint = "Check the feeds' shapes and values against model.inputs."
     return RunError(message, hint)
