@@ -40,3 +40,22 @@ def test_demo_model_is_rewritten_when_damaged() -> None:
     path = workbench.demo_model()
     path.write_bytes(b"broken")
     assert workbench.load(workbench.demo_model()).node_count == 14
+
+
+def test_the_demo_model_and_saved_outputs_follow_the_umask(tmp_path, monkeypatch) -> None:
+    # Files users share are readable by others under the usual umask, like any tool's output.
+    import os
+
+    from tests.cli import cli
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    previous = os.umask(0o022)
+    try:
+        path = workbench.demo_model()
+        saved = tmp_path / "outputs.npz"
+        result = cli("run", str(path), "--save", str(saved))  # the child inherits the umask
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert saved.stat().st_mode & 0o777 == 0o644
