@@ -10,7 +10,7 @@ import difflib
 import json
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -79,6 +79,25 @@ def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
 def plural(count: int, noun: str) -> str:
     """`3 files`, `1 file`."""
     return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def parameters_text(parameters: Mapping[str, Mapping[str, int]]) -> str:
+    """`Model.parameters` in words.
+
+    E.g. "1.23 M in 40 initializers (4.5 MiB, 3.1 MiB external) and 12 Constant nodes (2 KiB)".
+    """
+    initializers, constants = parameters["initializers"], parameters["constants"]
+    parts = []
+    if initializers["count"] or not constants["count"]:
+        external = initializers.get("external_bytes", 0)
+        detail = f", {human_bytes(external)} external" if external else ""
+        parts.append(
+            f"{initializers['count']:,} initializers ({human_bytes(initializers['bytes'])}{detail})"
+        )
+    if constants["count"]:
+        parts.append(f"{constants['count']:,} Constant nodes ({human_bytes(constants['bytes'])})")
+    total = initializers["parameters"] + constants["parameters"]
+    return f"{human_count(total)} in {' and '.join(parts)}"
 
 
 def literal(text: str) -> Any:

@@ -267,7 +267,7 @@ def test_cli_bench_modes_threads_and_levels(tmp_path) -> None:
         "1",
     )
     assert out.returncode == 0, out.stderr
-    assert "cpu t1 host" in out.stdout and "cpu t1 opt=disabled host" in out.stdout
+    assert "cpu b1 t1 host" in out.stdout and "cpu b1 t1 opt=disabled host" in out.stdout
     assert "host memory" in out.stdout  # device mode on the CPU is skipped, with the reason
 
 
@@ -296,3 +296,21 @@ def test_several_formats_keep_a_dotted_name_whole(result, tmp_path) -> None:
     assert result.report(tmp_path / "bench.json", formats=("html",)) == [
         str(tmp_path / "bench.html")
     ]
+
+
+def test_the_report_says_where_the_weights_are_and_folds_long_metadata(tmp_path) -> None:
+    import onnx
+
+    proto = models.build("vad_like")  # weights in Constant nodes inside If branches
+    characters = "\n".join(f"c{i}" for i in range(18_000))
+    onnx.helper.set_model_props(proto, {"character": characters})
+    result = workbench.benchmark(proto, values={"sr": 16000}, runs=3, warmup=0, progress=False)
+    (page,) = result.report(tmp_path / "r.html")
+    text = Path(page).read_text()
+    assert "<th>parameters</th><td>9 in 3 Constant nodes (40 B)</td>" in text
+    assert f"&hellip; ({len(characters):,} characters)</summary>" in text
+    assert "<th>path</th><td></td>" in text  # in memory: no path, not "None"
+    old = json.loads(json.dumps(result.as_dict()))
+    del old["model"]["parameters"]  # a report written before the breakdown existed
+    (again,) = BenchmarkResult.from_dict(old).report(tmp_path / "old.html")
+    assert "<th>parameter_count</th><td>9</td>" in Path(again).read_text()

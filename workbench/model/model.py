@@ -39,7 +39,7 @@ from workbench.render.files import atomic_write
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.result import RunResult
-from workbench.text import decoded, first_line, human_bytes, human_count, shortened
+from workbench.text import decoded, first_line, human_bytes, parameters_text, shortened
 
 if TYPE_CHECKING:
     import onnx
@@ -477,7 +477,7 @@ class Model(Rendered):
                 f"{self.node_count:,}"
                 + (f" ({self.subgraph_count} subgraphs)" if self.subgraph_count else ""),
             ),
-            ("Parameters", self._parameters_text()),
+            ("Parameters", parameters_text(self.parameters)),
         ]
         if ext.files:
             facts.append(
@@ -503,24 +503,6 @@ class Model(Rendered):
             "runtime": self.compatibility.runtime,
             **_shortened_texts(meta.doc_string, graph_doc, meta.metadata_props),
         }
-
-    def _parameters_text(self) -> str:
-        """`1.23 M: 40 initializers (4.5 MiB, 3.1 MiB external), 12 Constant nodes (2 KiB)`."""
-        weights = self.parameters
-        parts = []
-        initializers, constants = weights["initializers"], weights["constants"]
-        if initializers["count"] or not constants["count"]:
-            external = initializers["external_bytes"]
-            detail = f", {human_bytes(external)} external" if external else ""
-            parts.append(
-                f"{initializers['count']:,} initializers "
-                f"({human_bytes(initializers['bytes'])}{detail})"
-            )
-        if constants["count"]:
-            parts.append(
-                f"{constants['count']:,} Constant nodes ({human_bytes(constants['bytes'])})"
-            )
-        return f"{human_count(self.parameter_count)} in {' and '.join(parts)}"
 
     def graph_text(self, limit: int = 40) -> str:
         """The graph as text: inputs, outputs, and the first `limit` nodes in order."""

@@ -62,5 +62,6 @@ def _environment() -> jinja2.Environment:
         describe_node=text.describe_node,
         human_bytes=text.human_bytes,
         human_count=text.human_count,
+        parameters_text=text.parameters_text,
     )
     return environment
