@@ -77,8 +77,8 @@ def columns(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
 
 
 def plural(count: int, noun: str) -> str:
-    """`3 files`, `1 file`."""
-    return f"{count} {noun}{'s' if count != 1 else ''}"
+    """`3 files`, `1 file`, `12,000 nodes`."""
+    return f"{count:,} {noun}{'s' if count != 1 else ''}"
 
 
 def parameters_text(parameters: Mapping[str, Mapping[str, int]]) -> str:
@@ -87,8 +87,9 @@ def parameters_text(parameters: Mapping[str, Mapping[str, int]]) -> str:
     E.g. "1.23 M in 40 initializers (4.5 MiB, 3.1 MiB external) and 12 Constant nodes (2 KiB)".
     """
     initializers, constants = parameters["initializers"], parameters["constants"]
+    ml = parameters.get("ml_attributes") or {"count": 0, "parameters": 0}  # older reports
     parts = []
-    if initializers["count"] or not constants["count"]:
+    if initializers["count"] or not (constants["count"] or ml["count"]):
         external = initializers.get("external_bytes", 0)
         detail = f", {human_bytes(external)} external" if external else ""
         parts.append(
@@ -96,7 +97,10 @@ def parameters_text(parameters: Mapping[str, Mapping[str, int]]) -> str:
         )
     if constants["count"]:
         parts.append(f"{constants['count']:,} Constant nodes ({human_bytes(constants['bytes'])})")
-    total = initializers["parameters"] + constants["parameters"]
+    if ml["count"]:
+        parts.append(f"the attributes of {plural(ml['count'], 'ONNX-ML node')} "
+                     f"({human_bytes(ml['bytes'])})")  # fmt: skip
+    total = initializers["parameters"] + constants["parameters"] + ml["parameters"]
     return f"{human_count(total)} in {' and '.join(parts)}"
 
 

@@ -153,7 +153,7 @@ def _feeds(**overrides):
         (_feeds(input_ids=np.zeros((2, 5), np.float32)), "expects int64, got float32", "astype"),
         (_feeds(input_ids=np.zeros((2, 5, 1), np.int64)), "expects 2 dims", "x[None]"),
         (_feeds(attention_mask=np.ones((2, 6), np.int64)), "disagree on dim 'seq'", "same size"),
-        (_feeds(input_ids=np.array([["a", "b"]])), "got strings", "numbers"),
+        (_feeds(input_ids=np.array([["a", "b"]])), "got text (<U1)", "numbers"),
         (_feeds(input_ids=[["a", "b"]]), "got text", "numbers"),
         ([np.zeros(3)], "must be a dict", "input_ids"),
     ],
@@ -164,6 +164,22 @@ def test_user_feed_mistakes(feeds, fragment, hint) -> None:
         model.run(feeds)
     assert fragment in caught.value.message
     assert hint in caught.value.hint
+
+
+def test_text_arrays_feed_string_inputs_and_bytes_are_named() -> None:
+    model = workbench.load(_string_model())
+    assert model.run({"words": np.array(["red", "blue"])})["same"].tolist() == ["red", "blue"]
+    with pytest.raises(FeedError, match=r"expects string, got bytes \(\|S3\)") as caught:
+        model.run({"words": np.array([b"red"])})
+    assert "decode them first" in caught.value.hint
+
+
+def _string_model() -> onnx.ModelProto:
+    return models.make(
+        [onnx.helper.make_node("Identity", ["words"], ["same"])],
+        [onnx.helper.make_tensor_value_info("words", onnx.TensorProto.STRING, ["n"])],
+        [onnx.helper.make_tensor_value_info("same", onnx.TensorProto.STRING, ["n"])],
+    )
 
 
 def test_fixed_dims_are_checked() -> None:
@@ -351,3 +367,17 @@ def test_precedence_given_then_shapes_then_dims_then_batch_then_model_then_fallb
     assert given.shapes["mask"] == (2, 5, 1) and "tokens" not in given.shapes
     shaped = plan_shapes(inputs, hints=hints, dims={"seq-len": 16}, shapes={"tokens": [1, 4, 8]})
     assert shaped.shapes["tokens"] == (1, 4, 8)
+
+
+@pytest.mark.parametrize("dtype", [onnx.TensorProto.FLOAT, onnx.TensorProto.BOOL])
+def test_synthetic_scalars_are_arrays(dtype) -> None:
+    # numpy's generators give a bare scalar for shape (); onnxruntime refuses those.
+    model = workbench.load(
+        models.make(
+            [onnx.helper.make_node("Identity", ["knob"], ["same"])],
+            [onnx.helper.make_tensor_value_info("knob", dtype, [])],
+            [onnx.helper.make_tensor_value_info("same", dtype, [])],
+        )
+    )
+    result = model.run()
+    assert type(result.feeds["knob"]) is np.ndarray and result["same"].shape == ()

@@ -116,6 +116,22 @@ def test_parameter_counts(model_path) -> None:
     assert model.initializer_bytes == (64 + 16) * 4
 
 
+def test_weights_in_constant_nodes_and_onnx_ml_attributes_count(model_path) -> None:
+    # A voice-activity model keeps its weights in Constant nodes inside If branches; a
+    # scikit-learn export keeps them in LinearClassifier's float attributes.
+    vad = workbench.load(models.build("vad_like"))
+    assert vad.parameter_count == 4 + 4 + 1  # two [1, 4] branch weights and the rate
+    assert vad.parameters["constants"] == {"count": 3, "parameters": 9, "bytes": 40}
+    assert vad.parameters["initializers"]["count"] == 0
+    assert "Parameters  9 in 3 Constant nodes (40 B)" in vad.text()
+    ml = workbench.load(models.build("ml_classifier"))
+    assert ml.parameters["ml_attributes"] == {"count": 1, "parameters": 15, "bytes": 60}
+    assert "in the attributes of 1 ONNX-ML node (60 B)" in ml.text()
+    external = workbench.load(model_path("external_weights"))
+    assert "80 in 2 initializers (320 B, 320 B external)" in external.text()
+    assert external.as_dict()["parameters"]["initializers"]["external_bytes"] == 320
+
+
 def test_external_data_is_located_not_read(model_path) -> None:
     path = model_path("external_weights")
     model = workbench.load(path)

@@ -223,3 +223,11 @@ def test_run_failure_hints_are_whole_sentences(choices, start) -> None:
     assert error.message.startswith("onnxruntime failed while running 'm' on CPUExecutionProvider")
     assert error.message.split(": ", 1)[1].startswith("it broke.")
     assert error.hint.startswith(start) and error.hint.endswith(".")
+
+
+def test_a_shape_error_with_every_size_given_points_at_sizes_kept_at_export() -> None:
+    plan = FeedPlan({}, (DimChoice("ids", 1, "seq", 12, "given"),), 2)
+    error = run_failure(
+        "m", "CPUExecutionProvider", RuntimeError("The input tensor cannot be reshaped"), plan
+    )
+    assert error.hint.startswith("The model may run only at the sizes it was exported with")

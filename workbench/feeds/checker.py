@@ -135,6 +135,8 @@ class FeedChecker:
             if is_ortvalue(value):
                 return value  # device-resident: already in onnxruntime's hands
             value = _as_array(spec.info, value, spec.dtype)
+        if spec.dtype.kind == "O" and value.dtype.kind == "U":
+            value = value.astype(object)  # np.array(["red"]) is text too: lossless, as ORT wants
         if value.dtype != spec.dtype:
             raise FeedError(
                 f"Input {spec.info.name!r} expects {spec.info.dtype}, got {_dtype_text(value)}.",
@@ -218,14 +220,16 @@ _EXAMPLES = {"b": "true", "i": "16000", "u": "16000", "f": "0.5", "c": "1", "O":
 
 
 def _dtype_text(array: np.ndarray) -> str:
-    return "strings" if array.dtype.kind in "USO" else str(array.dtype)
+    kind = array.dtype.kind
+    names = {"U": f"text ({array.dtype})", "S": f"bytes ({array.dtype})", "O": "Python objects"}
+    return names.get(kind, str(array.dtype))
 
 
 def _cast_hint(info: ValueInfo, array: np.ndarray, expected: np.dtype[Any]) -> str:
     if array.dtype.kind in "USO" and expected.kind not in "USO":
         return "Strings cannot feed a numeric input; convert them to numbers first."
     if info.dtype == "string":
-        return "Pass an array of str (np.array([...], dtype=object))."
+        return "Pass an array of str, e.g. np.array([['red']]) (bytes: decode them first)."
     return (
         f"Cast it: x.astype(np.{expected.name})"
         if expected.kind != "V"

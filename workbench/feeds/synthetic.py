@@ -542,6 +542,13 @@ def _concrete(shape: tuple[Dim, ...] | None) -> tuple[int, ...]:
 def _array(
     dtype: str, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
 ) -> np.ndarray:
+    # numpy's generators return a bare scalar for shape (); onnxruntime wants an array.
+    return np.asarray(_samples(dtype, shape, rng, span), dtype=numpy_dtype(dtype))
+
+
+def _samples(
+    dtype: str, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
+) -> Any:
     target = numpy_dtype(dtype)
     if isinstance(span, (int, float)):
         constant: Any = str(span) if dtype == "string" else span

@@ -39,7 +39,7 @@ from workbench.render.files import atomic_write
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.result import RunResult
-from workbench.text import decoded, first_line, human_bytes, parameters_text, shortened
+from workbench.text import decoded, first_line, human_bytes, parameters_text, plural, shortened
 
 if TYPE_CHECKING:
     import onnx
@@ -154,8 +154,13 @@ class Model(Rendered):
 
     @property
     def parameter_count(self) -> int:
-        """Elements of every weight: initializers and `Constant` nodes, subgraphs included."""
-        return self._stats.initializer_parameters + self._stats.constant_parameters
+        """Elements of every weight, subgraphs included.
+
+        Initializers, `Constant` nodes and the float attributes of ONNX-ML nodes (where a
+        scikit-learn model keeps its coefficients).
+        """
+        stats = self._stats
+        return stats.initializer_parameters + stats.constant_parameters + stats.ml_parameters
 
     @property
     def initializer_bytes(self) -> int:
@@ -164,9 +169,9 @@ class Model(Rendered):
 
     @property
     def parameters(self) -> dict[str, dict[str, int]]:
-        """Where the weights are: initializers (external data among them) and Constant nodes.
+        """Where the weights are, each with a count, its elements and its bytes.
 
-        Each with a count, its elements (`parameters`) and its bytes.
+        Initializers (external data among them), Constant nodes, ONNX-ML nodes' attributes.
         """
         stats = self._stats
         return {
@@ -180,6 +185,11 @@ class Model(Rendered):
                 "count": stats.constant_count,
                 "parameters": stats.constant_parameters,
                 "bytes": stats.constant_bytes,
+            },
+            "ml_attributes": {
+                "count": stats.ml_node_count,
+                "parameters": stats.ml_parameters,
+                "bytes": stats.ml_bytes,
             },
         }
 
@@ -442,9 +452,9 @@ class Model(Rendered):
     def __repr__(self) -> str:
         meta = self.metadata
         return (
-            f"<Model {self.name!r}: IR {meta.ir_version}, {len(self.inputs)} inputs, "
-            f"{len(self.outputs)} outputs, {self.node_count} nodes, "
-            f"{self.parameter_count:,} parameters>"
+            f"<Model {self.name!r}: IR {meta.ir_version}, {plural(len(self.inputs), 'input')}, "
+            f"{plural(len(self.outputs), 'output')}, {plural(self.node_count, 'node')}, "
+            f"{plural(self.parameter_count, 'parameter')}>"
         )
 
     def summary(self) -> dict[str, Any]:

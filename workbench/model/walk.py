@@ -25,6 +25,8 @@ _TENSOR, _GRAPH, _TENSORS, _GRAPHS, _SPARSE_TENSOR, _TYPE_PROTO, _TYPE_PROTOS = 
     13,
     14,
 )
+_FLOATS = 6
+ML_DOMAIN = "ai.onnx.ml"
 # Integer attributes that name an element type (Cast.to, RandomNormal.dtype, ...).
 _DTYPE_ATTRIBUTES = frozenset({"to", "dtype", "output_dtype"})
 # First IR versions of features other than element types (onnx.proto's Version comments).
@@ -56,6 +58,10 @@ class GraphStats:
     constant_count: int = 0  # Constant nodes (weights exported as nodes, often in subgraphs)
     constant_parameters: int = 0
     constant_bytes: int = 0
+    # ONNX-ML nodes keep their weights in float attributes (coefficients, tree thresholds).
+    ml_node_count: int = 0
+    ml_parameters: int = 0
+    ml_bytes: int = 0
     subgraph_count: int = 0
     external_tensors: list[ExternalTensor] = field(default_factory=list)
     element_types: set[int] = field(default_factory=set)
@@ -105,6 +111,8 @@ def collect(model: onnx.ModelProto) -> GraphStats:
             stats.ops[op_key(node.domain, node.op_type)] += 1
             if node.op_type == "Constant" and node.domain in DEFAULT_DOMAINS:
                 _add_constant(stats, node)
+            elif node.domain == ML_DOMAIN:
+                _add_ml_weights(stats, node)
             if node.metadata_props:
                 stats.min_ir_version = max(stats.min_ir_version, _IR_METADATA_ON_NODES)
             pending.extend(_scan_attributes(stats, node, count_subgraphs=True))
@@ -262,6 +270,26 @@ def _add_constant(stats: GraphStats, node: onnx.NodeProto) -> None:
         stats.constant_parameters += count
         stats.constant_bytes += nbytes
         return
+
+
+def _add_ml_weights(stats: GraphStats, node: onnx.NodeProto) -> None:
+    """An ONNX-ML node's learned values: its float lists and tensor attributes.
+
+    Integer and string lists (class labels, tree node ids) are structure, not weights.
+    """
+    count = nbytes = 0
+    for attr in node.attribute:
+        if attr.type == _FLOATS:
+            count += len(attr.floats)
+            nbytes += 4 * len(attr.floats)
+        elif attr.type == _TENSOR:
+            elements = _element_count(attr.t.dims)
+            count += elements
+            nbytes += _tensor_bytes(attr.t, elements)
+    if count:
+        stats.ml_node_count += 1
+        stats.ml_parameters += count
+        stats.ml_bytes += nbytes
 
 
 def _external_tensor(tensor: onnx.TensorProto, expected_bytes: int) -> ExternalTensor:

@@ -674,6 +674,12 @@ def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | 
             + " Or pass the inputs that matter: feeds= or values= (--inputs FILE, "
             "--value NAME=VALUE)."
         )
+    elif plan is not None and "shape" in detail.lower():
+        hint = (
+            "The model may run only at the sizes it was exported with (a Reshape or Expand "
+            "that kept the export's sizes). Try the sizes of its example inputs, or export it "
+            "again with dynamic axes."
+        )
     elif plan is not None:
         hint = (
             "The synthetic values may be out of range for this model. Bound them with "

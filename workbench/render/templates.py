@@ -63,5 +63,6 @@ def _environment() -> jinja2.Environment:
         human_bytes=text.human_bytes,
         human_count=text.human_count,
         parameters_text=text.parameters_text,
+        plural=text.plural,
     )
     return environment

@@ -1,0 +1,149 @@
+"""Third-party-style models (tests/models/thirdparty.py) through every surface: info, run with
+default and partial feeds, compare, bench, the graph view and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import os
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+
+import workbench
+from tests.models import thirdparty
+from workbench.cli.main import main
+from workbench.graphview.show import show_graph
+
+NAMES = list(thirdparty.MODELS)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The model called `name`, built once per session (skipped where its exporter is absent)."""
+    folder = tmp_path_factory.mktemp("thirdparty")
+
+    @functools.cache
+    def build(name: str) -> Path:
+        return thirdparty.MODELS[name].build(folder)
+
+    def get(name: str) -> Path:
+        absent = thirdparty.missing(name)
+        if absent is not None:
+            if os.environ.get("CI"):
+                pytest.fail(f"CI installs the examples extra, but {absent} is missing")
+            pytest.skip(f"building {name} needs {absent}: pip install -e '.[examples]'")
+        with warnings.catch_warnings(), _quiet("root"):
+            warnings.simplefilter("ignore")  # exporters' and the quantizer's own notes
+            return build(name)
+
+    return get
+
+
+@contextlib.contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _weights(graph: onnx.GraphProto) -> int:
+    """Elements of every initializer, Constant tensor and ONNX-ML float attribute, subgraphs
+    included (an oracle written apart from the workbench's own walk)."""
+    total = sum(int(np.prod(t.dims)) for t in graph.initializer)
+    for node in graph.node:
+        for attribute in node.attribute:
+            if node.op_type == "Constant" and attribute.name == "value":
+                total += int(np.prod(attribute.t.dims))
+            if node.domain == "ai.onnx.ml":
+                total += len(attribute.floats)
+            total += sum(_weights(g) for g in (*attribute.graphs, attribute.g) if g.node)
+    return total
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_info_counts_every_weight_and_shows_every_input(name, built) -> None:
+    path = built(name)
+    model = workbench.load(path)
+    proto = onnx.load(path, load_external_data=False)
+    assert model.parameter_count == _weights(proto.graph)
+    assert model.parameter_count > 0 or name == "scalar_config"  # its inputs are its knobs
+    text, page = model.text(), model._repr_html_()
+    for value in (*model.inputs, *model.outputs):
+        assert value.name in text and value.name in page
+    json.dumps(model.as_dict())  # JSON-ready whatever the exporter put in it
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_run_with_default_and_partial_feeds(name, built) -> None:
+    model, spec = workbench.load(built(name)), thirdparty.MODELS[name]
+    default = model.run()
+    assert set(default.outputs) == {v.name for v in model.outputs}
+    assert not any(row["given"] for row in default.input_rows())
+    partial = model.run(spec.partial or None, values=spec.values or None)
+    given = {row["name"] for row in partial.input_rows() if row["given"]}
+    assert given == set(spec.partial) | set(spec.values)
+    for input_name, value in spec.partial.items():
+        assert np.array_equal(partial.feeds[input_name], value)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_compare_and_bench_take_the_same_feeds(name, built) -> None:
+    model, spec = workbench.load(built(name)), thirdparty.MODELS[name]
+    feeds, values = spec.partial or None, spec.values or None
+    expected = model.run(feeds, values=values).outputs
+    comparison = workbench.compare(model, ["cpu"], feeds, values=values, expected=expected)
+    assert comparison.passed, comparison.text()
+    result = workbench.benchmark(
+        model, ["cpu"], feeds=feeds, values=values, runs=3, warmup=1, progress=False
+    )
+    (row,) = result.results
+    assert row.status == "ok" and row.stats is not None and row.stats.n == 3, row.reason
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_graph_view_shows_the_model_and_its_optimized_graph(name, built, monkeypatch) -> None:
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(built(name).parent / "runtime"))
+    monkeypatch.delenv("JPY_PARENT_PID", raising=False)
+    view = show_graph(built(name), optimized="both")
+    assert view.mode == "local" and [p.label.split(" ")[0] for p in view.panels] == [
+        "original",
+        "optimized",
+    ]
+    assert "<iframe" in view._repr_mimebundle_()["text/html"]
+    assert repr(view).splitlines()[1].startswith("Graph ")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_cli_shows_runs_and_benchmarks_it_with_what_the_user_gives(
+    name, built, tmp_path, capsys
+) -> None:
+    # In this process (a subprocess per model would cost a second each); tests/cli runs the
+    # console script itself.
+    spec, path = thirdparty.MODELS[name], str(built(name))
+    flags = [f"--value={n}={json.dumps(np.asarray(v).tolist())}" for n, v in spec.values.items()]
+    if spec.partial:
+        np.savez(tmp_path / "inputs.npz", **spec.partial)
+        flags += ["--inputs", str(tmp_path / "inputs.npz")]
+
+    def printed(*args: str) -> dict:
+        assert main(list(args)) == 0, capsys.readouterr().err
+        return json.loads(capsys.readouterr().out)
+
+    assert (
+        printed("info", path, "--json")["parameter_count"] == workbench.load(path).parameter_count
+    )
+    rows = printed("run", path, *flags, "--json")["inputs"]
+    assert {r["name"] for r in rows if r["given"]} == set(spec.partial) | set(spec.values)
+    (row,) = printed("bench", path, *flags, "--runs", "2", "--json")["results"]
+    assert row["status"] == "ok", row["reason"]
