@@ -147,3 +147,23 @@ def test_the_cli_shows_runs_and_benchmarks_it_with_what_the_user_gives(
     assert {r["name"] for r in rows if r["given"]} == set(spec.partial) | set(spec.values)
     (row,) = printed("bench", path, *flags, "--runs", "2", "--json")["results"]
     assert row["status"] == "ok", row["reason"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_explorer_offers_its_dims_and_scalars_and_runs_it(name, built, monkeypatch) -> None:
+    pytest.importorskip("ipywidgets", reason="the explorer needs the jupyter extra")
+    from workbench.widgets.explorer import explore
+
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(built(name).parent / "runtime"))
+    app = explore(built(name))
+    model = app.model
+    scalars = {v.name for v in model.inputs if v.type.kind == "tensor" and v.shape == ()}
+    assert {f.description for f in app.inputs.value_fields.children} == scalars
+    for field in app.inputs.value_fields.children:
+        value = thirdparty.MODELS[name].values.get(field.description)
+        field.value = "" if value is None else json.dumps(value)
+    result = app.run_panel.run()
+    assert result is not None, app.run_panel.results.value
+    assert {r["name"] for r in result.input_rows() if r["given"]} == scalars & set(
+        thirdparty.MODELS[name].values
+    )
