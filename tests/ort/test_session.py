@@ -225,6 +225,13 @@ def test_run_failure_hints_are_whole_sentences(choices, start) -> None:
     assert error.hint.startswith(start) and error.hint.endswith(".")
 
 
+def test_a_failure_with_inputs_given_points_at_them_too() -> None:
+    plan = FeedPlan({}, (), 1, frozenset({"input_ids"}))
+    error = run_failure("m", "CPUExecutionProvider", RuntimeError("idx=7592 out of bounds"), plan)
+    assert error.hint.startswith("A value may be out of range for this model: check the inputs")
+    assert "you gave ('input_ids')" in error.hint
+
+
 def test_a_shape_error_with_every_size_given_points_at_sizes_kept_at_export() -> None:
     plan = FeedPlan({}, (DimChoice("ids", 1, "seq", 12, "given"),), 2)
     error = run_failure(

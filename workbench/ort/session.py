@@ -680,6 +680,13 @@ def run_failure(model: str, provider: str, exc: BaseException, plan: FeedPlan | 
             "that kept the export's sizes). Try the sizes of its example inputs, or export it "
             "again with dynamic axes."
         )
+    elif plan is not None and plan.given:
+        given = ", ".join(repr(name) for name in sorted(plan.given))
+        hint = (
+            f"A value may be out of range for this model: check the inputs you gave ({given}), "
+            "and bound the synthetic ones with ranges={'input': (low, high)} (--range "
+            "input=LOW:HIGH)."
+        )
     elif plan is not None:
         hint = (
             "The synthetic values may be out of range for this model. Bound them with "
