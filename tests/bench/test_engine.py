@@ -134,6 +134,7 @@ def test_partial_feeds_and_values_reach_every_executor(executor) -> None:
     (row,) = result.results
     assert row.status == "ok", row.reason
     assert row.items_per_run == 3 and result.settings["user_feeds"]
+    assert result.settings["given_inputs"] == ["audio", "sr"]
     assert row.config.label == "cpu b3 samples=100 host"  # the given feed decided both
 
 

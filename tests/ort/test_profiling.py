@@ -8,7 +8,7 @@ import pytest
 
 import workbench
 from tests import models
-from workbench.ort.profiling import summarize
+from workbench.ort.profiling import ProfileResult, summarize
 
 
 def test_profile_table_of_the_demo_model() -> None:
@@ -78,3 +78,11 @@ def test_summarize_skips_warmup_events() -> None:
 def test_profile_needs_at_least_one_run() -> None:
     with pytest.raises(workbench.WorkbenchError, match="at least 1"):
         workbench.profile(workbench.demo_model(), runs=0)
+
+
+def test_a_profile_says_which_inputs_were_given() -> None:
+    result = workbench.profile(models.build("vad_like"), values={"sr": 16000}, runs=1, warmup=0)
+    assert [(r["name"], r["given"]) for r in result.inputs] == [("audio", False), ("sr", True)]
+    assert "Inputs: audio synthetic [1, 64]; sr given []" in result.text()
+    again = ProfileResult.from_dict(result.as_dict())
+    assert again.inputs == result.inputs

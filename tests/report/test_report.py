@@ -310,6 +310,7 @@ def test_the_report_says_where_the_weights_are_and_folds_long_metadata(tmp_path)
     assert "<th>parameters</th><td>9 in 3 Constant nodes (40 B)</td>" in text
     assert f"&hellip; ({len(characters):,} characters)</summary>" in text
     assert "<th>path</th><td></td>" in text  # in memory: no path, not "None"
+    assert "inputs given: <code>sr</code>; the others synthetic" in text
     old = json.loads(json.dumps(result.as_dict()))
     del old["model"]["parameters"]  # a report written before the breakdown existed
     (again,) = BenchmarkResult.from_dict(old).report(tmp_path / "old.html")

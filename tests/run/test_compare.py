@@ -125,6 +125,14 @@ def test_partial_feeds_and_values_are_what_runs() -> None:
     assert not other.passed and other.rows[0].mismatches == at16k.size
     with pytest.raises(workbench.errors.FeedError, match="'sr'"):
         workbench.compare(model, ["cpu"], values={"sr": "fast"})  # refused before any run
+    # The result says what ran: here the audio is synthetic, the rate given.
+    synthetic = workbench.compare(model, ["cpu"], values={"sr": 16000}, dims={"samples": 32})
+    assert [(r["name"], r["shape"], r["given"]) for r in synthetic.inputs] == [
+        ("audio", [1, 32], False),
+        ("sr", [], True),
+    ]
+    assert "Inputs: audio synthetic [1, 32]; sr given []" in synthetic.text()
+    assert synthetic.as_dict()["inputs"][1]["given"] is True
 
 
 def test_unusable_provider_is_a_skipped_row_with_the_reason() -> None:

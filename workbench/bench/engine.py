@@ -128,6 +128,7 @@ def benchmark(
             "executor": executor,
             "seed": seed,
             "user_feeds": request.given,
+            "given_inputs": sorted({*(request.feeds or {}), *(request.values or {})}),
             "interrupted": False,
         },
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

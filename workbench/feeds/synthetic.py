@@ -144,6 +144,25 @@ class Feeds:
     values: dict[str, Any]
     plan: FeedPlan | None = None
 
+    def input_rows(self) -> list[dict[str, Any]]:
+        """One row per input: name, dtype, shape, and `given` (else it was synthesized).
+
+        What results report, so a reader knows which inputs were the user's.
+        """
+        given = self.plan.given if self.plan is not None else None
+        rows = []
+        for name, value in self.values.items():
+            tensor = not isinstance(value, list | dict)
+            rows.append(
+                {
+                    "name": name,
+                    "dtype": str(np.asarray(value).dtype) if tensor else None,
+                    "shape": list(np.shape(value)) if tensor else None,
+                    "given": given is None or name in given,
+                }
+            )
+        return rows
+
 
 def plan_shapes(
     inputs: Sequence[ValueInfo],

@@ -42,6 +42,7 @@ class ProfileResult(Rendered):
     runs: int
     rows: list[dict[str, Any]]  # one per node, most time first (see COLUMNS)
     model_run_ms: list[float] = field(default_factory=list)
+    inputs: list[dict[str, Any]] = field(default_factory=list)  # what ran (Feeds.input_rows)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-node table: node, op type, provider, calls, total and mean time, share."""
@@ -79,12 +80,19 @@ class ProfileResult(Rendered):
             "runs": self.runs,
             "nodes": self.rows,
             "model_run_ms": self.model_run_ms,
+            "inputs": self.inputs,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProfileResult:
         """Inverse of `as_dict()`."""
-        return cls(data["provider"], data["runs"], list(data["nodes"]), list(data["model_run_ms"]))
+        return cls(
+            data["provider"],
+            data["runs"],
+            list(data["nodes"]),
+            list(data["model_run_ms"]),
+            list(data.get("inputs") or []),  # reports before 0.2 did not say
+        )
 
     def render_context(self) -> dict[str, Any]:
         """The 20 costliest op types, and the median whole-run time."""

@@ -20,7 +20,7 @@ import numpy as np
 
 from workbench.errors import ProviderFallbackError, WorkbenchError
 from workbench.feeds.files import load_outputs
-from workbench.feeds.synthetic import FeedRequest
+from workbench.feeds.synthetic import FeedRequest, Feeds
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.render.mixin import Rendered
@@ -124,6 +124,7 @@ class Comparison(Rendered):
     baseline: str
     rows: tuple[OutputComparison, ...]
     divergences: tuple[Divergence, ...] = ()
+    inputs: tuple[dict[str, Any], ...] = ()  # what every provider ran on (Feeds.input_rows)
 
     @property
     def passed(self) -> bool:
@@ -149,6 +150,7 @@ class Comparison(Rendered):
             "passed": self.passed,
             "rows": [r.as_dict() for r in self.rows],
             "divergences": [asdict(d) for d in self.divergences],
+            "inputs": list(self.inputs),
         }
 
     def __repr__(self) -> str:
@@ -322,13 +324,13 @@ def compare(
             found = first_divergence(
                 (model, baseline_name),
                 (model, name),
-                used,
+                used.values,
                 tolerances=tolerances,
                 session_options=session_options,
             )
             if found is not None:
                 divergences.append(found)
-    return Comparison(baseline_name, tuple(rows), tuple(divergences))
+    return Comparison(baseline_name, tuple(rows), tuple(divergences), tuple(used.input_rows()))
 
 
 def _run_each(
@@ -337,14 +339,14 @@ def _run_each(
     feeds: Mapping[str, Any] | None,
     session_options: Mapping[str, Any],
     **synthetic: Any,
-) -> tuple[dict[str, dict[str, Any]], list[OutputComparison], dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], list[OutputComparison], Feeds]:
     """Outputs of every provider that runs, skipped/failed rows for the others, the feeds.
 
     `synthetic` shapes the inputs `feeds` leaves out; the feeds returned are those run on.
     """
     outputs: dict[str, dict[str, Any]] = {}
     rows: list[OutputComparison] = []
-    used: dict[str, Any] = dict(feeds or {})
+    used = Feeds(dict(feeds or {}))
     for name in names:
         options = dict(session_options)
         if name != provider_names.CUDA:
@@ -356,7 +358,7 @@ def _run_each(
         except WorkbenchError as exc:
             rows.append(OutputComparison(name, "", FAILED, reason=exc.message))
         else:
-            outputs[name], used = result.outputs, result.feeds
+            outputs[name], used = result.outputs, Feeds(result.feeds, result.plan)
     return outputs, rows, used
 
 

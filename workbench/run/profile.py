@@ -50,4 +50,6 @@ def profile(
             for _ in range(runs + warmup):
                 run()
         events = session.profile_events()
-    return summarize(events, config.provider, runs=runs, warmup=warmup)
+    result = summarize(events, config.provider, runs=runs, warmup=warmup)
+    result.inputs = ready.input_rows()
+    return result

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from workbench.feeds.synthetic import Feeds
 from workbench.render.mixin import Rendered
 from workbench.text import printable
 
@@ -70,18 +71,7 @@ class RunResult(Rendered):
 
     def input_rows(self) -> list[dict[str, Any]]:
         """One row per input: name, dtype, shape, and `given` (else it was synthesized)."""
-        given = self.plan.given if self.plan is not None else None
-        return [
-            {
-                "name": name,
-                "dtype": str(np.asarray(value).dtype)
-                if not isinstance(value, list | dict)
-                else None,
-                "shape": list(np.shape(value)) if not isinstance(value, list | dict) else None,
-                "given": given is None or name in given,
-            }
-            for name, value in self.feeds.items()
-        ]
+        return Feeds(self.feeds, self.plan).input_rows()
 
     def render_context(self) -> dict[str, Any]:
         """The result and its per-output rows."""
