@@ -210,25 +210,17 @@ class Session:
         `io_binding=True` copies inputs to the provider's device first and times only the
         device-resident run.
         """
-        checked = (
-            self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite)
-            if feeds is not None
-            else None
+        prepared = self.prepare_feeds(
+            feeds,
+            values=values,
+            dims=dims,
+            shapes=shapes,
+            batch=batch,
+            seed=seed,
+            ranges=ranges,
+            allow_nonfinite=allow_nonfinite,
         )
-        if checked is not None and not values and not self.source.checker.missing(checked):
-            ready, plan = checked, None  # every input given: a run loop's path, kept lean
-        else:
-            prepared = self._complete(
-                checked or {},
-                allow_nonfinite=allow_nonfinite,
-                values=values,
-                dims=dims,
-                shapes=shapes,
-                batch=batch,
-                seed=seed,
-                ranges=ranges,
-            )
-            ready, plan = prepared.values, prepared.plan
+        ready, plan = prepared.values, prepared.plan
         names = self.source.select_outputs(outputs)
         with self.explaining(plan):
             if io_binding:
