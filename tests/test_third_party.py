@@ -95,6 +95,9 @@ def test_run_with_default_and_partial_feeds(name, built) -> None:
     assert given == set(spec.partial) | set(spec.values)
     for input_name, value in spec.partial.items():
         assert np.array_equal(partial.feeds[input_name], value)
+    for input_name, value in spec.values.items():  # a scalar fills the input's shape
+        fed = partial.feeds[input_name]
+        assert (fed == np.asarray(value, dtype=fed.dtype)).all(), input_name
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -164,6 +167,8 @@ def test_the_explorer_offers_its_dims_and_scalars_and_runs_it(name, built, monke
         field.value = "" if value is None else json.dumps(value)
     result = app.run_panel.run()
     assert result is not None, app.run_panel.results.value
-    assert {r["name"] for r in result.input_rows() if r["given"]} == scalars & set(
-        thirdparty.MODELS[name].values
-    )
+    typed = scalars & set(thirdparty.MODELS[name].values)
+    assert {r["name"] for r in result.input_rows() if r["given"]} == typed
+    for input_name in typed:
+        fed = result.feeds[input_name]
+        assert fed == np.asarray(thirdparty.MODELS[name].values[input_name], dtype=fed.dtype)

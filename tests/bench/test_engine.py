@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import workbench
 from tests import models
 from workbench.bench.config import BenchConfig
 from workbench.bench.engine import _explain
+from workbench.bench.results import BenchmarkResult
 from workbench.ort import providers
 
 FAST = {"time_budget": 0.2, "warmup": 2, "progress": False}
@@ -149,13 +151,25 @@ def test_labels_name_the_free_dims_the_sweep_chose() -> None:
     # Nobody said how long the sequence is: the label says 64 was measured, and the batch.
     result = workbench.benchmark(models.build("two_inputs_shared_dims"), ["cpu"], **FAST)
     assert result.results[0].config.label == "cpu b1 seq=64 host"
-    assert result.as_dict()["results"][0]["dims"] == {"seq": 64}
+    entry = result.as_dict()["results"][0]
+    assert entry["dims"] == {} and entry["batch"] is None  # what the user asked for
+    assert entry["measured_dims"] == {"seq": 64} and entry["measured_batch"] == 1
+    # The key is what the user asked for: a report written before still matches it.
+    assert result.results[0].config.key == BenchConfig(providers.CPU).key
+    again = BenchmarkResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again.results[0].config == result.results[0].config
     swept = workbench.benchmark(
         models.build("two_inputs_shared_dims"), ["cpu"], [2], dims={"seq": 16}, **FAST
     )
     assert swept.results[0].config.label == "cpu b2 seq=16 host"
     fixed = workbench.benchmark(models.build("fixed_batch"), ["cpu"], **FAST)
     assert fixed.results[0].config.label == "cpu host"  # every dim is the model's own
+    # Unnamed free dims are named by input and index; a batch a given feed sets is named too.
+    unnamed = workbench.benchmark(
+        models.build("symbolic_dims"), ["cpu"], feeds={"tokens": np.ones((3, 5, 8), np.float32)},
+        **FAST,
+    )  # fmt: skip
+    assert unnamed.results[0].config.label == "cpu b3 mask[1]=64 seq-len=5 host"
 
 
 def test_cancel_from_on_update_keeps_completed_samples() -> None:

@@ -259,16 +259,28 @@ def test_inputs_from_a_file_may_be_a_subset(model_path, tmp_path) -> None:
     import numpy as np
 
     np.savez(tmp_path / "audio.npz", audio=np.ones((3, 160), np.float32))
-    for command in (["run"], ["compare", "--providers", "cpu"], ["bench", "--runs", "3"]):
+    np.savez(tmp_path / "expected.npz", speech=np.full((3, 4), -1.0, np.float32))  # sr != 16000
+    printed = {}
+    for command in (
+        ["run"],
+        ["compare", "--providers", "cpu", "--expected", str(tmp_path / "expected.npz")],
+        ["bench", "--runs", "3"],
+    ):
         result = cli(
             *command, str(model_path("vad_like")), "--inputs", str(tmp_path / "audio.npz"),
             "--value", "sr=8000", "--json",
         )  # fmt: skip
         assert result.returncode == 0, (command, result.stderr)
-        printed = json.loads(result.stdout)
-        if command[0] == "bench":
-            assert printed["results"][0]["dims"] == {"samples": 160}
-            assert printed["results"][0]["batch"] == 3 and printed["settings"]["user_feeds"]
+        printed[command[0]] = json.loads(result.stdout)
+    rows = printed["run"]["inputs"]
+    assert [(r["name"], r["shape"], r["given"]) for r in rows] == [
+        ("audio", [3, 160], True),
+        ("sr", [], True),
+    ]
+    assert printed["compare"]["passed"]  # the else branch ran: the value reached the model
+    (entry,) = printed["bench"]["results"]
+    assert entry["measured_dims"] == {"samples": 160} and entry["measured_batch"] == 3
+    assert printed["bench"]["settings"]["given_inputs"] == ["audio", "sr"]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def _image_model(input_shape: list, output_shape: list, **metadata: str) -> work
 @pytest.mark.parametrize(
     ("entry", "size"),
     [({"imgsz": "[640, 480]"}, (640, 480)), ({"image_size": "320"}, (320, 320)),
-     ({"input_size": "(1, 3, 224, 192)"}, (224, 192))],
+     ({"input_size": "(1, 3, 224, 192)"}, (224, 192)), ({"resolution": "640x480"}, (480, 640))],
 )  # fmt: skip
 def test_an_image_size_in_the_metadata_sizes_the_spatial_dims(entry, size) -> None:
     model = _image_model(["batch", 3, "height", "width"], ["batch", 3, "height", "width"], **entry)
@@ -34,6 +34,13 @@ def test_an_image_size_in_the_metadata_sizes_the_spatial_dims(entry, size) -> No
     (key,) = entry
     notes = {c.symbol: c.note for c in result.plan.suggested}
     assert notes == {"height": f"metadata {key!r}", "width": f"metadata {key!r}"}
+
+
+@pytest.mark.parametrize("text", ["72 dpi", "0", "[640, 0]", "99999", "large", "1,2,3,4,5"])
+def test_metadata_that_is_no_image_size_suggests_nothing(text) -> None:
+    model = _image_model(["batch", 3, "height", "width"], ["batch", 3, "height", "width"],
+                         imgsz=text)  # fmt: skip
+    assert model.run().feeds["images"].shape == (1, 3, 64, 64)
 
 
 def test_channels_last_images_and_unnamed_dims_take_the_metadata_too() -> None:

@@ -381,3 +381,115 @@ def test_synthetic_scalars_are_arrays(dtype) -> None:
     )
     result = model.run()
     assert type(result.feeds["knob"]) is np.ndarray and result["same"].shape == ()
+
+
+def _two_batches() -> workbench.Model:
+    """x's batch is named, y's is not: a batch given by x must reach y."""
+    return workbench.load(
+        models.make(
+            [onnx.helper.make_node("Add", ["x", "y"], ["z"])],
+            [
+                onnx.helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["N", 3]),
+                onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [None, 3]),
+            ],
+            [onnx.helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, ["N", 3])],
+        )
+    )
+
+
+def test_a_batch_a_given_feed_sets_reaches_unnamed_batch_dims_too() -> None:
+    model = _two_batches()
+    result = model.run({"x": np.ones((3, 3), np.float32)})
+    assert result.feeds["y"].shape == (3, 3) and result.plan.batch == 3
+    by_y = model.run({"y": np.ones((4, 3), np.float32)})  # the other way round
+    assert by_y.feeds["x"].shape == (4, 3) and by_y.plan.batch == 4
+    with pytest.raises(FeedError, match=r"The batch size is 2, but the given input 'y' has 4"):
+        model.run({"y": np.ones((4, 3), np.float32)}, batch=2)
+    with pytest.raises(FeedError, match=r"shapes\['y'\] is \[1, 3\], but the given input"):
+        model.run({"y": np.ones((4, 3), np.float32)}, shapes={"y": [1, 3]})
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        ({"batch": 8}, "The batch size is 8, but the given input 'input_ids' has batch"),
+        ({"dims": {"seq": 7}}, "dims sets 'seq' = 7, but the given input"),
+        ({"dims": {"sqe": 7}}, "dims names 'sqe', which no input uses"),
+        ({"ranges": {"input_ids": (0, 3)}}, "outside its range [0, 3)"),
+        ({"ranges": {"input_idz": (0, 3)}}, "ranges names 'input_idz'"),
+    ],
+)
+def test_every_input_given_still_checks_what_else_was_said(call, fragment) -> None:
+    feeds = {"input_ids": np.full((2, 5), 7, np.int64), "attention_mask": np.ones((2, 5), np.int64)}
+    with pytest.raises(FeedError, match=re.escape(fragment)):
+        load("two_inputs_shared_dims").run(feeds, **call)
+
+
+def test_an_input_given_as_a_feed_and_as_a_value_is_refused() -> None:
+    with pytest.raises(FeedError, match="'sr' given both as a feed and as a value"):
+        load("vad_like").run({"sr": 8000}, values={"sr": 16000})
+
+
+def test_a_text_value_fills_a_string_input_verbatim() -> None:
+    model = workbench.load(
+        models.make(
+            [onnx.helper.make_node("Identity", ["words"], ["same"])],
+            [onnx.helper.make_tensor_value_info("words", onnx.TensorProto.STRING, ["n", 3])],
+            [onnx.helper.make_tensor_value_info("same", onnx.TensorProto.STRING, ["n", 3])],
+        )
+    )
+    for typed in ("red", "true", "1.50", "null"):  # text is never read as JSON for strings
+        result = model.run(values={"words": typed}, dims={"n": 2})
+        assert result["same"].tolist() == [[typed] * 3] * 2
+    assert result.input_rows()[0]["dtype"] == "string"
+
+
+@pytest.mark.parametrize(
+    ("values", "fragment"),
+    [
+        ({"audio": None}, "None is not a value of that type"),
+        ({"audio": float("nan")}, "holds 1 NaN"),
+        ({"audio": "[1, 2"}, "is not a value of that type"),
+    ],
+)
+def test_values_that_are_no_numbers_are_refused(values, fragment) -> None:
+    with pytest.raises(FeedError, match=re.escape(fragment)):
+        load("vad_like").run(values={**values, "sr": "16000"})  # text is JSON for numbers
+
+
+@pytest.mark.parametrize(
+    ("ranges", "fragment"),
+    [
+        ({"audio": (1, 1)}, "the low bound must be below the high"),
+        ({"audio": (0,)}, "must be two finite numbers"),
+        ({"audio": "loud"}, "is text, but input 'audio' is float32"),
+        ({"audio": (0, float("inf"))}, "must be two finite numbers"),
+    ],
+)
+def test_bad_ranges_are_refused_with_an_example(ranges, fragment) -> None:
+    with pytest.raises(FeedError, match=re.escape(fragment)) as caught:
+        load("vad_like").run(ranges=ranges)
+    assert "(--range audio=0:30522)" in caught.value.hint
+
+
+def test_numpy_numbers_in_ranges_are_plain_numbers() -> None:
+    checker = load("vad_like").session_source.checker
+    assert checker.ranges({"audio": (np.float32(0.5), np.int64(2)), "sr": np.int64(16000)}) == {
+        "audio": (0.5, 2),
+        "sr": 16000,
+    }
+
+
+def test_ortvalue_feeds_mix_with_synthetic_ones_and_show() -> None:
+    from workbench.ort.runtime import ort
+
+    model = load("two_inputs_shared_dims")
+    ids = ort().OrtValue.ortvalue_from_numpy(np.ones((2, 5), np.int64))
+    partial = model.run({"input_ids": ids})
+    assert partial.feeds["attention_mask"].shape == (2, 5)
+    assert partial.input_rows()[0] == {
+        "name": "input_ids", "dtype": "int64", "shape": [2, 5], "given": True
+    }  # fmt: skip
+    mask = ort().OrtValue.ortvalue_from_numpy(np.ones((2, 5), np.int64))
+    whole = model.run({"input_ids": ids, "attention_mask": mask})
+    assert "masked" in whole.text() and "masked" in whole._repr_html_()

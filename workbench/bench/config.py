@@ -30,6 +30,16 @@ class BenchConfig:
     intra_op_threads: int | None = None
     opt_level: str = "all"
     mode: Mode = "host"
+    # Sizes chosen where the configuration leaves them free (defaults, the model's hints,
+    # given feeds): named in the label and the JSON, not part of `key`, so reports written
+    # before still match and a run still knows which dims were guessed.
+    chosen_batch: int | None = None
+    chosen_dims: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def measured_dims(self) -> dict[str, int]:
+        """Every free dim's size that ran, the user's and the chosen ones."""
+        return dict(sorted((*self.dims, *self.chosen_dims)))
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -48,9 +58,10 @@ class BenchConfig:
     def label(self) -> str:
         """Short human label, e.g. "cpu b8 host" (threads/opt level shown when set)."""
         parts = [providers.short_name(self.provider)]
-        if self.batch is not None:
-            parts.append(f"b{self.batch}")
-        parts += [f"{name}={size}" for name, size in self.dims]
+        batch = self.batch if self.batch is not None else self.chosen_batch
+        if batch is not None:
+            parts.append(f"b{batch}")
+        parts += [f"{name}={size}" for name, size in self.measured_dims.items()]
         parts += [f"{name}:{'x'.join(map(str, shape))}" for name, shape in self.shapes]
         if self.intra_op_threads is not None:
             parts.append(f"t{self.intra_op_threads}")
@@ -69,6 +80,8 @@ class BenchConfig:
             "intra_op_threads": self.intra_op_threads,
             "opt_level": self.opt_level,
             "mode": self.mode,
+            "measured_batch": self.batch if self.batch is not None else self.chosen_batch,
+            "measured_dims": self.measured_dims,
         }
 
     @classmethod
@@ -82,6 +95,14 @@ class BenchConfig:
             intra_op_threads=data.get("intra_op_threads"),
             opt_level=data.get("opt_level", "all"),
             mode=data.get("mode", "host"),
+            chosen_batch=data.get("measured_batch") if data.get("batch") is None else None,
+            chosen_dims=tuple(
+                sorted(
+                    (k, int(v))
+                    for k, v in (data.get("measured_dims") or {}).items()
+                    if k not in (data.get("dims") or {})
+                )
+            ),
         )
 
 

@@ -16,8 +16,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.executors import Executor, open_executor
 from workbench.bench.jobs import Event, Job, Samples, mark_partial, record
@@ -38,7 +36,7 @@ from workbench.ort.options import opt_levels as available_opt_levels
 from workbench.run.profile import profile as profile_model
 
 if TYPE_CHECKING:
-    from workbench.feeds.synthetic import Range
+    from workbench.feeds.checker import Range
     from workbench.model import ModelLike
 
 _OUT_OF_MEMORY = (
@@ -237,27 +235,30 @@ def sweep(
 
 
 def _naming_free_dims(model: Model, request: FeedRequest, config: BenchConfig) -> BenchConfig:
-    """`config` with the sizes it would leave to defaults written in, so its label says them.
+    """`config` with the sizes the sweep leaves free, so its label says what ran.
 
     A detector benchmarked at the 64x64 fallback is labelled "cpu b1 height=64 width=64
-    host", not "cpu host"; the measurement is the same.
+    host", not "cpu host". The measurement is the same: the configuration still lets the
+    run choose (so a failure still names the dims that were guessed).
     """
     source = model.session_source
-    given = {name: np.shape(v) for name, v in (request.feeds or {}).items() if hasattr(v, "shape")}
     try:
         plan = plan_shapes(
             source.inputs,
             dims=dict(config.dims),
             shapes=dict(config.shapes),
             batch=config.batch,
-            given=given,
+            given=request.given_shapes(),
             hints=source.hints.found,
         )
     except FeedError:
         return config  # the run says what is wrong, naming the dims
-    dims = {**plan.free_dims(), **dict(config.dims)}
-    batch = plan.batch if config.batch is None and plan.batch_is_free else config.batch
-    return dataclasses.replace(config, batch=batch, dims=tuple(sorted(dims.items())))
+    given = dict(config.dims)
+    return dataclasses.replace(
+        config,
+        chosen_batch=plan.batch if config.batch is None and plan.batch_is_free else None,
+        chosen_dims=tuple(sorted((k, v) for k, v in plan.free_dims().items() if k not in given)),
+    )
 
 
 def _whole(value: Any, what: str, example: str) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 from workbench.bench.config import EXECUTORS, MODES, StopPolicy
 from workbench.render.files import json_text, report_target
 from workbench.render.mixin import Rendered
-from workbench.text import literal, printable
+from workbench.text import printable
 
 _POLICY = StopPolicy()  # the API's defaults, quoted in the help
 
@@ -50,14 +50,17 @@ def shapes(text: str) -> dict[str, list[int]]:
     return result
 
 
-def value(text: str) -> tuple[str, Any]:
-    """`sr=16000` -> ("sr", 16000): JSON (numbers, lists, true/false), else the text itself."""
+def value(text: str) -> tuple[str, str]:
+    """`sr=16000` -> ("sr", "16000"): the text, which the model's input type reads.
+
+    JSON for a numeric input (`16000`, `[1, 2]`), the text itself for a string input.
+    """
     name, sep, raw = text.partition("=")
     if not sep or not name.strip():
         raise argparse.ArgumentTypeError(
             f"expected NAME=VALUE, got {text!r} (e.g. sr=16000, or mask=[1,1,0])"
         )
-    return name.strip(), literal(raw)
+    return name.strip(), raw
 
 
 def value_range(text: str) -> tuple[str, tuple[float, float]]:

@@ -13,7 +13,10 @@ from workbench.errors import FeedError
 from workbench.model.dtypes import KNOWN_NAMES, numpy_dtype
 from workbench.model.signature import ValueInfo
 from workbench.ort.tensors import is_ortvalue
-from workbench.text import did_you_mean
+from workbench.text import did_you_mean, literal
+
+# A synthetic input's values: (low, high), or a constant (a number, or text for strings).
+Range = tuple[float, float] | float | int | str
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,12 @@ class FeedChecker:
             return []  # the common case, checked without building a list
         return [n for n in self._required if n not in feeds]
 
-    def value(self, name: str, value: Any) -> np.ndarray:
+    def value(self, name: str, value: Any, *, allow_nonfinite: bool = False) -> np.ndarray:
         """A value the user sets for an input (`values=`, `--value`) as an array of its dtype.
 
-        A value a float would have to be rounded to fit an integer input is refused.
+        Text is read as JSON for a numeric input (`"16000"`, `"[1, 2]"`) and taken as it is
+        for a string input. A value a float would have to be rounded to fit an integer input,
+        None, and NaN or Inf (unless `allow_nonfinite`) are refused.
         """
         spec = self._specs.get(name)
         if spec is None:
@@ -98,31 +103,72 @@ class FeedChecker:
                 )
             raise FeedError(
                 f"values= sets tensors; input {name!r} is a {self._inputs[name].type.text}.",
-                "Pass it in feeds= instead.",
+                "Pass it as a feed: feeds= (--inputs FILE in the CLI, --feeds VAR in %onnx).",
             )
+        if isinstance(value, str) and spec.dtype.kind != "O":
+            value = literal(value)
         example = _EXAMPLES.get(spec.dtype.kind, "1")
         fix = f"Give a value of type {spec.info.dtype}, e.g. values={{{name!r}: {example}}} " + (
             f"(--value {name}={example})."
+        )
+        wrong = FeedError(
+            f"Input {name!r} is {spec.info.dtype}, and {value!r} is not a value of that type.",
+            fix,
         )
         try:
             probe = np.asarray(value)
             array = np.asarray(value, dtype=spec.dtype)
         except (TypeError, ValueError, OverflowError):
-            raise FeedError(
-                f"Input {name!r} is {spec.info.dtype}, and {value!r} is not a value of that type.",
-                fix,
-            ) from None
+            raise wrong from None
         rounded = probe.dtype.kind == "f" and spec.dtype.kind in "iub"
         if (rounded and not np.array_equal(array, probe)) or (
-            probe.dtype.kind in "US" and spec.dtype.kind not in "USO"
+            probe.dtype.kind in "USO" and spec.dtype.kind != "O"
         ):
-            raise FeedError(
-                f"Input {name!r} is {spec.info.dtype}, and {value!r} is not a value of that type.",
-                fix,
-            )
+            raise wrong
         if array.ndim and spec.rank is not None and array.ndim != spec.rank:
             raise _rank_error(spec.info, array.shape)
+        if not allow_nonfinite and array.dtype.kind == "f":
+            _require_finite(spec.info, array)
         return array
+
+    def split_values(
+        self, values: Mapping[str, Any], *, allow_nonfinite: bool = False
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """(whole, fills): values of an input's rank are feeds; scalars fill the input's shape.
+
+        Each value is checked by `value()`.
+        """
+        whole, fills = {}, {}
+        for name, value in values.items():
+            array = self.value(name, value, allow_nonfinite=allow_nonfinite)
+            rank = self._specs[name].rank
+            if array.ndim == 0 and rank:
+                fills[name] = array
+            else:
+                whole[name] = array
+        return whole, fills
+
+    def ranges(self, ranges: Mapping[str, Any]) -> dict[str, Range]:
+        """The user's value ranges, checked, as plain Python numbers (they travel as JSON).
+
+        Each is a (low, high) pair with low < high, or a constant (text for string inputs).
+        """
+        checked: dict[str, Range] = {}
+        for name, span in ranges.items():
+            if name not in self._inputs:
+                raise FeedError(
+                    f"ranges names {name!r}, which is not an input of the model."
+                    + did_you_mean(str(name), self._required),
+                    f"Inputs: {self._listing()}.",
+                )
+            spec = self._specs.get(name)
+            if isinstance(span, str) and spec is not None and spec.dtype.kind != "O":
+                raise FeedError(
+                    f"ranges[{name!r}] is text, but input {name!r} is {spec.info.dtype}.",
+                    _range_example(name),
+                )
+            checked[name] = _checked_range(name, span)
+        return checked
 
     def _listing(self) -> str:
         return ", ".join(v.description for v in self._inputs.values())
@@ -160,6 +206,51 @@ class FeedChecker:
         if not allow_nonfinite and value.dtype.kind == "f" and not _quickly_finite(value):
             _require_finite(spec.info, value)
         return value
+
+
+def refuse_outside(name: str, value: Any, span: Range | None) -> None:
+    """Refuse a given feed or value outside the range the user set for the same input."""
+    if not isinstance(span, tuple) or not isinstance(value, np.ndarray):
+        return
+    if value.dtype.kind not in "biuf" or not value.size:
+        return
+    low, high = span
+    if value.min() < low or value.max() >= high:
+        shown = value.tolist() if value.size <= 8 else f"min {value.min()}, max {value.max()}"
+        raise FeedError(
+            f"The value given for input {name!r} ({shown!r}) is outside its range [{low}, {high}).",
+            "Give a value inside the range, or widen the range.",
+        )
+
+
+def _checked_range(name: str, span: Any) -> Range:
+    """`span` as a plain number, or a (low, high) pair of plain numbers with low < high."""
+    example = _range_example(name)
+    if isinstance(span, str):
+        return span  # a constant for a string input
+    if isinstance(span, np.generic):
+        span = span.item()
+    if isinstance(span, bool) or not isinstance(span, int | float | tuple | list):
+        raise FeedError(f"ranges[{name!r}] must be (low, high) or a number, got {span!r}.", example)
+    if isinstance(span, int | float):
+        if not math.isfinite(span):
+            raise FeedError(f"ranges[{name!r}] must be finite, got {span!r}.", example)
+        return span
+    pair = [p.item() if isinstance(p, np.generic) else p for p in span]
+    if len(pair) != 2 or not all(
+        isinstance(p, int | float) and not isinstance(p, bool) and math.isfinite(p) for p in pair
+    ):
+        raise FeedError(f"ranges[{name!r}] must be two finite numbers, got {span!r}.", example)
+    low, high = pair
+    if not low < high:
+        raise FeedError(
+            f"ranges[{name!r}] = {span!r}: the low bound must be below the high.", example
+        )
+    return (low, high)
+
+
+def _range_example(name: str) -> str:
+    return f"E.g. ranges={{{name!r}: (0, 30522)}} (--range {name}=0:30522), or a constant."
 
 
 def _quickly_finite(array: np.ndarray) -> bool:

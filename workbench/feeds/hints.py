@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # Metadata keys exporters use for the image size a model was trained at, compared lowered.
 _IMAGE_SIZE_KEYS = ("imgsz", "img_size", "image_size", "imagesize", "input_size", "resolution")
+_SIZE_TEXT = re.compile(r"[\s\[\](),xX*0-9]+")  # numbers and separators, nothing else
+_MAX_SIDE = 16384
 _SMALL_INITIALIZER_BYTES = 1024  # copied whole for inference (shape constants); others as stubs
 # A dim a hint may set: a named symbol, or (input name, dim index) for an unnamed one.
 DimKey = str | tuple[str, int]
@@ -58,15 +60,23 @@ class DimHints:
 
 
 def _from_metadata(metadata: Mapping[str, str], inputs: Sequence[ValueInfo]) -> dict[DimKey, Hint]:
-    """An image size in the metadata, applied to the free spatial dims of image inputs."""
+    """An image size in the metadata, applied to the free spatial dims of image inputs.
+
+    `640`, `[640, 480]` (height, width, as YOLO's `imgsz`), `(1, 3, 224, 192)` (NCHW), or
+    `640x480` (width x height, as a resolution is written). Anything else (`72 dpi`, a zero,
+    a side over 16384) suggests nothing.
+    """
     entry = next(((k, v) for k, v in metadata.items() if k.lower() in _IMAGE_SIZE_KEYS), None)
-    if entry is None:
+    if entry is None or not _SIZE_TEXT.fullmatch(entry[1]):
         return {}
     key, text = entry
     numbers = [int(n) for n in re.findall(r"\d+", text)]
-    if not numbers or len(numbers) > 4:
+    if not numbers or len(numbers) > 4 or not all(0 < n <= _MAX_SIDE for n in numbers):
         return {}
-    height, width = (numbers[-2], numbers[-1]) if len(numbers) > 1 else (numbers[0],) * 2
+    if len(numbers) == 2 and "x" in text.lower():
+        width, height = numbers
+    else:
+        height, width = (numbers[-2], numbers[-1]) if len(numbers) > 1 else (numbers[0],) * 2
     found: dict[DimKey, Hint] = {}
     for value in inputs:
         shape = value.shape

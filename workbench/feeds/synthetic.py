@@ -14,20 +14,22 @@ import dataclasses
 import math
 import sys
 import zlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from workbench.errors import FeedError
+from workbench.feeds.checker import refuse_outside
 from workbench.feeds.hints import DimKey, Hint
 from workbench.model.dtypes import numpy_dtype
 from workbench.model.signature import TypeInfo, ValueInfo
+from workbench.ort.tensors import dtype_name_of, shape_of
 from workbench.text import Dim, did_you_mean
 
 if TYPE_CHECKING:
-    from workbench.feeds.checker import FeedChecker
+    from workbench.feeds.checker import FeedChecker, Range
 
 DEFAULT_BATCH = 1
 DEFAULT_FREE_DIM = 64  # 1 breaks convolutions and padding deep inside many real models
@@ -36,7 +38,6 @@ DEFAULT_INT_RANGE = (0, 2)  # small and non-negative: index-like inputs stay val
 MAX_SYNTHETIC_BYTES = 4 * 1024**3  # refuse to build feeds larger than this (a hostile dim)
 # Where a dim's size came from, most binding first ("model": a size the model suggests).
 Source = Literal["fixed", "given", "shapes", "dims", "batch", "model", "batch default", "default"]
-Range = tuple[float, float] | float | int
 _WORDS = ("alpha", "beta", "gamma", "delta", "epsilon")
 
 
@@ -86,26 +87,32 @@ class FeedPlan:
     @property
     def batch_is_free(self) -> bool:
         """True when the batch size was chosen here (by default or by a given feed)."""
-        return any(
-            c.source == "batch default" or (c.source == "given" and c.symbol in self.batch_symbols)
-            for c in self.choices
-        )
+        return any(c.source == "batch default" or self._is_given_batch(c) for c in self.choices)
+
+    def _is_given_batch(self, choice: DimChoice) -> bool:
+        leads = choice.symbol is None and choice.index == 0
+        return choice.source == "given" and (choice.symbol in self.batch_symbols or leads)
 
     def free_dims(self) -> dict[str, int]:
-        """Symbol -> size of the named free dims other than the batch: what a label names.
+        """Name -> size of the free dims other than the batch: what a label names.
 
-        Symbols that `shapes` sets for some input are left out (the shape says it already).
+        A symbol names a named dim, `input[index]` an unnamed one. Dims `shapes` sets are left
+        out (the shape says them already).
         """
         sizes: dict[str, int] = {}
         skip = set(self.batch_symbols)
         for choice in self.choices:
-            if choice.symbol is None or choice.symbol in skip:
+            unnamed_lead = choice.symbol is None and choice.index == 0
+            if choice.source in ("fixed", "batch", "batch default") or unnamed_lead:
                 continue
-            if choice.source == "shapes" or sizes.get(choice.symbol, choice.value) != choice.value:
-                skip.add(choice.symbol)
-                sizes.pop(choice.symbol, None)
+            name = choice.symbol or f"{choice.input}[{choice.index}]"
+            if name in skip:
+                continue
+            if choice.source == "shapes" or sizes.get(name, choice.value) != choice.value:
+                skip.add(name)
+                sizes.pop(name, None)
             else:
-                sizes[choice.symbol] = choice.value
+                sizes[name] = choice.value
         return sizes
 
 
@@ -126,15 +133,38 @@ class FeedRequest:
         """True when the user gave feeds or values (the benchmark's report says so)."""
         return bool(self.feeds) or bool(self.values)
 
-    def checked(self, checker: FeedChecker) -> FeedRequest:
-        """The request with its feeds validated; a bad feed or value raises FeedError now.
+    @property
+    def names(self) -> list[str]:
+        """The inputs the user gave, by feed or by value."""
+        return sorted({*(self.feeds or {}), *(self.values or {})})
 
-        A sweep calls it once, so a typo is refused before any configuration runs.
+    def checked(self, checker: FeedChecker, *, allow_nonfinite: bool = False) -> FeedRequest:
+        """The request made ready to synthesize the rest, or a FeedError.
+
+        Feeds are validated; values given whole join the feeds (`values` keeps the scalars
+        that fill a shape); ranges are checked and made plain. A bad feed, value or range,
+        an input given twice, or a value outside its range is refused: a sweep calls this
+        once, before any configuration runs.
         """
-        feeds = None if self.feeds is None else checker.check(self.feeds)
-        for name, value in (self.values or {}).items():
-            checker.value(name, value)
-        return FeedRequest(feeds, self.values, self.ranges)
+        feeds = checker.check(self.feeds, allow_nonfinite=allow_nonfinite) if self.feeds else {}
+        twice = sorted(set(feeds) & set(self.values or {}))
+        if twice:
+            raise FeedError(
+                f"{', '.join(map(repr, twice))} given both as a feed and as a value.",
+                "Give each input once: as a feed (an array) or as a value (values=, --value).",
+            )
+        whole, fills = checker.split_values(self.values or {}, allow_nonfinite=allow_nonfinite)
+        if whole:  # arrays given as values are feeds: they must agree with the others
+            feeds = checker.check({**feeds, **whole}, allow_nonfinite=allow_nonfinite)
+        ranges = checker.ranges(self.ranges or {})
+        for name, value in (*feeds.items(), *fills.items()):
+            refuse_outside(name, value, ranges.get(name))
+        return FeedRequest(feeds or None, fills or None, ranges or None)
+
+    def given_shapes(self) -> dict[str, tuple[int, ...]]:
+        """The shapes of the tensors given whole: the sizes they fix (a checked request)."""
+        shapes = {name: shape_of(value) for name, value in (self.feeds or {}).items()}
+        return {name: shape for name, shape in shapes.items() if shape is not None}
 
 
 @dataclass(slots=True)  # made on every run: slots keep it cheap (a frozen one costs 2.5x)
@@ -152,12 +182,12 @@ class Feeds:
         given = self.plan.given if self.plan is not None else None
         rows = []
         for name, value in self.values.items():
-            tensor = not isinstance(value, list | dict)
+            shape = shape_of(value)
             rows.append(
                 {
                     "name": name,
-                    "dtype": str(np.asarray(value).dtype) if tensor else None,
-                    "shape": list(np.shape(value)) if tensor else None,
+                    "dtype": dtype_name_of(value),  # None for sequences and maps
+                    "shape": list(shape) if shape is not None else None,
                     "given": given is None or name in given,
                 }
             )
@@ -192,8 +222,17 @@ def plan_shapes(
     _check_against_given(
         bound, dims, exact=exact, tensors=tensors, batch=batch, batch_symbols=batch_symbols
     )
+    # A batch the given feeds set (named or not) is every synthetic input's batch too.
+    given_batch = _given_batch(tensors, given, bound, batch_symbols, batch_dim)
+    _check_given_whole(given, exact=exact, batch=batch, batch_dim=batch_dim, tensors=tensors)
     sizes = _symbol_sizes(
-        tensors, dims, batch=batch, batch_symbols=batch_symbols, bound=bound, hints=hints or {}
+        tensors,
+        dims,
+        batch=batch,
+        batch_symbols=batch_symbols,
+        bound=bound,
+        hints=hints or {},
+        given_batch=given_batch,
     )
     resolved: dict[str, tuple[int, ...]] = {}
     choices: list[DimChoice] = []
@@ -225,9 +264,12 @@ def plan_shapes(
                 choice = DimChoice(value.name, index, dim, size, source, note)
             else:  # an unnamed free dim: the batch when it leads, else a hint or the default
                 hint = (hints or {}).get((value.name, index))
-                if index == 0 and batch_dim is None:
-                    size, source = _free(True, batch)
-                    choice = DimChoice(value.name, index, None, size, source)
+                if index == 0 and batch_dim is None and batch is None and given_batch:
+                    size, giver = given_batch
+                    choice = DimChoice(value.name, index, None, size, "given", f"from {giver!r}")
+                elif index == 0 and batch_dim is None:
+                    size, kind = _free(True, batch)
+                    choice = DimChoice(value.name, index, None, size, kind)
                 elif hint is not None:
                     choice = DimChoice(value.name, index, None, hint.size, "model", hint.where)
                 else:
@@ -238,8 +280,60 @@ def plan_shapes(
             shape = [DEFAULT_FREE_DIM]
             choices.append(DimChoice(value.name, 0, None, DEFAULT_FREE_DIM, "default"))
         resolved[value.name] = tuple(shape)
-    used = _batch_used(tensors, choices, batch, batch_symbols)
+    used = batch if batch is not None else given_batch[0] if given_batch else None
+    used = used or _batch_used(tensors, choices, batch_symbols)
     return FeedPlan(resolved, tuple(choices), used, frozenset(given), frozenset(batch_symbols))
+
+
+def _given_batch(
+    tensors: list[ValueInfo],
+    given: Mapping[str, tuple[int, ...]],
+    bound: Mapping[str, tuple[int, str]],
+    batch_symbols: set[str],
+    batch_dim: str | None,
+) -> tuple[int, str] | None:
+    """(size, input) of the batch a given feed sets, by a batch symbol or an unnamed lead."""
+    for symbol in sorted(batch_symbols & set(bound)):
+        return bound[symbol]
+    for value in tensors:
+        shape = given.get(value.name)
+        if batch_dim is None and shape and value.shape and value.shape[0] is None:
+            return shape[0], value.name
+    return None
+
+
+def _check_given_whole(
+    given: Mapping[str, tuple[int, ...]],
+    *,
+    exact: Mapping[str, tuple[int, ...]],
+    batch: int | None,
+    batch_dim: str | None,
+    tensors: list[ValueInfo],
+) -> None:
+    """Refuse `shapes` or `batch` that disagree with a given feed's whole shape.
+
+    Its named dims are checked against `dims` by `_check_against_given`.
+    """
+    for value in tensors:
+        shape = given.get(value.name)
+        if shape is None:
+            continue
+        wanted = exact.get(value.name)
+        if wanted is not None and tuple(wanted) != tuple(shape):
+            raise FeedError(
+                f"shapes[{value.name!r}] is {list(wanted)}, but the given input has shape "
+                f"{list(shape)}.",
+                f"Drop {value.name!r} from shapes (the given feed decides it), or give a feed "
+                "of that shape.",
+            )
+        leads = batch_dim is None and value.shape and value.shape[0] is None and shape
+        if batch is not None and leads and shape[0] != batch:
+            raise FeedError(
+                f"The batch size is {batch}, but the given input {value.name!r} has "
+                f"{shape[0]} rows (shape {list(shape)}).",
+                f"Give {value.name!r} at batch {batch}, or leave the batch out (the given feed "
+                "sets it); a benchmark's batch sweep cannot resize the feeds you give.",
+            )
 
 
 def _given_sizes(
@@ -303,14 +397,12 @@ def _check_against_given(
 
 
 def _batch_used(
-    tensors: list[ValueInfo],
-    choices: list[DimChoice],
-    batch: int | None,
-    batch_symbols: set[str],
+    tensors: list[ValueInfo], choices: list[DimChoice], batch_symbols: set[str]
 ) -> int | None:
-    """The items per run: the batch chosen or given, or a leading dim the inputs all fix."""
-    if batch is not None:
-        return batch
+    """The items per run when neither `batch` nor a given feed set it.
+
+    The batch chosen by default, or a leading dim the inputs all fix.
+    """
     batches = {
         c.value
         for c in choices
@@ -331,6 +423,7 @@ def _symbol_sizes(
     batch_symbols: set[str],
     bound: Mapping[str, tuple[int, str]],
     hints: Mapping[DimKey, Hint],
+    given_batch: tuple[int, str] | None,
 ) -> dict[str, tuple[int, Source, str]]:
     """One size per symbolic dim, so every input sharing a symbol agrees on it."""
     sizes: dict[str, tuple[int, Source, str]] = {}
@@ -343,6 +436,8 @@ def _symbol_sizes(
                 sizes[dim] = (bound[dim][0], "given", f"from input {bound[dim][1]!r}")
             elif dim in dims:
                 sizes[dim] = (int(dims[dim]), "dims", "")
+            elif dim in batch_symbols and batch is None and given_batch:
+                sizes[dim] = (given_batch[0], "given", f"from input {given_batch[1]!r}")
             elif dim in batch_symbols and (batch is not None or hint is None):
                 sizes[dim] = (*_free(True, batch), "")
             elif hint is not None:
@@ -452,31 +547,32 @@ def synthesize(
     ranges: Mapping[str, Range] | None = None,
     given: Mapping[str, Any] | None = None,
     hints: Mapping[DimKey, Hint] | None = None,
-    filled: Collection[str] = (),
+    fills: Mapping[str, np.ndarray] | None = None,
 ) -> Feeds:
     """Seeded, reproducible feeds for every input not in `given`, shaped by `plan_shapes`.
 
-    `given` holds the user's feeds, used as they are.
+    `given` holds the user's feeds, used as they are; `fills` the user's scalars for inputs
+    whose shape the plan decides (`np.full`). Both are reported as given.
 
     Floats are uniform in [0, 1); integers in [0, 2); `ranges` overrides per input with
     `(low, high)` or a constant (e.g. `{"input_ids": (0, 30522), "sample_rate": 16000}`).
-    `filled` names inputs whose constant came from the user (reported as given).
     """
     ranges = dict(ranges or {})
-    given = dict(given or {})
+    given, fills = dict(given or {}), dict(fills or {})
     unknown = sorted(set(ranges) - {v.name for v in inputs})
     if unknown:
         raise FeedError(
             f"ranges names {', '.join(map(repr, unknown))}, not inputs of the model.",
             f"Inputs: {', '.join(repr(v.name) for v in inputs)}.",
         )
+    shapes_given = {name: shape_of(v) for name, v in given.items()}
     plan = plan_shapes(
         inputs,
         dims=dims,
         shapes=shapes,
         batch=batch,
         batch_dim=batch_dim,
-        given={name: tuple(np.shape(v)) for name, v in given.items() if hasattr(v, "shape")},
+        given={name: shape for name, shape in shapes_given.items() if shape is not None},
         hints=hints,
     )
     missing = [v for v in inputs if v.name not in given]
@@ -486,15 +582,20 @@ def synthesize(
         rng = np.random.default_rng([seed, zlib.crc32(value.name.encode())])
         shape = plan.shapes.get(value.name, ())
         try:
-            values[value.name] = _value_for(value.type, shape, rng, ranges.get(value.name))
+            fill = fills.get(value.name)
+            values[value.name] = (
+                np.full(shape, fill, dtype=fill.dtype)
+                if fill is not None
+                else _value_for(value.type, shape, rng, ranges.get(value.name))
+            )
         except MemoryError:
             raise FeedError(
                 f"Not enough memory to build synthetic input {value.name!r} of shape "
                 f"{list(shape)}.",
                 f"Set smaller dims (dims=... or shapes={{{value.name!r}: [...]}}), or pass feeds.",
             ) from None
-    if filled:
-        plan = dataclasses.replace(plan, given=plan.given | frozenset(filled))
+    if fills:
+        plan = dataclasses.replace(plan, given=plan.given | frozenset(fills))
     # In the model's order (results list the inputs so), then any initializers overridden.
     ordered = {v.name: values.pop(v.name) for v in inputs if v.name in values}
     return Feeds({**ordered, **values}, plan)
@@ -569,7 +670,7 @@ def _samples(
     dtype: str, shape: tuple[int, ...], rng: np.random.Generator, span: Range | None
 ) -> Any:
     target = numpy_dtype(dtype)
-    if isinstance(span, (int, float)):
+    if span is not None and not isinstance(span, tuple):  # a constant
         constant: Any = str(span) if dtype == "string" else span
         return np.full(shape, constant, dtype=object).astype(target)
     if dtype == "string":

@@ -24,9 +24,8 @@ from workbench.errors import (
     SessionError,
     WorkbenchError,
 )
-from workbench.feeds.checker import FeedChecker
+from workbench.feeds.checker import FeedChecker, Range
 from workbench.feeds.hints import DimHints
-from workbench.feeds.synthetic import Range
 from workbench.model import external_data, walk
 from workbench.model.compat import Compatibility
 from workbench.model.compat import check as check_compatibility
@@ -154,10 +153,10 @@ class Model(Rendered):
 
     @property
     def parameter_count(self) -> int:
-        """Elements of every weight, subgraphs included.
+        """Elements of every weight in the graph and its subgraphs.
 
         Initializers, `Constant` nodes and the float attributes of ONNX-ML nodes (where a
-        scikit-learn model keeps its coefficients).
+        scikit-learn model keeps its coefficients); not those in model-local functions.
         """
         stats = self._stats
         return stats.initializer_parameters + stats.constant_parameters + stats.ml_parameters

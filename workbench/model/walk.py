@@ -261,9 +261,10 @@ def _add_constant(stats: GraphStats, node: onnx.NodeProto) -> None:
             nbytes = 4 * len(attr.floats) + 8 * len(attr.ints)
         elif attr.name in ("value_float", "value_int"):
             count, nbytes = 1, 4 if attr.name == "value_float" else 8
-        elif attr.name in ("value_string", "value_strings"):
-            count = max(len(attr.strings), 1)
-            nbytes = len(attr.s) + sum(len(s) for s in attr.strings)
+        elif attr.name == "value_string":
+            count, nbytes = 1, len(attr.s)
+        elif attr.name == "value_strings":
+            count, nbytes = len(attr.strings), sum(len(s) for s in attr.strings)
         else:
             continue
         stats.constant_count += 1

@@ -28,15 +28,14 @@ from typing import Any
 import numpy as np
 
 from workbench.errors import (
-    FeedError,
     ProviderFallbackError,
     RunError,
     SessionError,
     WorkbenchError,
 )
-from workbench.feeds.checker import FeedChecker
+from workbench.feeds.checker import FeedChecker, Range
 from workbench.feeds.hints import DimHints
-from workbench.feeds.synthetic import FeedPlan, Feeds, Range, synthesize
+from workbench.feeds.synthetic import FeedPlan, FeedRequest, Feeds, synthesize
 from workbench.model.signature import ValueInfo
 from workbench.model.walk import op_key
 from workbench.ort import capture, providers, runtime, tensors
@@ -263,61 +262,25 @@ class Session:
         `values` sets inputs to values: a scalar fills the input's shape, an array of the
         input's rank is a feed. `ranges` bounds synthetic values, and refuses values outside.
         """
-        checked = (
-            self.source.checker.check(feeds, allow_nonfinite=allow_nonfinite)
-            if feeds is not None
-            else {}
-        )
-        if feeds is not None and not values and not self.source.checker.missing(checked):
-            return Feeds(checked)  # the user gave everything: nothing to plan
-        return self._complete(
-            checked,
-            allow_nonfinite=allow_nonfinite,
-            values=values,
-            dims=dims,
-            shapes=shapes,
-            batch=batch,
-            seed=seed,
-            ranges=ranges,
-        )
-
-    def _complete(
-        self,
-        given: Mapping[str, Any],
-        *,
-        allow_nonfinite: bool,
-        values: Mapping[str, Any] | None,
-        dims: Mapping[str, int] | None,
-        shapes: Mapping[str, Sequence[int]] | None,
-        batch: int | None,
-        seed: int,
-        ranges: Mapping[str, Range] | None,
-    ) -> Feeds:
-        """The given feeds, the values set, and synthetic feeds for every other input."""
         checker = self.source.checker
-        given, ranges, filled = dict(given), dict(ranges or {}), []
-        if values:
-            whole = {}
-            for name, value in values.items():
-                array = checker.value(name, value)
-                _within_range(name, array, ranges.get(name))
-                if array.ndim == 0 and _rank(self.source, name):
-                    ranges[name] = array.item()  # a scalar fills the shape the plan gives
-                    filled.append(name)
-                else:
-                    whole[name] = array
-            # The values given whole are feeds: they must agree with the others on every dim.
-            given = checker.check({**given, **whole}, allow_nonfinite=allow_nonfinite)
+        said_more = values or dims or shapes or ranges or batch is not None
+        if feeds is not None and not said_more:
+            checked = checker.check(feeds, allow_nonfinite=allow_nonfinite)
+            if not checker.missing(checked):
+                return Feeds(checked)  # every input given and nothing else said: a run loop's path
+        request = FeedRequest(feeds, values, ranges).checked(
+            checker, allow_nonfinite=allow_nonfinite
+        )
         return synthesize(
             self.source.inputs,
             dims=dims,
             shapes=shapes,
             batch=batch,
             seed=seed,
-            ranges=ranges,
-            given=given,
+            ranges=request.ranges,
+            given=request.feeds,
             hints=self.source.hints.found,
-            filled=filled,
+            fills=request.values,
         )
 
     def runner(self, feeds: Feeds) -> Callable[[], object]:
@@ -603,25 +566,6 @@ class SessionCache:
             oldest.close()
         live = set(map(id, self._sessions.values()))
         self._by_call = {k: s for k, s in self._by_call.items() if id(s) in live}
-
-
-def _rank(source: SessionSource, name: str) -> int:
-    """The declared rank of input `name` (0 when unknown: a value is then taken whole)."""
-    shape = next((v.shape for v in source.inputs if v.name == name), None)
-    return len(shape) if shape is not None else 0
-
-
-def _within_range(name: str, value: np.ndarray, span: Range | None) -> None:
-    """Refuse a value outside the range the user set for the same input."""
-    if not isinstance(span, tuple) or value.dtype.kind not in "biuf":
-        return
-    low, high = span
-    if value.size and (value.min() < low or value.max() >= high):
-        raise FeedError(
-            f"The value set for input {name!r} ({value.tolist()!r}) is outside its range "
-            f"[{low}, {high}).",
-            "Give a value inside the range, or widen the range.",
-        )
 
 
 def _to_host(value: Any) -> Any:

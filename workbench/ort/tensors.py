@@ -22,6 +22,25 @@ def is_ortvalue(value: Any) -> bool:
     return type(value).__name__ == "OrtValue"
 
 
+def shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of an array or an OrtValue; None for sequences, maps and the like."""
+    if is_ortvalue(value):
+        return tuple(value.shape()) if value.is_tensor() else None
+    if isinstance(value, np.ndarray | np.generic):
+        return tuple(value.shape)
+    return None
+
+
+def dtype_name_of(value: Any) -> str | None:
+    """The workbench dtype name of an array or OrtValue ("float32", "string"), else None."""
+    if is_ortvalue(value):
+        code = _CODE_BY_ORT_TYPE.get(value.data_type()) if value.is_tensor() else None
+        return element_type(code).name if code else None
+    if isinstance(value, np.ndarray | np.generic):
+        return "string" if value.dtype.kind in "OUS" else value.dtype.name
+    return None
+
+
 def needs_ortvalue(name: str | None) -> bool:
     """True for element types onnxruntime cannot exchange as numpy arrays."""
     return name is not None and name not in NUMPY_NATIVE and name != "string"

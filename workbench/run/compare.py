@@ -28,7 +28,7 @@ from workbench.render.mixin import Rendered
 if TYPE_CHECKING:
     import pandas as pd
 
-    from workbench.feeds.synthetic import Range
+    from workbench.feeds.checker import Range
     from workbench.model import ModelLike
 
 EXPECTED = "expected"
@@ -275,8 +275,8 @@ def compare(
         raise WorkbenchError(
             "compare() needs at least one provider.", "E.g. providers=['cpu', 'cuda']."
         )
-    # A bad feed or value is refused once, before any run.
-    feeds = FeedRequest(feeds, values).checked(model.session_source.checker).feeds
+    # A bad feed, value or range is refused once, before any run.
+    request = FeedRequest(feeds, values, ranges).checked(model.session_source.checker)
     if use_tf32 is not None:
         session_options = {**session_options, "use_tf32": use_tf32}
     # Synthetic feeds are made by each run from the same seed: identical on every provider,
@@ -284,14 +284,14 @@ def compare(
     outputs, rows, used = _run_each(
         model,
         names,
-        feeds,
+        request.feeds,
         session_options,
-        values=values,
+        values=request.values,
         dims=dims,
         shapes=shapes,
         batch=batch,
         seed=seed,
-        ranges=ranges,
+        ranges=request.ranges,
     )
     if expected is not None:
         baseline_name = EXPECTED

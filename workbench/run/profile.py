@@ -11,7 +11,7 @@ from workbench.ort.options import SessionConfig
 from workbench.ort.profiling import ProfileResult, summarize
 
 if TYPE_CHECKING:
-    from workbench.feeds.synthetic import Range
+    from workbench.feeds.checker import Range
     from workbench.model import ModelLike
 
 

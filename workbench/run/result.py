@@ -67,6 +67,7 @@ class RunResult(Rendered):
             "inputs": self.input_rows(),
             "outputs": self.summary_rows(),
             "guessed_dims": [c.describe() for c in self.plan.guesses] if self.plan else [],
+            "suggested_dims": [c.describe() for c in self.plan.suggested] if self.plan else [],
         }
 
     def input_rows(self) -> list[dict[str, Any]]:

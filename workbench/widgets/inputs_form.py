@@ -14,7 +14,6 @@ from traitlets import Bool, Dict, Instance, observe
 
 from workbench.feeds.synthetic import FeedPlan, plan_shapes
 from workbench.model.model import Model
-from workbench.text import literal
 
 _WRAP = widgets.Layout(flex_flow="row wrap")
 
@@ -58,11 +57,8 @@ class InputsForm(widgets.VBox):
 
     def _collect(self, _: Any = None) -> None:
         self.dims = {f.description: f.value for f in self.dim_fields.children}
-        self.values = {
-            f.description: literal(f.value.strip())
-            for f in self.value_fields.children
-            if f.value.strip()
-        }
+        # The text as typed: the input's type reads it (JSON for numbers, verbatim for text).
+        self.values = {f.description: f.value for f in self.value_fields.children if f.value}
 
 
 def _dim_fields(plan: FeedPlan) -> list[widgets.BoundedIntText]:
