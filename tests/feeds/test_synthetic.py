@@ -425,6 +425,12 @@ def test_every_input_given_still_checks_what_else_was_said(call, fragment) -> No
         load("two_inputs_shared_dims").run(feeds, **call)
 
 
+def test_a_value_for_a_sequence_input_points_at_feeds() -> None:
+    with pytest.raises(FeedError, match="values= sets tensors; input 'items' is a seq") as caught:
+        load("sequence_input").run(values={"items": 1.0})
+    assert "--inputs FILE in the CLI, --feeds VAR in %onnx" in caught.value.hint
+
+
 def test_an_input_given_as_a_feed_and_as_a_value_is_refused() -> None:
     with pytest.raises(FeedError, match="'sr' given both as a feed and as a value"):
         load("vad_like").run({"sr": 8000}, values={"sr": 16000})
@@ -464,6 +470,8 @@ def test_values_that_are_no_numbers_are_refused(values, fragment) -> None:
         ({"audio": (0,)}, "must be two finite numbers"),
         ({"audio": "loud"}, "is text, but input 'audio' is float32"),
         ({"audio": (0, float("inf"))}, "must be two finite numbers"),
+        ({"audio": {"low": 0}}, "must be (low, high) or a number"),
+        ({"audio": float("nan")}, "must be finite"),
     ],
 )
 def test_bad_ranges_are_refused_with_an_example(ranges, fragment) -> None:

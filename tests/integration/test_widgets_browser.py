@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import models
 from tests.integration.browser import LabPage
 from tests.integration.jupyter import JupyterServer, notebook, running_server
 
@@ -22,6 +23,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
         [
             "import workbench\napp = workbench.explore(workbench.demo_model())\napp",
         ],
+    )
+    models.write("vad_like", root)  # a free dim and a scalar input: the inputs form has fields
+    notebook(
+        root / "explore_vad.ipynb",
+        ["import workbench\napp = workbench.explore('vad_like.onnx')\napp"],
     )
     with running_server(root, tmp_path_factory.mktemp("work")) as server:
         yield server
@@ -49,7 +55,7 @@ def _output_text(page) -> str:
 
 
 def _field(page, label: str):
-    return page.locator(".jupyter-widgets .widget-text", has_text=label).locator("input")
+    return page.locator(".jupyter-widgets .widget-text", has_text=label).locator("input:visible")
 
 
 def _set(page, label: str, value: str) -> None:
@@ -132,6 +138,36 @@ def test_explorer_end_to_end(lab, browser, tmp_path) -> None:
         assert (Path(lab.root) / links.first.inner_text()).is_file()
     except AssertionError:
         shot = tmp_path / "explorer-failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        raise AssertionError(f"see the screenshot at {shot}") from None
+    finally:
+        tab.close()
+        lab.delete_sessions()
+
+
+def test_the_inputs_form_is_shared_by_the_run_and_benchmark_tabs(lab, browser, tmp_path) -> None:
+    # Typed in the Run tab, used by a run and by a benchmark whose label names them.
+    tab = LabPage(browser, lab)
+    page = tab.page
+    try:
+        tab.open_notebook("explore_vad.ipynb")
+        tab.run_all()
+        page.wait_for_selector(".jupyter-widgets .lm-TabBar-tab", timeout=30000)
+        _tab(page, "Run")
+        _set(page, "samples", "40")
+        _set(page, "sr", "16000")
+        _button(page, "Run").click()
+        _wait(lambda: "sr given" in _output_text(page), 30, "the run with the value typed")
+        assert "audio synthetic [1, 40]" in _output_text(page)
+        _tab(page, "Benchmark")
+        assert _field(page, "samples").input_value() == "40"  # the same form
+        _set(page, "Batch sizes", "2")
+        _set(page, "Seconds per config", "0.3")
+        _button(page, "Start").click()
+        _wait(lambda: "cpu b2 samples=40 host" in _output_text(page), 60, "the labelled row")
+        assert _cut_labels(page) == []
+    except AssertionError:
+        shot = tmp_path / "inputs-form-failure.png"
         page.screenshot(path=str(shot), full_page=True)
         raise AssertionError(f"see the screenshot at {shot}") from None
     finally:

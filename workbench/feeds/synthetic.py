@@ -129,11 +129,6 @@ class FeedRequest:
     ranges: Mapping[str, Range] | None = None
 
     @property
-    def given(self) -> bool:
-        """True when the user gave feeds or values (the benchmark's report says so)."""
-        return bool(self.feeds) or bool(self.values)
-
-    @property
     def names(self) -> list[str]:
         """The inputs the user gave, by feed or by value."""
         return sorted({*(self.feeds or {}), *(self.values or {})})

@@ -109,13 +109,7 @@ def graph_view(
     server: str | None = None,
     token: str | None = None,
 ) -> GraphView:
-    """The display object for `model`'s graph (see `workbench.show_graph`).
-
-    `optimized=True` shows the graph after onnxruntime's optimizations on `provider` (what
-    it fused); `optimized="both"` shows both, side by side. A kernel that does not share the
-    Jupyter server's filesystem (a remote kernel) uploads the model instead: pass the
-    server's URL as the browser sees it, and a token (`server="https://hub/user/me/"`).
-    """
+    """The display object for a loaded model's graph; `workbench.show_graph` documents it."""
     if optimized not in (False, True, "both"):
         raise WorkbenchError(
             f"optimized must be False, True or 'both', not {optimized!r}.",

@@ -1,4 +1,4 @@
-"""`%onnx run [NAME] [--provider P] [--feeds VAR | --inputs FILE] [-o VAR]`: run once."""
+"""`%onnx run [NAME] [--provider P] [--feeds VAR | --inputs FILE] [--value NAME=V] [-o VAR]`."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> RunResult | None:
 SUBCOMMAND = Subcommand(
     "run",
     "[NAME]",
-    "run once (--provider, --dims, --feeds VAR, --inputs FILE, -o VAR)",
+    "run once (--provider, --dims, --value NAME=V, --feeds VAR, --inputs FILE, -o VAR)",
     parser,
     command,
 )
