@@ -8,11 +8,13 @@ LAB_ARGS ?=
 # JupyterLab refuses root unless told; containers and cloud VMs often run as root.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: demo test lint typecheck pytest perf clean chromium node labextension
-# Installing from a source checkout builds the JupyterLab extension (node and npm); make
-# reinstalls, and so rebuilds it, whenever its sources change.
+.PHONY: demo test lint typecheck pytest perf clean browsers node labextension
+# Installing from a source checkout builds the JupyterLab extension and the graph viewer
+# (node and npm; hatch_build.py); make reinstalls, and so rebuilds them, when sources change.
 EXTENSION := extensions/jupyterlab
-EXTENSION_SOURCES := $(wildcard $(EXTENSION)/src/* $(EXTENSION)/style/*) $(EXTENSION)/package.json
+VIEWER := extensions/viewer
+EXTENSION_SOURCES := $(wildcard $(EXTENSION)/src/* $(EXTENSION)/style/*) $(EXTENSION)/package.json \
+	$(wildcard $(VIEWER)/src/*) $(VIEWER)/build.mjs $(VIEWER)/package-lock.json hatch_build.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +22,12 @@ $(BIN)/python:
 
 # Reinstall when the dependency list changes.
 $(VENV)/.installed-jupyter: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python node
-	rm -rf workbench/labextension  # rebuilt by the install: its sources changed
+	rm -rf workbench/labextension workbench/graphview/bundle  # rebuilt by the install: sources changed
 	$(BIN)/python -m pip install --quiet -e ".[jupyter]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python node
-	rm -rf workbench/labextension
+	rm -rf workbench/labextension workbench/graphview/bundle
 	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev,examples]"
 	touch $@ $(VENV)/.installed-jupyter
 
@@ -33,17 +35,24 @@ demo: $(VENV)/.installed-jupyter
 	@$(BIN)/python -c "import workbench; print('Demo model:', workbench.demo_model())"
 	cd notebooks && ../$(BIN)/jupyter lab 01-quickstart.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev browsers
 	$(MAKE) lint typecheck pytest
 
-# Browser tests drive Debian's Chromium (Playwright must not download one). Installed here
-# when missing and apt is usable (CI runs as root); otherwise say how.
-chromium:
+# Browser tests drive Debian's Chromium (Playwright must not download one) and, for the
+# offline graph file, Debian's Firefox. Installed here when missing and apt is usable (CI
+# runs as root); otherwise say how.
+browsers:
 	@command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else \
 	    echo "The browser tests need Chromium: sudo apt-get install -y chromium (or set CHROMIUM=/path/to/chromium)"; exit 1; \
+	  fi; }
+	@command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1 || test -n "$$FIREFOX" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq firefox-esr; \
+	  else \
+	    echo "The browser tests need Firefox: sudo apt-get install -y firefox-esr (or set FIREFOX=/path/to/firefox)"; exit 1; \
 	  fi; }
 
 # The extension's build needs node and npm (a wheel user needs neither). Installed here when
@@ -62,8 +71,8 @@ labextension: | $(BIN)/python node
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check workbench tests
-	$(BIN)/ruff format --check workbench tests
+	$(BIN)/ruff check workbench tests hatch_build.py
+	$(BIN)/ruff format --check workbench tests hatch_build.py
 
 # The core packages pass mypy --strict; the adapters pass mypy's checks as configured.
 CORE := workbench/model workbench/ort workbench/feeds workbench/run workbench/bench \
@@ -81,5 +90,5 @@ perf: $(VENV)/.installed-dev
 	for script in tests/perf/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache workbench/labextension \
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache workbench/labextension workbench/graphview/bundle $(VIEWER)/node_modules \
 	  $(EXTENSION)/node_modules $(EXTENSION)/lib $(EXTENSION)/tsconfig.tsbuildinfo

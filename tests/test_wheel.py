@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import workbench
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
@@ -35,6 +37,9 @@ def test_the_wheel_carries_the_prebuilt_extension(wheel) -> None:
     assert any(n.endswith("/install.json") for n in share)
     assert any("/static/remoteEntry." in n for n in share)
     assert any(n.endswith("etc/jupyter/jupyter_server_config.d/onnx-workbench.json") for n in names)
+    # The graph viewer, built from the pinned netron: a wheel user needs neither node nor netron.
+    assert "workbench/graphview/bundle/netron-viewer.html" in names
+    assert "workbench/graphview/bundle/manifest.json" in names
 
 
 @pytest.mark.timeout(600)
@@ -61,3 +66,18 @@ def test_a_plain_pip_install_enables_both_extensions(wheel, tmp_path) -> None:
     assert "onnx-workbench v0.1.0" in lab and "enabled" in lab and "OK" in lab, lab
     server = jupyter("server", "extension", "list")
     assert "workbench enabled" in server and re.search(r"workbench \S+ OK", server), server
+    out = tmp_path / "graph.html"
+    graph = subprocess.run(
+        [
+            str(venv / "bin" / "onnx-workbench"),
+            "graph",
+            str(workbench.demo_model()),
+            "--html",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert graph.returncode == 0 and out.stat().st_size > 1_000_000, graph.stderr

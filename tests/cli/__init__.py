@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 
-def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """`python -m workbench ARGS`: its exit code, stdout and stderr."""
+def cli(
+    *args: str, timeout: float = 300, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`python -m workbench ARGS` (in `cwd`): its exit code, stdout and stderr."""
     return subprocess.run(
         [sys.executable, "-m", "workbench", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
+        cwd=cwd,
     )

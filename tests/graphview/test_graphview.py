@@ -11,6 +11,7 @@ import pytest
 import workbench
 from tests import models
 from workbench.graphview import discovery, registry
+from workbench.graphview import netron as viewer
 from workbench.graphview.show import show_graph
 from workbench.graphview.view import GraphView, optimized_model_file
 
@@ -81,17 +82,36 @@ def test_local_fallback_is_announced_and_serves_the_viewer(runtime_dir) -> None:
         "This kernel was not started by a Jupyter server, so the graph is served from 127.0.0.1:"
     )
     html = view._repr_mimebundle_()["text/html"]
-    assert view.note in html and "<iframe" in html
-    with urllib.request.urlopen(view.panels[0].local_url) as page:
-        assert "connect-src 'self'" in page.headers["Content-Security-Policy"]
-        assert b'name="date"' not in page.read()
-    base = view.panels[0].local_url.split("netron/")[0]
-    for path in ("netron/../../../etc/passwd", "models/unknown", "../etc/passwd"):
+    assert view.note in html and view.viewer_url in html and view.panels[0].local_url in html
+    with urllib.request.urlopen(view.viewer_url) as page:
+        policy = page.headers["Content-Security-Policy"]
+        assert policy == f"sandbox {viewer.SANDBOX}" and "allow-same-origin" not in policy
+        assert page.read() == viewer.viewer().page
+    # The output's script runs in the front-end's origin: the bytes answer with CORS.
+    with urllib.request.urlopen(view.panels[0].local_url) as model:
+        assert model.headers["Access-Control-Allow-Origin"] == "*"
+        assert model.read() == workbench.demo_model().read_bytes()
+    head = urllib.request.Request(view.panels[0].local_url, method="HEAD")
+    with urllib.request.urlopen(head) as answer:
+        assert answer.status == 200 and answer.read() == b""
+    # The page holds no secret and is served outside the secret path: its frame cannot learn it.
+    assert loopback_secret(view) not in view.viewer_url
+    base = view.panels[0].local_url.split("models/")[0]
+    root = base.split(loopback_secret(view))[0]
+    for path in (
+        f"{base}models/unknown",
+        f"{base}models/../../../etc/passwd",
+        f"{base}viewer/{viewer.PAGE}",
+        f"{root}viewer/x.js",
+        f"{root}models/{view.panels[0].local_url.rsplit('/', 1)[1]}",  # no secret, no model
+        f"{root}wrong/models/{view.panels[0].local_url.rsplit('/', 1)[1]}",
+    ):
         with pytest.raises(urllib.error.HTTPError):
-            urllib.request.urlopen(base + path)
-    wrong_secret = base.rsplit("/", 2)[0] + "/wrong/netron/index.html"
-    with pytest.raises(urllib.error.HTTPError):
-        urllib.request.urlopen(wrong_secret)
+            urllib.request.urlopen(path)
+
+
+def loopback_secret(view: GraphView) -> str:
+    return view.panels[0].local_url.split("/")[3]
 
 
 def test_text_summary_where_nothing_can_display(runtime_dir) -> None:
@@ -100,21 +120,27 @@ def test_text_summary_where_nothing_can_display(runtime_dir) -> None:
     assert "Conv stem/Conv: image, stem.conv.weight, stem.conv.bias -> stem.conv" in text
 
 
-def test_no_netron_means_text_with_the_install_hint(runtime_dir, monkeypatch) -> None:
-    import sys
-
-    monkeypatch.setitem(sys.modules, "netron", None)  # importing it now fails, as uninstalled
-    view = show_graph(workbench.demo_model())
-    assert view.mode == "text"
-    assert "onnx-workbench[jupyter]" in view.note
-    assert "text/html" not in view._repr_mimebundle_()
-    # Nothing to show it in: the optimized model is not even built.
-    built: list[object] = []
-    monkeypatch.setattr(
-        "workbench.graphview.view.optimized_model_file", lambda *a, **k: built.append(a)
-    )
-    assert show_graph(workbench.demo_model(), optimized="both").mode == "text"
-    assert built == []
+def test_an_unbuilt_viewer_means_text_with_the_build_hint(
+    runtime_dir, monkeypatch, tmp_path
+) -> None:
+    monkeypatch.setattr(viewer, "BUNDLE", tmp_path / "no-bundle")
+    viewer.viewer.cache_clear()
+    try:
+        view = show_graph(workbench.demo_model())
+        assert view.mode == "text"
+        assert "The graph viewer is not built" in view.note and "make" in view.note
+        assert "text/html" not in view._repr_mimebundle_()
+        # Nothing to show it in: the optimized model is not even built.
+        built: list[object] = []
+        monkeypatch.setattr(
+            "workbench.graphview.view.optimized_model_file", lambda *a, **k: built.append(a)
+        )
+        assert show_graph(workbench.demo_model(), optimized="both").mode == "text"
+        assert built == []
+        with pytest.raises(workbench.WorkbenchError, match="The graph viewer is not built"):
+            view.save(tmp_path / "graph.html")
+    finally:
+        viewer.viewer.cache_clear()
 
 
 def test_optimized_graph_shows_what_onnxruntime_fused() -> None:
@@ -147,8 +173,6 @@ def test_model_show_graph_passes_options() -> None:
 def test_a_file_too_large_for_the_viewer_gets_the_summary_and_says_why(
     runtime_dir, monkeypatch
 ) -> None:
-    from workbench.graphview import netron as viewer
-
     monkeypatch.setattr(viewer, "MAX_VIEW_BYTES", 1000)
     view = show_graph(workbench.demo_model())
     assert view.mode == "text"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -29,14 +30,59 @@ def chromium() -> Iterator[Any]:
             browser.close()
 
 
+# A test-only hook, run in every frame of a page before its own scripts. In the graph
+# viewer's frames (an opaque origin; the served page, or an offline file's own) it tries
+# what a script smuggled in by a hostile model would try (read the server's cookies, call
+# the Jupyter API at BASE with the user's credentials, reach the page that embeds it, learn
+# its URL) and posts what happened to the top page, which collects the reports in
+# `window.__probes`. `window.__probe(base)` is the same attempt, for a control run elsewhere.
+PROBE = r"""
+window.__probe = async (base) => {
+  const report = {
+    type: 'onnx-workbench-test:probe', origin: self.origin, referrer: document.referrer,
+  };
+  const attempt = (what) => {
+    try { return 'read: ' + what(); } catch (error) { return error.name; }
+  };
+  report.cookie = attempt(() => document.cookie);
+  report.parent = attempt(() => window.parent.document.title);
+  report.storage = attempt(() => localStorage.length);
+  report.api = await fetch(base + 'api/contents', { credentials: 'include' }).then(
+    (response) => response.text().then((text) => `read: ${response.status} ${text.slice(0, 60)}`),
+    (error) => error.name);
+  return report;
+};
+if (window === window.top) {
+  window.__probes = [];
+  window.addEventListener('message', (event) => {
+    if (event.data && event.data.type === 'onnx-workbench-test:probe') {
+      window.__probes.push(event.data);
+    }
+  });
+} else if (self.origin === 'null' && (location.href === 'about:srcdoc'
+           || location.pathname.endsWith('/netron-viewer.html'))) {
+  window.__probe(BASE).then((report) => window.top.postMessage(report, '*'));
+}
+"""
+
+
+def probe_script(base: str) -> str:
+    """PROBE, aimed at the Jupyter server at `base` (its URL, ending in /)."""
+    return PROBE.replace("BASE", json.dumps(base))
+
+
 class LabPage:
     """One JupyterLab tab, with every request it (and its iframes) makes recorded."""
 
-    def __init__(self, browser: Any, server: JupyterServer, *, bypass_csp: bool = False) -> None:
+    def __init__(
+        self, browser: Any, server: JupyterServer, *, bypass_csp: bool = False, probe: bool = False
+    ) -> None:
         self.server = server
         self.context = browser.new_context(
             viewport={"width": 1400, "height": 1000}, bypass_csp=bypass_csp
         )
+        if probe:
+            self.context.add_init_script(probe_script(server.address("")))
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
@@ -91,6 +137,24 @@ class LabPage:
 
     def output_text(self) -> str:
         return "\n".join(self.page.locator(".jp-OutputArea-output").all_inner_texts())
+
+    def probes(self, count: int, timeout: float = 30) -> list[dict[str, str]]:
+        """The reports of `count` viewer frames' probes (PROBE), once they all arrived."""
+        deadline = time.monotonic() + timeout
+        reports: list[dict[str, str]] = []
+        while time.monotonic() < deadline:
+            reports = self.page.evaluate("window.__probes || []")
+            if len(reports) >= count:
+                break
+            time.sleep(0.2)
+        return reports
+
+    def frames_readable(self, selector: str = "iframe[title^='Netron']") -> list[bool]:
+        """Whether this page can read each graph frame's document (same-origin frames only)."""
+        return self.page.evaluate(
+            f"Array.from(document.querySelectorAll({selector!r}))"
+            ".map(f => f.contentDocument !== null)"
+        )
 
     def wait_for_graph(self, index: int, minimum: int, timeout: float = 60) -> tuple[int, float]:
         """Nodes drawn in the `index`-th Netron iframe, and the seconds it took to reach

@@ -114,10 +114,7 @@ def _load(server: JupyterServer, model_id: str, expected: bytes) -> int:
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
     headers = {"Authorization": f"token {TOKEN}"}
     try:
-        for path, must_contain in (
-            (f"{base}/onnx-workbench/netron/index.html?url=../api/models/{model_id}", b"<html"),
-            (f"{base}/onnx-workbench/netron/view.js", b"class"),
-        ):
+        for path, must_contain in ((f"{base}/onnx-workbench/viewer/netron-viewer.html", b"<html"),):
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             body = response.read()

@@ -19,6 +19,7 @@ import workbench
 from tests import models
 from tests.integration.browser import LabPage
 from tests.integration.jupyter import TOKEN, JupyterServer, running_server
+from tests.integration.test_graph_browser import _assert_locked_out
 
 pytestmark = pytest.mark.browser
 LIMIT = 1_000_000
@@ -82,20 +83,35 @@ def _graph_nodes(page, minimum: int, timeout: float = 60) -> int:
     return count
 
 
-def test_double_click_opens_the_graph_in_a_netron_tab(tab) -> None:
-    tab.file_item("demo.onnx").dblclick()
-    assert _graph_nodes(tab.page, 17) >= 17
-    title = tab.page.locator(
-        "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
-    )
-    assert title.inner_text() == "demo.onnx"
-    assert tab.hosts() == {"127.0.0.1"}
-    model_requests = [u for u in tab.requests if "/onnx-workbench/api/files/" in u]
-    assert model_requests and all("/files/models/demo.onnx?" in u for u in model_requests)
-    # the document itself never downloaded the model: only the viewer did
-    assert not [
-        u for u in tab.requests if "api/contents/models/demo.onnx" in u and "content=1" in u
-    ]
+def test_double_click_opens_the_graph_in_a_netron_tab(lab, browser) -> None:
+    tab = LabPage(browser, lab, probe=True)
+    try:
+        tab.open_lab()
+        tab.file_item("models").dblclick()
+        tab.file_item("demo.onnx").wait_for()
+        tab.file_item("demo.onnx").dblclick()
+        assert _graph_nodes(tab.page, 17) >= 17
+        title = tab.page.locator(
+            "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+        )
+        assert title.inner_text() == "demo.onnx"
+        assert tab.hosts() == {"127.0.0.1"}
+        # The tab fetched the bytes once, through the files route, and handed them over.
+        model_requests = [u for u in tab.requests if "/onnx-workbench/api/files/" in u]
+        # (JupyterLab adds a cache-busting query to every GET)
+        assert [u.split("/onnx-workbench/")[1].split("?")[0] for u in model_requests] == [
+            "api/files/models/demo.onnx"
+        ]
+        # The document model never downloaded the content through the contents API.
+        assert not [
+            u for u in tab.requests if "api/contents/models/demo.onnx" in u and "content=1" in u
+        ]
+        # The frame is sandboxed: the page cannot read it, it cannot read the page or the API.
+        assert tab.frames_readable("iframe.jp-OnnxWorkbench-frame") == [False]
+        _assert_locked_out(tab.probes(1), count=1)
+    finally:
+        tab.close()
+        lab.delete_sessions()
 
 
 def test_an_ort_format_model_opens_too(tab) -> None:

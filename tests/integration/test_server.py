@@ -10,6 +10,7 @@ import pytest
 
 import workbench
 from tests.integration.jupyter import JupyterServer, running_server
+from workbench.graphview import netron as viewer
 from workbench.graphview import registry
 
 
@@ -48,7 +49,7 @@ def test_extension_is_enabled_and_announces_itself(server) -> None:
     )
     assert [json.loads(m.read_text())["pid"] for m in marks] == [server.process.pid]
     assert (
-        "onnx-workbench: graph viewer at /user/alice/onnx-workbench/netron/" in server.server_log()
+        "onnx-workbench: graph viewer at /user/alice/onnx-workbench/viewer/" in server.server_log()
     )
 
 
@@ -125,20 +126,27 @@ def test_files_are_read_only_through_the_contents_root(server) -> None:
         assert b"root:" not in body
 
 
-def test_viewer_page_is_patched_and_locked_down(server) -> None:
-    status, headers, body = server.get("onnx-workbench/netron/index.html")
-    assert status == 200
-    policy = headers["Content-Security-Policy"]
-    assert "connect-src 'self'" in policy and "default-src 'self'" in policy
-    (consent,) = [c for c in headers.get_all("Set-Cookie") if c.startswith("consent=")]
-    assert "Path=/user/alice/onnx-workbench/netron/" in consent
-    assert b'name="date"' not in body and b'name="version"' not in body
-    status, headers, _ = server.get("onnx-workbench/netron/browser.js")
-    assert status == 200 and "connect-src 'self'" in headers["Content-Security-Policy"]
+def test_the_viewer_page_is_public_sandboxed_and_loads_nothing(server) -> None:
+    """It holds no secret (the model comes by message), so it needs no auth; its headers
+    sandbox it into an opaque origin even if opened directly, and let only the server's
+    own pages frame it."""
+    for token in (True, False):
+        status, headers, body = server.get(
+            f"onnx-workbench/viewer/{viewer.PAGE}{viewer.viewer().query}", token=token
+        )
+        assert status == 200 and body == viewer.viewer().page
+        policy = headers["Content-Security-Policy"]
+        assert f"sandbox {viewer.SANDBOX}" in policy and "frame-ancestors 'self'" in policy
+        assert "allow-same-origin" not in policy
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert token or "Set-Cookie" not in headers
+        assert "immutable" in headers["Cache-Control"]
+    # Nothing else of netron's is served: the old routes are gone.
+    assert server.get("onnx-workbench/netron/index.html")[0] == 404
+    assert server.get("onnx-workbench/viewer/view.js", token=False)[0] in (403, 404)
 
 
-def test_viewer_pages_redirect_to_login_without_auth(server) -> None:
-    status, headers, _ = server.get("onnx-workbench/netron/index.html", token=False, follow=False)
-    assert status == 302 and "/user/alice/login" in headers["Location"]
-    status, headers, _ = server.get("onnx-workbench/netron/view.js", token=False, follow=False)
-    assert status in (302, 403)
+def test_model_bytes_stay_behind_auth(server) -> None:
+    model_id = register(server, workbench.demo_model())
+    assert server.get(f"onnx-workbench/api/models/{model_id}", token=False)[0] == 403
+    assert server.get("onnx-workbench/api/files/inside.onnx", token=False)[0] == 403

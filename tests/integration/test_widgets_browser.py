@@ -118,6 +118,7 @@ def test_explorer_end_to_end(lab, browser, tmp_path) -> None:
         _tab(page, "Graph")
         frame = page.frame_locator("iframe[title^='Netron']").first
         _wait(lambda: frame.locator("g.node").count() >= 17, 30, "the graph in the Graph tab")
+        assert tab.frames_readable() == [False]  # the sandboxed viewer, here too
 
         _tab(page, "Run")
         _button(page, "Run").click()

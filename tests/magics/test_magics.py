@@ -128,6 +128,17 @@ def test_graph_returns_the_view(shell) -> None:
     assert cell.result.height == 300
 
 
+def test_graph_html_writes_the_offline_file(shell, tmp_path) -> None:
+    cell = run(loaded(shell), "%onnx graph --html demo-graph.html")
+    assert cell.error is None and cell.result is None
+    written = tmp_path / "demo-graph.html"  # the shell runs in tmp_path
+    assert cell.stdout.startswith("Wrote demo-graph.html (") and "Trust HTML" in cell.stdout
+    assert b'id="onnx-workbench-model"' in written.read_bytes()
+    cell = run(shell, "%onnx graph --both --html both.html")
+    assert "offline file holds one" in cell.text and not (tmp_path / "both.html").exists()
+    assert "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -225,6 +236,7 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx load {demo} --show-code",
         "%onnx info --show-code",
         "%onnx graph --both --show-code",
+        "%onnx graph --optimized --html g.html --show-code",
         "%onnx run --dims batch=2 -o r --show-code",
         "%onnx compare --providers cpu --show-code",
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",

@@ -1,14 +1,16 @@
-"""The fallback viewer: the same patched Netron app served on 127.0.0.1 by this process.
+"""The fallback viewer: the same sandboxed viewer page served on 127.0.0.1 by this process.
 
 Used where no Jupyter server with the extension runs this kernel (VS Code, plain IPython).
-Only a browser on this machine can reach it. Every route sits under a random secret path,
-so other local users cannot fetch the models.
+Only a browser on this machine can reach it. Models sit under a random secret path, so
+other local users cannot fetch them. The notebook output's script (another origin: VS
+Code's webview) fetches the model's bytes, so those answer with CORS. The viewer page holds
+no secret and sits outside that path, so the frame that shows it (sandboxed, in an opaque
+origin) does not learn the secret either.
 """
 
 from __future__ import annotations
 
 import functools
-import mimetypes
 import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,8 +27,7 @@ class LocalViewer:
 
     def __init__(self) -> None:
         self.secret = secrets.token_urlsafe(16)
-        self.models: dict[str, tuple[Path, str]] = {}
-        self._assets = netron.netron_dir()
+        self.models: dict[str, Path] = {}
         handler = functools.partial(_Handler, self)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -41,11 +42,17 @@ class LocalViewer:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}/{self.secret}/"
 
-    def register(self, path: Path, name: str) -> str:
-        """Serve `path` under a fresh id; returns the viewer URL that opens it."""
+    @property
+    def viewer_url(self) -> str:
+        """The viewer page."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/viewer/{netron.PAGE}{netron.viewer().query}"
+
+    def register(self, path: Path) -> str:
+        """Serve `path` under a fresh id; returns the URL of its bytes."""
         model_id = secrets.token_urlsafe(16)
-        self.models[model_id] = (path, name)
-        return f"{self.url}netron/index.html{netron.viewer_query(f'../models/{model_id}', name)}"
+        self.models[model_id] = path
+        return f"{self.url}models/{model_id}"
 
     def stop(self) -> None:
         """Shut the server down."""
@@ -62,61 +69,50 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep the notebook quiet."""
 
     def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def _answer(self, *, body: bool) -> None:
         parts = urlsplit(self.path).path.split("/")
-        if len(parts) < 3 or parts[1] != self.owner.secret:
-            self.send_error(404)
-            return
-        route, rest = parts[2], "/".join(parts[3:])
-        if route == "netron" and rest in ("", "index.html"):
-            self._send(netron.patched_index(), "text/html; charset=UTF-8", consent=True)
-        elif route == "netron":
-            self._asset(rest)
-        elif route == "models" and rest in self.owner.models:
-            self._model(*self.owner.models[rest])
+        if parts == ["", "viewer", netron.PAGE]:
+            page = netron.viewer().page
+            self._headers(len(page), "text/html; charset=UTF-8")
+            self.send_header(
+                "Content-Security-Policy", netron.content_security_policy(framed_by_self=False)
+            )
+            self.end_headers()
+            if body:
+                self.wfile.write(page)
+        elif (
+            len(parts) == 4
+            and parts[1:3] == [self.owner.secret, "models"]
+            and parts[3] in self.owner.models
+        ):
+            self._model(self.owner.models[parts[3]], body=body)
         else:
             self.send_error(404)
 
-    def _asset(self, name: str) -> None:
-        folder = self.owner._assets.resolve()
-        target = (folder / name).resolve()
-        if not target.is_relative_to(folder) or not target.is_file():
-            self.send_error(404)
-            return
-        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if target.suffix == ".js":
-            kind = "text/javascript"
-        self._send(target.read_bytes(), kind)
-
-    def _model(self, path: Path, name: str) -> None:
+    def _model(self, path: Path, *, body: bool) -> None:
         if not path.is_file():
             self.send_error(404)
             return
-        self.send_response(200)
-        self._security_headers()
-        self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(path.stat().st_size))
+        self._headers(path.stat().st_size, "application/octet-stream")
+        # The output's script runs in the notebook front-end's origin, not this one.
+        self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
-        with path.open("rb") as stream:
-            while data := stream.read(CHUNK):
-                self.wfile.write(data)
+        if body:
+            with path.open("rb") as stream:
+                while data := stream.read(CHUNK):
+                    self.wfile.write(data)
 
-    def _send(self, body: bytes, kind: str, *, consent: bool = False) -> None:
+    def _headers(self, size: int, kind: str) -> None:
         self.send_response(200)
-        self._security_headers()
         self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        if consent:
-            self.send_header(
-                "Set-Cookie",
-                f"{netron.CONSENT_COOKIE}={netron.consent_cookie_value()}; "
-                f"Path=/{self.owner.secret}/netron/; SameSite=Strict",
-            )
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _security_headers(self) -> None:
-        self.send_header("Content-Security-Policy", netron.CONTENT_SECURITY_POLICY)
+        self.send_header("Content-Length", str(size))
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")
         self.send_header("Cache-Control", "no-store")
 
 

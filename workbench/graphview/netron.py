@@ -1,90 +1,127 @@
-"""The Netron web app, made fit to serve from a Jupyter server or a loopback fallback.
+"""The graph viewer: Netron, bundled into one page that runs in an opaque origin.
 
-Served stock, netron's page asks for cookie consent, sends usage analytics, looks up the
-visitor's IP, and stops working about 180 days after its build date. Three edits to its
-index.html fix that, without touching its scripts:
-- the `version` meta goes: netron treats the page as an unpackaged build and never starts
-  telemetry;
-- the `date` meta goes: the age check then measures from the current time, so the pinned
-  release never expires;
-- the Content-Security-Policy becomes `connect-src 'self'` (no outbound request at all).
-The consent dialog is skipped by a `consent` cookie the server sets with the page.
+Netron parses untrusted files in JavaScript, so its page must never run with the Jupyter
+server's origin (a parser bug would then hold the user's credentials). `hatch_build.py`
+bundles the pinned netron release with esbuild (extensions/viewer/) into bundle/: one HTML
+page with netron's view, its ONNX reader, its layout worker (started from a blob) and a host
+that takes the model's bytes by message (extensions/viewer/src/host.js has the protocol).
+The page loads nothing and connects nowhere (its own Content-Security-Policy), has no
+telemetry, consent dialog or expiry, and is served with a CSP `sandbox`, so it gets an
+opaque origin even when opened directly. The same page, with a model inside, is the
+offline file (`GraphView.save`): a `file://` page is an opaque origin too, and where it is
+not (JupyterLab shows a trusted HTML file with the server's origin) the page moves the
+model into a sandboxed frame of its own before netron reads it.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
-import re
-import time
-import urllib.parse
+import hashlib
+import html
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.errors import WorkbenchError, optional_import
+from workbench.errors import WorkbenchError
+from workbench.text import human_bytes
 
-NETRON_VERSION = "9.3.3"  # the viewer's edits are checked against this release's files
+NETRON_VERSION = "9.3.3"  # the release the bundle is built from (also pinned in pyproject.toml)
 # Largest file the viewer is asked to open. No single-file ONNX protobuf can be larger, and
 # netron drew a 1.9 GB one in 18 s in headless Chromium; bigger files would only freeze it.
 MAX_VIEW_BYTES = 2**31
-_POLICY = [
-    "default-src 'self'",
-    "script-src 'self'",
-    "connect-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "worker-src 'self' blob:",
-    "frame-src 'none'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'none'",
-]
-# The page's own <meta> copy, and the HTTP header (which alone may restrict framing).
-META_CONTENT_SECURITY_POLICY = "; ".join(_POLICY)
-CONTENT_SECURITY_POLICY = "; ".join([*_POLICY, "frame-ancestors 'self'"])
-CONSENT_COOKIE = "consent"
-_EDITS = (
-    (re.compile(r'<meta name="version" content="[^"]*">\n?'), ""),
-    (re.compile(r'<meta name="date" content="[^"]*">\n?'), ""),
-    (
-        re.compile(r'<meta http-equiv="Content-Security-Policy" content="[^"]*">'),
-        f'<meta http-equiv="Content-Security-Policy" content="{META_CONTENT_SECURITY_POLICY}">',
-    ),
+# Largest model an offline file carries. The file holds it as base64 (4/3 of its size), which
+# the browser keeps as text and decodes in memory at once: past this, opening the file takes
+# long enough, and memory enough, that a user would think it broken.
+MAX_OFFLINE_BYTES = 128 * 2**20
+BUNDLE = Path(__file__).parent / "bundle"
+PAGE = "netron-viewer.html"
+# The frame's sandbox: scripts (netron) and downloads (its PNG/SVG export); never
+# allow-same-origin, which would give the frame the server's origin back.
+SANDBOX = "allow-scripts allow-downloads"
+_MODEL_SLOT = "<!-- onnx-workbench:model -->"
+_TITLE = "<title>Netron</title>"
+_REBUILD = (
+    "Reinstall onnx-workbench (pip install onnx-workbench). In a source checkout run `make` "
+    "or `pip install -e .`, which build it with Node.js 20+ and npm."
 )
 
 
-def netron_dir() -> Path:
-    """The installed netron package's web app folder."""
-    netron = optional_import("netron", feature="The graph view", extra="jupyter")
-    folder = Path(str(netron.__file__)).parent
-    if not (folder / "index.html").is_file():
-        raise WorkbenchError(
-            f"The installed netron package at {folder} has no web app (index.html).",
-            f'Reinstall the pinned release: pip install "netron=={NETRON_VERSION}".',
-        )
-    return folder
+@dataclass(frozen=True)
+class Viewer:
+    """The built page, and what identifies it."""
+
+    page: bytes
+    version: str  # changes with the page: a cache key for its URL
+
+    @property
+    def query(self) -> str:
+        """The query string that names this build (browsers may cache the page for good)."""
+        return f"?v={self.version}"
 
 
 @functools.cache
-def patched_index() -> bytes:
-    """Netron's index.html with the edits above; fails loudly if its layout changed."""
-    html = (netron_dir() / "index.html").read_text(encoding="utf-8")
-    for pattern, replacement in _EDITS:
-        html, count = pattern.subn(replacement, html)
-        if count != 1:
-            raise WorkbenchError(
-                f"netron's index.html does not have the layout onnx-workbench edits "
-                f"({pattern.pattern!r} matched {count} times).",
-                "Install the release the graph view is built for: "
-                f'pip install "netron=={NETRON_VERSION}".',
-            )
-    return html.encode("utf-8")
+def viewer() -> Viewer:
+    """The bundled page, checked against the pinned netron release and its own manifest."""
+    try:
+        manifest = json.loads((BUNDLE / "manifest.json").read_text(encoding="utf-8"))
+        page = (BUNDLE / PAGE).read_bytes()
+    except (OSError, ValueError):
+        raise WorkbenchError(
+            f"The graph viewer is not built (no {BUNDLE / PAGE}).", _REBUILD
+        ) from None
+    if manifest.get("netron") != NETRON_VERSION:
+        raise WorkbenchError(
+            f"The graph viewer was built from netron {manifest.get('netron')}, but this "
+            f"onnx-workbench is made for netron {NETRON_VERSION}.",
+            _REBUILD,
+        )
+    digest = hashlib.sha256(page).hexdigest()
+    if digest != manifest.get("page"):
+        raise WorkbenchError(
+            f"The graph viewer's page {BUNDLE / PAGE} does not match its manifest "
+            "(changed or partly written).",
+            _REBUILD,
+        )
+    return Viewer(page, digest[:16])
 
 
-def consent_cookie_value() -> str:
-    """What netron stores after consent: the time, in milliseconds."""
-    return str(int(time.time() * 1000))
+def content_security_policy(*, framed_by_self: bool) -> str:
+    """The page's Content-Security-Policy header.
+
+    Its own <meta> policy already allows no request; the header adds what only a header
+    can: the sandbox, and who may frame it.
+    """
+    policy = f"sandbox {SANDBOX}"
+    return f"{policy}; frame-ancestors 'self'" if framed_by_self else policy
 
 
-def viewer_query(model_url: str, identifier: str) -> str:
-    """The query string that makes the viewer open `model_url` (relative URLs work)."""
-    return "?" + urllib.parse.urlencode({"url": model_url, "identifier": identifier})
+def offline_page(source: Path, name: str) -> bytes:
+    """The viewer with the model file `source` inside: one file that draws it offline."""
+    size = source.stat().st_size
+    if size > MAX_OFFLINE_BYTES:  # checked before anything is read
+        raise WorkbenchError(
+            f"{name} is {human_bytes(size)}; an offline graph file holds models up to "
+            f"{human_bytes(MAX_OFFLINE_BYTES)}, since the browser decodes the whole model in "
+            "memory as it opens the file, and a larger one would take minutes or fail.",
+            "Show it in the notebook instead (show_graph), or share a smaller part of it.",
+        )
+    page = viewer().page.decode("utf-8")
+    data = source.read_bytes()
+    slot = (
+        '<div id="onnx-workbench-note" style="position: fixed; top: 8px; left: 8px; right: 8px; '
+        'z-index: 10; padding: 8px; background: #fff6d6; color: #333; font-size: 13px;">'
+        f"The graph of {html.escape(name)} is drawn by the script in this file, and it has not "
+        "run. In JupyterLab, click <b>Trust HTML</b> in this tab's toolbar; elsewhere, open "
+        "the file in a browser with scripts on. Nothing in it connects to the network, and "
+        "the model is read in a sandboxed frame that cannot reach the page showing it.</div>\n"
+        '<script type="application/octet-stream" id="onnx-workbench-model" '
+        f'data-name="{html.escape(name, quote=True)}">'
+        f"{base64.b64encode(data).decode('ascii')}</script>"
+    )
+    if page.count(_MODEL_SLOT) != 1 or page.count(_TITLE) != 1:
+        raise WorkbenchError(
+            f"The graph viewer's page lacks the places a model goes ({BUNDLE / PAGE}).", _REBUILD
+        )
+    page = page.replace(_TITLE, f"<title>{html.escape(name)}</title>")  # before any script runs
+    return page.replace(_MODEL_SLOT, slot).encode("utf-8")

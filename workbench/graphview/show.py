@@ -27,6 +27,8 @@ def show_graph(
     it fused); `optimized="both"` shows both, side by side. A kernel that does not share the
     Jupyter server's filesystem (a remote kernel) uploads the model instead: pass the
     server's URL as the browser sees it, and a token (`server="https://hub/user/me/"`).
+    The graph draws in a sandboxed frame that cannot reach the page, your cookies or the
+    Jupyter API; `.save("graph.html")` writes it as one offline file to share.
     """
     return graph_view(
         load(model),

@@ -2,10 +2,12 @@
 
 `Model.show_graph()` and `workbench.show_graph()` (graphview/show.py) build one here.
 
-Where the kernel runs under a Jupyter server with the extension, the model is registered by
-id and the browser builds the viewer's URL from its own page's base URL, so it works behind
-JupyterHub prefixes, SSH tunnels and proxies. Elsewhere, each fallback says so in one plain
-sentence:
+The graph draws in a sandboxed frame with an opaque origin (graphview/netron.py); the
+output's own script fetches the model's bytes and hands them to the frame. Where the kernel
+runs under a Jupyter server with the extension, the model is registered by id and the
+browser builds every URL from its own page's base URL, so it works behind JupyterHub
+prefixes, SSH tunnels and proxies. `save()` writes the same viewer, with the model inside,
+as one offline HTML file. Elsewhere, each fallback says so in one plain sentence:
 - no extension reachable (VS Code, plain IPython): a loopback server, in an IFrame;
 - no display at all: a text summary of the graph;
 - a reopened notebook whose viewer cannot come back: the static summary it was saved with,
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.cache import cache_dir
-from workbench.errors import MissingDependencyError, SessionError, WorkbenchError
+from workbench.errors import SessionError, WorkbenchError
 from workbench.graphview import netron, registry
 from workbench.graphview.discovery import find_server
 from workbench.graphview.local_server import local_viewer
@@ -39,16 +41,23 @@ if TYPE_CHECKING:
 
 _VIEW_IDS = itertools.count(1)
 _SUMMARY_OPS = 8
+API = "onnx-workbench/api/models"  # the server extension's routes, under its base URL
+VIEWER = f"onnx-workbench/viewer/{netron.PAGE}"
 
 
 @dataclass
 class _Panel:
-    """One graph shown: its label, and how the browser reaches it."""
+    """One graph shown: its label, its name, and how the browser reaches its bytes."""
 
     label: str
     name: str
     model_id: str = ""  # registered with a Jupyter server
     local_url: str = ""  # or served by the loopback fallback
+
+    @property
+    def model_url(self) -> str:
+        """Where the output's script fetches the bytes (relative to the server's base URL)."""
+        return self.local_url or f"{API}/{self.model_id}"
 
 
 @dataclass
@@ -60,6 +69,8 @@ class GraphView:
     height: int
     mode: str  # "server", "local" or "text"
     note: str = ""  # the plain sentence announcing a fallback
+    files: list[tuple[str, Path]] = field(default_factory=list)  # (label, model file) shown
+    viewer_url: str = ""  # the loopback fallback's page; the server's is VIEWER
     element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{next(_VIEW_IDS)}")
 
     def __repr__(self) -> str:
@@ -88,15 +99,89 @@ class GraphView:
         data = {
             "element": self.element_id,
             "height": self.height,
-            "panels": [{"label": p.label, "name": p.name, "id": p.model_id} for p in self.panels],
+            "local": self.mode == "local",
+            "viewer": self.viewer_url or f"{VIEWER}{netron.viewer().query}",
+            "sandbox": netron.SANDBOX,
+            "panels": [
+                {"label": p.label, "name": p.name, "model": p.model_url} for p in self.panels
+            ],
         }
-        return render(
-            "graph.html.j2",
-            view=self,
-            summary=summary,
-            data=data,
-            panels=self.panels,
+        return render("graph.html.j2", view=self, summary=summary, data=data)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the graph as one HTML file: the viewer and the model inside, nothing fetched.
+
+        It opens from disk in a browser, offline, and can be shared as is; in JupyterLab it
+        draws once trusted ("Trust HTML"). One graph per file, of a model up to
+        `netron.MAX_OFFLINE_BYTES`.
+        """
+        netron.viewer()  # a missing viewer is the error to report, not the count
+        _one_graph(len(self.files))
+        return _write_offline(self.model, self.files[0][1], path)
+
+
+def graph_files(
+    model: Model, *, optimized: bool | str = False, provider: str = "cpu", opt_level: str = "all"
+) -> list[tuple[str, Path]]:
+    """The graphs to show, labelled: the original, the optimized one, or both."""
+    _check_optimized(optimized)
+    files = []
+    if optimized in (False, "both"):
+        files.append(("original", _model_file(model)))
+    if optimized:
+        files.append(
+            (
+                f"optimized ({opt_level}, {provider})",
+                optimized_model_file(model, provider=provider, opt_level=opt_level),
+            )
         )
+    return files
+
+
+def _check_optimized(optimized: object) -> None:
+    if optimized not in (False, True, "both"):
+        raise WorkbenchError(
+            f"optimized must be False, True or 'both', not {optimized!r}.",
+            "Use optimized='both' to compare the graphs side by side.",
+        )
+
+
+def save_graph(
+    model: Model,
+    path: str | Path,
+    *,
+    optimized: bool | str = False,
+    provider: str = "cpu",
+    opt_level: str = "all",
+) -> Path:
+    """Write the original or the optimized graph as an offline HTML file (`GraphView.save`)."""
+    netron.viewer()  # first: nothing is optimized for a file that cannot be written
+    _check_optimized(optimized)
+    _one_graph(2 if optimized == "both" else 1)
+    ((_, source),) = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
+    return _write_offline(model, source, path)
+
+
+def _one_graph(count: int) -> None:
+    if count != 1:
+        raise WorkbenchError(
+            f"This view shows {count} graphs, and an offline file holds one.",
+            "Save each on its own: show_graph(model).save(...) and "
+            "show_graph(model, optimized=True).save(...).",
+        )
+
+
+def _write_offline(model: Model, source: Path, path: str | Path) -> Path:
+    target = Path(path)
+    page = netron.offline_page(source, _name(model, source))
+    try:
+        target.write_bytes(page)
+    except OSError as error:
+        raise WorkbenchError(
+            f"Could not write {target}: {error.strerror or error}.",
+            "Choose a path in a folder you can write to.",
+        ) from None
+    return target
 
 
 def graph_view(
@@ -110,25 +195,12 @@ def graph_view(
     token: str | None = None,
 ) -> GraphView:
     """The display object for a loaded model's graph; `workbench.show_graph` documents it."""
-    if optimized not in (False, True, "both"):
-        raise WorkbenchError(
-            f"optimized must be False, True or 'both', not {optimized!r}.",
-            "Use optimized='both' to compare the graphs side by side.",
-        )
     try:  # first: without the viewer, optimizing the model would be wasted work
-        netron.netron_dir()
-    except MissingDependencyError as error:
+        netron.viewer()
+    except WorkbenchError as error:
+        _check_optimized(optimized)
         return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
-    files = []
-    if optimized in (False, "both"):
-        files.append(("original", _model_file(model)))
-    if optimized:
-        files.append(
-            (
-                f"optimized ({opt_level}, {provider})",
-                optimized_model_file(model, provider=provider, opt_level=opt_level),
-            )
-        )
+    files = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
     too_large = [path for _, path in files if path.stat().st_size > netron.MAX_VIEW_BYTES]
     if too_large:
         note = (
@@ -136,35 +208,33 @@ def graph_view(
             f"graph viewer opens ({netron.MAX_VIEW_BYTES / 1e9:.1f} GB): the summary below "
             "stands in."
         )
-        return GraphView(model, [], height, "text", note)
+        return GraphView(model, [], height, "text", note, files)
+    names = [(label, path, _name(model, path)) for label, path in files]
     if server is not None:
         panels = [
-            _Panel(label, path.name, model_id=upload(path, _name(model, path), server, token))
-            for label, path in files
+            _Panel(label, name, model_id=upload(path, name, server, token))
+            for label, path, name in names
         ]
-        return GraphView(model, panels, height, "server")
+        return GraphView(model, panels, height, "server", files=files)
     discovery = find_server()
     if discovery.server is not None:
         panels = [
-            _Panel(label, path.name, model_id=registry.register(path, _name(model, path)).id)
-            for label, path in files
+            _Panel(label, name, model_id=registry.register(path, name).id)
+            for label, path, name in names
         ]
-        return GraphView(model, panels, height, "server")
+        return GraphView(model, panels, height, "server", files=files)
     loopback = local_viewer()
-    panels = [
-        _Panel(label, path.name, local_url=loopback.register(path, _name(model, path)))
-        for label, path in files
-    ]
+    panels = [_Panel(label, name, local_url=loopback.register(path)) for label, path, name in names]
     note = (
         f"{discovery.reason}, so the graph is served from {loopback.url.split('/', 3)[2]} on "
         "this machine, which only a browser on this machine can reach."
     )
-    return GraphView(model, panels, height, "local", note)
+    return GraphView(model, panels, height, "local", note, files, loopback.viewer_url)
 
 
 def upload(path: Path, name: str, server: str, token: str | None) -> str:
     """PUT the model's bytes to a server's onnx-workbench upload route; returns the id."""
-    url = f"{server.rstrip('/')}/onnx-workbench/api/models?{urllib.parse.urlencode({'name': name})}"
+    url = f"{server.rstrip('/')}/{API}?{urllib.parse.urlencode({'name': name})}"
     headers = {
         "Content-Length": str(path.stat().st_size),
         "Content-Type": "application/octet-stream",

@@ -1,21 +1,23 @@
-"""HTTP handlers of the server extension, all behind Jupyter's own auth.
+"""HTTP handlers of the server extension.
 
-The Netron viewer, registered model bytes, registration and uploads, and model files read
-through the server's contents root.
+The sandboxed viewer page (public: it holds no secret), and, behind Jupyter's own auth,
+registered model bytes, registration and uploads, and model files read through the
+server's contents root.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import ensure_async, url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from workbench.errors import WorkbenchError
 from workbench.graphview import netron, registry
 from workbench.model.parsing import is_model_file
 from workbench.server.config import OnnxWorkbench
@@ -23,48 +25,36 @@ from workbench.server.config import OnnxWorkbench
 PREFIX = "onnx-workbench"
 
 
-class _ViewerSecurity:
-    """Viewer pages get netron's own CSP (connect-src 'self'), not Jupyter's default."""
+class ViewerPageHandler(JupyterHandler):
+    """The sandboxed viewer page: public, like JupyterLab's own static files.
+
+    It holds no secret and no model: the notebook output or the `.onnx` tab fetches the
+    model with the user's credentials and hands it over by message. Cached for good, since
+    its URL names its build.
+    """
+
+    @allow_unauthenticated
+    def get(self) -> None:
+        """The page, with its sandbox and framing policy."""
+        try:
+            built = netron.viewer()
+        except WorkbenchError as error:  # the detail (paths) goes to the log, not to anyone
+            self.log.warning("onnx-workbench: %s %s", error.message, error.hint)
+            raise web.HTTPError(404, "The graph viewer is not built on this server.") from None
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "public, max-age=31536000, immutable")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.finish(built.page)
 
     @property
     def content_security_policy(self) -> str:
-        return netron.CONTENT_SECURITY_POLICY
+        """Jupyter's default CSP, replaced.
 
-
-class ViewerIndexHandler(_ViewerSecurity, JupyterHandler):
-    """The patched index.html (no expiry, no telemetry, no consent dialog)."""
-
-    @web.authenticated
-    def get(self) -> None:
-        """The page, with netron's CSP and the consent cookie."""
-        page = netron.patched_index()
-        folder = self.request.path.rsplit("/", 1)[0] + "/"
-        # netron skips its consent dialog when this cookie is present.
-        self.set_cookie(
-            netron.CONSENT_COOKIE, netron.consent_cookie_value(), path=folder, samesite="Strict"
-        )
-        self.set_header("Content-Type", "text/html; charset=UTF-8")
-        self.set_header("Cache-Control", "no-store")
-        self.finish(page)
-
-
-class ViewerAssetHandler(_ViewerSecurity, JupyterHandler, web.StaticFileHandler):
-    """netron's scripts, styles and metadata, served from the installed package."""
-
-    @web.authenticated
-    def head(self, path: str) -> Any:  # type: ignore[override]
-        """Headers of one asset."""
-        return web.StaticFileHandler.head(self, path)
-
-    @web.authenticated
-    def get(self, path: str, include_body: bool = True) -> Any:  # type: ignore[override]
-        """One asset; the folder itself leads to the patched index."""
-        if path in ("", "index.html"):
-            return self.redirect(
-                url_path_join(self.base_url, PREFIX, "netron", "index.html")
-                + ("?" + self.request.query if self.request.query else "")
-            )
-        return web.StaticFileHandler.get(self, path, include_body)
+        The page's own <meta> policy allows nothing outward; this header adds the sandbox
+        and lets only the server's pages frame it.
+        """
+        return netron.content_security_policy(framed_by_self=True)
 
 
 class _StreamingHandler(APIHandler):
@@ -89,7 +79,6 @@ class _StreamingHandler(APIHandler):
         self.set_header("Content-Type", "application/octet-stream")
         self.set_header("Content-Length", str(size))
         self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Model-Name", name.encode("ascii", "replace").decode())
         if not include_body:
             self.finish()
             return
@@ -244,12 +233,7 @@ def handlers(base_url: str, config: OnnxWorkbench) -> list[tuple[str, Any, dict[
     """Routes, all under `<base_url>onnx-workbench/`."""
     prefix = url_path_join(base_url, PREFIX)
     return [
-        (url_path_join(prefix, "netron", "index.html"), ViewerIndexHandler, {}),
-        (
-            url_path_join(prefix, "netron", "(.*)"),
-            ViewerAssetHandler,
-            {"path": os.fspath(netron.netron_dir())},
-        ),
+        (url_path_join(prefix, "viewer", netron.PAGE), ViewerPageHandler, {}),
         (url_path_join(prefix, "api", "models"), ModelRegistryHandler, {"config": config}),
         (url_path_join(prefix, "api", "models", "([^/]+)"), ModelBytesHandler, {"config": config}),
         (url_path_join(prefix, "api", "files", "(.*)"), ContentsModelHandler, {"config": config}),

@@ -1,9 +1,12 @@
 /**
  * Open .onnx and .ort files in a Netron tab, and explore them in a new notebook or console.
  *
- * The viewer is the one the onnx-workbench server extension serves (patched Netron, behind
- * Jupyter's auth); it reads the file through the server's contents root. The document never
- * downloads the model itself: its model factory asks the contents API for metadata only.
+ * The viewer is the page the onnx-workbench server extension serves: Netron bundled to run
+ * in a sandboxed frame with an opaque origin, so a model that exploits a parser bug cannot
+ * reach this page, its cookies or the Jupyter API. The tab fetches the file's bytes once,
+ * streamed through the server's contents root with the user's credentials, and transfers
+ * them to the frame (the protocol: extensions/viewer/src/host.js). The document model
+ * itself loads no content: its factory asks the contents API for metadata only.
  */
 
 import {
@@ -21,7 +24,7 @@ import {
   TextModelFactory
 } from '@jupyterlab/docregistry';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
-import { Contents } from '@jupyterlab/services';
+import { Contents, ServerConnection } from '@jupyterlab/services';
 import { LabIcon, refreshIcon, ToolbarButton } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
@@ -32,6 +35,11 @@ const FILE_TYPE = 'onnx';
 const MODEL_FACTORY = 'onnx-workbench-metadata-only';
 /** Set by the server extension; absent when it is not enabled on this server. */
 const LIMIT_OPTION = 'onnxWorkbenchMaxViewBytes';
+/** The viewer page, relative to the base URL; absent when the viewer is not built. */
+const VIEWER_OPTION = 'onnxWorkbenchViewer';
+/** The frame's sandbox flags (never allow-same-origin), as the server extension says. */
+const SANDBOX_OPTION = 'onnxWorkbenchSandbox';
+const MESSAGE = 'onnx-workbench:';
 
 namespace CommandIDs {
   export const exploreInNotebook = 'onnx-workbench:explore-in-notebook';
@@ -41,7 +49,7 @@ namespace CommandIDs {
 
 export const onnxIcon = new LabIcon({ name: 'onnx-workbench:onnx', svgstr: onnxSvg });
 
-/** A model factory that loads nothing: the viewer fetches the file itself, in a frame. */
+/** A model factory that loads nothing: the view streams the file to its frame itself. */
 class MetadataOnlyModelFactory extends TextModelFactory {
   constructor() {
     super(false);
@@ -60,7 +68,7 @@ class MetadataOnlyModelFactory extends TextModelFactory {
   }
 }
 
-/** Netron in a frame, or a message saying why the model cannot be shown. */
+/** Netron in a sandboxed frame, or a message saying why the model cannot be shown. */
 export class NetronView extends Widget {
   constructor(
     private readonly _context: DocumentRegistry.Context,
@@ -78,6 +86,7 @@ export class NetronView extends Widget {
     const name = PathExt.basename(path);
     // The document's own contents model carries no size: ask for the file's metadata.
     const { size } = await this._contents.get(this._context.path, { content: false });
+    this._stopListening();
     this.node.replaceChildren();
     const limitOption = PageConfig.getOption(LIMIT_OPTION);
     if (!limitOption) {
@@ -85,6 +94,16 @@ export class NetronView extends Widget {
         `${name} cannot be shown: the onnx-workbench server extension is not enabled on ` +
           'this Jupyter server, so there is no viewer to open it in.',
         'Enable it with `jupyter server extension enable workbench`, then restart the server.'
+      );
+      return;
+    }
+    const viewer = PageConfig.getOption(VIEWER_OPTION);
+    if (!viewer) {
+      this._say(
+        `${name} cannot be shown: the graph viewer of onnx-workbench is not built on this ` +
+          'Jupyter server.',
+        'Reinstall onnx-workbench (pip install onnx-workbench), then restart the server; ' +
+          'the server log says more.'
       );
       return;
     }
@@ -102,8 +121,76 @@ export class NetronView extends Widget {
     const frame = document.createElement('iframe');
     frame.className = 'jp-OnnxWorkbench-frame';
     frame.title = `Netron: ${name}`;
-    frame.src = viewerUrl(path);
-    this.node.appendChild(frame);
+    frame.setAttribute('sandbox', PageConfig.getOption(SANDBOX_OPTION) || 'allow-scripts');
+    frame.setAttribute('referrerpolicy', 'no-referrer');
+    const status = document.createElement('div');
+    status.className = 'jp-OnnxWorkbench-status';
+    const abort = new AbortController();
+    this._abort = abort;
+    let pending: Promise<ArrayBuffer> | null = readModel(path, abort.signal, fraction => {
+      status.textContent = `Loading ${name}: ${Math.round(fraction * 100)}%`;
+    });
+    pending.catch(() => undefined);
+    let ready = false;
+    frame.addEventListener('load', () => {
+      window.setTimeout(() => {
+        // A page that never answers (not the viewer, or blocked): say so, free the bytes.
+        if (!ready && pending) {
+          pending = null;
+          abort.abort();
+          status.textContent =
+            'The graph viewer did not start: reload the tab, and check that onnx-workbench ' +
+            'is installed the same way on the server.';
+        }
+      }, 20000);
+    });
+    this._listener = (event: MessageEvent) => {
+      const message = event.data;
+      if (event.source !== frame.contentWindow || !message || typeof message.type !== 'string') {
+        return;
+      }
+      if (message.type === `${MESSAGE}ready` && pending) {
+        ready = true;
+        // Sent once: the buffer leaves this page with it.
+        const bytes = pending;
+        pending = null;
+        bytes.then(
+          buffer => {
+            status.textContent = `Drawing ${name}…`;
+            frame.contentWindow?.postMessage(
+              { type: `${MESSAGE}open`, name, buffer },
+              '*',
+              [buffer]
+            );
+          },
+          (error: Error) => {
+            status.textContent = `The graph viewer could not load ${name}: ${error.message}`;
+          }
+        );
+      } else if (message.type === `${MESSAGE}drawn`) {
+        status.textContent = '';
+      } else if (message.type === `${MESSAGE}error`) {
+        status.textContent = `Netron could not open ${name}: ${String(message.message).slice(0, 500)}`;
+      }
+    };
+    window.addEventListener('message', this._listener);
+    frame.src = PageConfig.getBaseUrl() + viewer;
+    this.node.append(frame, status);
+  }
+
+  dispose(): void {
+    this._stopListening();
+    super.dispose();
+  }
+
+  /** Stop what a previous render started: its listener, and a download still running. */
+  private _stopListening(): void {
+    if (this._listener) {
+      window.removeEventListener('message', this._listener);
+      this._listener = null;
+    }
+    this._abort?.abort();
+    this._abort = null;
   }
 
   private _say(message: string, hint: string): void {
@@ -117,6 +204,66 @@ export class NetronView extends Widget {
     box.append(what, next);
     this.node.appendChild(box);
   }
+
+  private _listener: ((event: MessageEvent) => void) | null = null;
+  private _abort: AbortController | null = null;
+}
+
+/**
+ * A file under the server's root, read with the user's credentials into one buffer of its
+ * announced size. With a BYOB reader the network writes straight into it, so a large model
+ * is never held twice; the buffer is then transferred to the frame.
+ */
+async function readModel(
+  path: string,
+  signal: AbortSignal,
+  progress: (fraction: number) => void
+): Promise<ArrayBuffer> {
+  const settings = ServerConnection.makeSettings();
+  const url = URLExt.join(settings.baseUrl, 'onnx-workbench/api/files', URLExt.encodeParts(path));
+  const response = await ServerConnection.makeRequest(url, { signal }, settings);
+  if (!response.ok) {
+    let message = `the server answered ${response.status}.`;
+    try {
+      message = (await response.json()).message ?? message;
+    } catch {
+      // not JSON: keep the status
+    }
+    throw new Error(message);
+  }
+  const total = Number(response.headers.get('Content-Length'));
+  if (!total || !response.body) {
+    return response.arrayBuffer();
+  }
+  let buffer = new ArrayBuffer(total);
+  let offset = 0;
+  let byob: ReadableStreamBYOBReader | null = null;
+  try {
+    byob = response.body.getReader({ mode: 'byob' });
+  } catch {
+    // not a byte stream in this browser: copy each chunk in
+  }
+  const plain = byob ? null : response.body.getReader();
+  while (offset < total) {
+    const chunk = byob
+      ? await byob.read(new Uint8Array(buffer, offset, total - offset))
+      : await plain!.read();
+    if (byob && chunk.value) {
+      buffer = chunk.value.buffer as ArrayBuffer; // the same memory, handed back
+    }
+    if (chunk.done) {
+      throw new Error(`the download stopped after ${offset} of ${total} bytes.`);
+    }
+    if (!byob) {
+      if (offset + chunk.value.byteLength > total) {
+        throw new Error('the file is larger than the server announced.');
+      }
+      new Uint8Array(buffer).set(chunk.value, offset);
+    }
+    offset += chunk.value.byteLength;
+    progress(offset / total);
+  }
+  return buffer;
 }
 
 /** Documents of the Netron factory. */
@@ -146,14 +293,6 @@ class NetronFactory extends ABCWidgetFactory<IDocumentWidget<NetronView>> {
     );
     return widget;
   }
-}
-
-/** The viewer page for a file under the server's root (paths stay relative to it). */
-function viewerUrl(path: string): string {
-  const page = URLExt.join(PageConfig.getBaseUrl(), 'onnx-workbench/netron/index.html');
-  const file = '../api/files/' + URLExt.encodeParts(path);
-  const name = PathExt.basename(path);
-  return `${page}?url=${encodeURIComponent(file)}&identifier=${encodeURIComponent(name)}`;
 }
 
 function formatBytes(count: number): string {

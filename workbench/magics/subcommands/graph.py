@@ -1,4 +1,7 @@
-"""`%onnx graph [NAME] [--optimized | --both] [--height N]`: the graph in Netron."""
+"""`%onnx graph [NAME] [--optimized | --both] [--height N] [--html OUT.html]`: the graph in Netron.
+
+With --html, the graph is written as one offline HTML file instead of shown.
+"""
 
 from __future__ import annotations
 
@@ -27,25 +30,44 @@ def parser(magics: OnnxMagics) -> MagicParser:
         "--optimized", action="store_true", help="show the graph after onnxruntime's optimizations"
     )
     parser.add_argument("--both", action="store_true", help="original and optimized side by side")
+    parser.add_argument(
+        "--html",
+        metavar="OUT.html",
+        help="write the graph as one HTML file that opens offline, instead of showing it",
+    )
     return parser
 
 
 def command(magics: OnnxMagics, args: argparse.Namespace) -> GraphView | None:
-    """The viewer (it displays as the cell's result)."""
+    """The viewer (it displays as the cell's result), or the offline file written."""
     model = magics.model(args.name)
     optimized: bool | str = "both" if args.both else bool(args.optimized)
     options = {"height": args.height, **({"optimized": optimized} if optimized else {})}
     if args.show_code:
+        call = codegen.call("workbench.show_graph", "model", **options)
         show_code(
             codegen.model_line(model_path(model)),
-            codegen.call("workbench.show_graph", "model", **options),
+            f"{call}.save({args.html!r})" if args.html else call,
         )
         return None
     from workbench.graphview.show import show_graph  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
 
+    if args.html:
+        from workbench.graphview.view import save_graph  # noqa: PLC0415  (as above)
+        from workbench.text import human_bytes, printable  # noqa: PLC0415  (as above)
+
+        target = save_graph(model, args.html, optimized=optimized)
+        print(
+            printable(
+                f"Wrote {target} ({human_bytes(target.stat().st_size)}): the graph of "
+                f"{model.label}, drawn by Netron inside the file. It opens offline in a "
+                "browser; in JupyterLab, once trusted (Trust HTML)."
+            )
+        )
+        return None
     return show_graph(model, height=args.height, optimized=optimized)
 
 
 SUBCOMMAND = Subcommand(
-    "graph", "[NAME]", "the graph in Netron (--optimized, --both)", parser, command
+    "graph", "[NAME]", "the graph in Netron (--optimized, --both, --html FILE)", parser, command
 )
