@@ -86,6 +86,9 @@ const policy = [
     "default-src 'none'",
     `script-src ${hash(script)}`,
     'worker-src blob:',
+    // Only for an offline file that finds itself with a real origin: it relaunches itself
+    // in a sandboxed frame from a blob (see src/host.js).
+    'frame-src blob:',
     "style-src 'unsafe-inline'",
     'img-src data: blob:',
     'font-src data:',

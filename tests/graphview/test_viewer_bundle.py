@@ -118,13 +118,15 @@ def test_the_build_refuses_another_netron_release_or_layout(tmp_path) -> None:
     bumped = tmp_path / "netron"
     shutil.copytree(NETRON_DIR, bumped, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     index = bumped / "index.html"
-    index.write_text(index.read_text().replace('content="9.3.3"', 'content="9.4.0"'))
+    pinned, other = f'content="{netron.NETRON_VERSION}"', 'content="0.0.1"'
+    assert pinned in index.read_text()
+    index.write_text(index.read_text().replace(pinned, other))
     built = _build(bumped, tmp_path / "out", netron.NETRON_VERSION)
     assert built.returncode == 1 and not (tmp_path / "out").exists()
-    assert "is 9.4.0, not the pinned 9.3.3" in built.stderr
+    assert f"is 0.0.1, not the pinned {netron.NETRON_VERSION}" in built.stderr
     index.write_text(
         index.read_text()
-        .replace('content="9.4.0"', 'content="9.3.3"')
+        .replace(other, pinned)
         .replace('<script type="text/javascript" src="index.js"></script>\n', "")
     )
     built = _build(bumped, tmp_path / "out", netron.NETRON_VERSION)

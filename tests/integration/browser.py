@@ -34,12 +34,14 @@ def chromium() -> Iterator[Any]:
 # viewer's frames (an opaque origin; the served page, or an offline file's own) it tries
 # what a script smuggled in by a hostile model would try (read the server's cookies, call
 # the Jupyter API at BASE with the user's credentials, reach the page that embeds it, learn
-# its URL) and posts what happened to the top page, which collects the reports in
-# `window.__probes`. `window.__probe(base)` is the same attempt, for a control run elsewhere.
+# its URL or anything secret from its own) and posts what happened to the top page, which
+# collects the reports in `window.__probes`. `window.__probe(base)` is the same attempt, for
+# a control run elsewhere.
 PROBE = r"""
 window.__probe = async (base) => {
   const report = {
     type: 'onnx-workbench-test:probe', origin: self.origin, referrer: document.referrer,
+    base: document.baseURI, location: location.href,
   };
   const attempt = (what) => {
     try { return 'read: ' + what(); } catch (error) { return error.name; }
@@ -59,7 +61,7 @@ if (window === window.top) {
       window.__probes.push(event.data);
     }
   });
-} else if (self.origin === 'null' && (location.href === 'about:srcdoc'
+} else if (self.origin === 'null' && (location.protocol === 'blob:'
            || location.pathname.endsWith('/netron-viewer.html'))) {
   window.__probe(BASE).then((report) => window.top.postMessage(report, '*'));
 }

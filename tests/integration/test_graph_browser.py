@@ -88,13 +88,15 @@ def _assert_locked_out(reports: list[dict[str, str]], count: int) -> None:
         assert report["storage"] == "SecurityError", report
         assert report["parent"] == "SecurityError", report
         assert report["referrer"] == "", report  # the page's URL may carry the token
+        for own in (report["base"], report["location"]):  # nor may the frame's own URLs
+            assert "token" not in own and "_xsrf" not in own, report
         assert report["api"] == "TypeError", report  # the request failed: nothing read
 
 
 def test_without_its_csp_the_sandbox_alone_keeps_the_frame_out(lab, browser) -> None:
     """Even with every Content-Security-Policy ignored (the viewer's own included), the
-    frame's sandbox keeps it from the API: the request goes out without credentials, from
-    origin null, and its answer is not readable."""
+    frame's sandbox keeps it from the API: its request leaves from origin null, and the
+    answer is not readable."""
     tab = LabPage(browser, lab, bypass_csp=True, probe=True)
     try:
         tab.open_notebook("graph.ipynb")
@@ -331,6 +333,52 @@ def test_an_external_data_model_draws_without_its_weights_file(browser, tmp_path
         frame = page.frame_locator("iframe[title^='Netron']")
         assert _wait_count(frame.locator("g.node"), 1) >= 1
         assert _status(page, 2) == ""
+    finally:
+        context.close()
+
+
+def test_a_frame_that_navigates_away_is_sent_back_and_draws_again(
+    browser, tmp_path, loopback
+) -> None:
+    """A script smuggled in by a model could navigate the frame to a page of its own (a fake
+    login prompt): the output sends it back to the viewer, which gets the model again."""
+    view = workbench.show_graph(workbench.demo_model())
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(_local_output(tmp_path, view).as_uri())
+        frame = page.frame_locator("iframe[title^='Netron']")
+        assert _wait_count(frame.locator("g.node"), 17) >= 17
+        (inner,) = [f for f in page.frames if f.url.startswith(view.viewer_url.split("?")[0])]
+        inner.goto("data:text/html,<p id=phish>Your password, please</p>")  # it gets there
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and frame.locator("#phish").count():
+            time.sleep(0.1)
+        # The output sent it back (a new src, so that it navigates), and the graph drew again.
+        assert page.evaluate("document.querySelector('iframe').getAttribute('src')").endswith("#1")
+        assert _wait_count(frame.locator("g.node"), 17) >= 17
+        assert frame.locator("#phish").count() == 0
+    finally:
+        context.close()
+
+
+def test_a_model_the_loopback_no_longer_serves_says_to_re_run(browser, tmp_path, loopback) -> None:
+    shown = workbench.show_graph(workbench.demo_model())
+    gone = shown.panels[0].local_url.rsplit("/", 1)[0] + "/not-registered"
+    view = GraphView(
+        shown.model, [_Panel("original", "tinynet.onnx", local_url=gone)], 400, "local",
+        viewer_url=shown.viewer_url,
+    )  # fmt: skip
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(_local_output(tmp_path, view).as_uri())
+        hint = page.locator(".wb-hint")
+        deadline = time.monotonic() + 20
+        while "no longer serves" not in hint.inner_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "re-run this cell" in hint.inner_text() and "no longer serves" in hint.inner_text()
+        assert page.locator("iframe").count() == 0
     finally:
         context.close()
 

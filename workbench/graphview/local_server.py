@@ -69,12 +69,6 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep the notebook quiet."""
 
     def do_GET(self) -> None:
-        self._answer(body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(body=False)
-
-    def _answer(self, *, body: bool) -> None:
         parts = urlsplit(self.path).path.split("/")
         if parts == ["", "viewer", netron.PAGE]:
             page = netron.viewer().page
@@ -83,32 +77,31 @@ class _Handler(BaseHTTPRequestHandler):
                 "Content-Security-Policy", netron.content_security_policy(framed_by_self=False)
             )
             self.end_headers()
-            if body:
-                self.wfile.write(page)
-        elif (
-            len(parts) == 4
-            and parts[1:3] == [self.owner.secret, "models"]
-            and parts[3] in self.owner.models
-        ):
-            self._model(self.owner.models[parts[3]], body=body)
+            self.wfile.write(page)
+        elif len(parts) == 4 and parts[1:3] == [self.owner.secret, "models"]:
+            self._model(self.owner.models.get(parts[3]))
         else:
             self.send_error(404)
 
-    def _model(self, path: Path, *, body: bool) -> None:
-        if not path.is_file():
-            self.send_error(404)
+    def _model(self, path: Path | None) -> None:
+        if path is None or not path.is_file():
+            # Readable by the output's script (it says "re-run this cell"), like the bytes.
+            message = b'{"message": "This kernel does not serve that model (any more)."}'
+            self._headers(len(message), "application/json", status=404)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+            self.wfile.write(message)
             return
         self._headers(path.stat().st_size, "application/octet-stream")
         # The output's script runs in the notebook front-end's origin, not this one.
         self.send_header("Access-Control-Allow-Origin", "*")
         self.end_headers()
-        if body:
-            with path.open("rb") as stream:
-                while data := stream.read(CHUNK):
-                    self.wfile.write(data)
+        with path.open("rb") as stream:
+            while data := stream.read(CHUNK):
+                self.wfile.write(data)
 
-    def _headers(self, size: int, kind: str) -> None:
-        self.send_response(200)
+    def _headers(self, size: int, kind: str, status: int = 200) -> None:
+        self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(size))
         self.send_header("X-Content-Type-Options", "nosniff")

@@ -114,7 +114,7 @@ def offline_page(source: Path, name: str) -> bytes:
         f"The graph of {html.escape(name)} is drawn by the script in this file, and it has not "
         "run. In JupyterLab, click <b>Trust HTML</b> in this tab's toolbar; elsewhere, open "
         "the file in a browser with scripts on. Nothing in it connects to the network, and "
-        "the model is read in a sandboxed frame that cannot reach the page showing it.</div>\n"
+        "the model is only ever read where nothing else can be reached (an opaque origin).</div>\n"
         '<script type="application/octet-stream" id="onnx-workbench-model" '
         f'data-name="{html.escape(name, quote=True)}">'
         f"{base64.b64encode(data).decode('ascii')}</script>"

@@ -17,11 +17,11 @@ as one offline HTML file. Elsewhere, each fallback says so in one plain sentence
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,6 @@ from workbench.text import printable
 if TYPE_CHECKING:
     from workbench.model.model import Model
 
-_VIEW_IDS = itertools.count(1)
 _SUMMARY_OPS = 8
 API = "onnx-workbench/api/models"  # the server extension's routes, under its base URL
 VIEWER = f"onnx-workbench/viewer/{netron.PAGE}"
@@ -69,9 +68,10 @@ class GraphView:
     height: int
     mode: str  # "server", "local" or "text"
     note: str = ""  # the plain sentence announcing a fallback
-    files: list[tuple[str, Path]] = field(default_factory=list)  # (label, model file) shown
+    files: list[GraphFile] = field(default_factory=list)  # the graphs shown
     viewer_url: str = ""  # the loopback fallback's page; the server's is VIEWER
-    element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{next(_VIEW_IDS)}")
+    # Unique across kernels and notebooks: the output's script finds its root by this id.
+    element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{uuid.uuid4().hex[:16]}")
 
     def __repr__(self) -> str:
         lines = [self.note] if self.note else []
@@ -97,7 +97,6 @@ class GraphView:
             "outputs": [(v.name, v.type.text) for v in model.outputs],
         }
         data = {
-            "element": self.element_id,
             "height": self.height,
             "local": self.mode == "local",
             "viewer": self.viewer_url or f"{VIEWER}{netron.viewer().query}",
@@ -117,22 +116,35 @@ class GraphView:
         """
         netron.viewer()  # a missing viewer is the error to report, not the count
         _one_graph(len(self.files))
-        return _write_offline(self.model, self.files[0][1], path)
+        return _write_offline(self.files[0], path)
+
+
+@dataclass(frozen=True)
+class GraphFile:
+    """One graph to show: its label, its file, and the name the viewer gives it."""
+
+    label: str
+    path: Path
+    name: str  # netron picks the format from its extension
 
 
 def graph_files(
     model: Model, *, optimized: bool | str = False, provider: str = "cpu", opt_level: str = "all"
-) -> list[tuple[str, Path]]:
-    """The graphs to show, labelled: the original, the optimized one, or both."""
+) -> list[GraphFile]:
+    """The graphs to show: the original, the optimized one, or both."""
     _check_optimized(optimized)
+    own = model.path is not None and model.path.suffix in (".onnx", ".ort")
+    stem = model.path.stem if own and model.path is not None else model.name
     files = []
     if optimized in (False, "both"):
-        files.append(("original", _model_file(model)))
+        source = _model_file(model)
+        files.append(GraphFile("original", source, source.name if own else f"{stem}.onnx"))
     if optimized:
         files.append(
-            (
+            GraphFile(
                 f"optimized ({opt_level}, {provider})",
                 optimized_model_file(model, provider=provider, opt_level=opt_level),
+                f"{stem}.optimized.onnx",
             )
         )
     return files
@@ -158,8 +170,8 @@ def save_graph(
     netron.viewer()  # first: nothing is optimized for a file that cannot be written
     _check_optimized(optimized)
     _one_graph(2 if optimized == "both" else 1)
-    ((_, source),) = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
-    return _write_offline(model, source, path)
+    (graph,) = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
+    return _write_offline(graph, path)
 
 
 def _one_graph(count: int) -> None:
@@ -171,9 +183,9 @@ def _one_graph(count: int) -> None:
         )
 
 
-def _write_offline(model: Model, source: Path, path: str | Path) -> Path:
+def _write_offline(graph: GraphFile, path: str | Path) -> Path:
     target = Path(path)
-    page = netron.offline_page(source, _name(model, source))
+    page = netron.offline_page(graph.path, graph.name)
     try:
         target.write_bytes(page)
     except OSError as error:
@@ -201,7 +213,7 @@ def graph_view(
         _check_optimized(optimized)
         return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
     files = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
-    too_large = [path for _, path in files if path.stat().st_size > netron.MAX_VIEW_BYTES]
+    too_large = [f.path for f in files if f.path.stat().st_size > netron.MAX_VIEW_BYTES]
     if too_large:
         note = (
             f"{too_large[0].name} is {too_large[0].stat().st_size / 1e9:.1f} GB, more than the "
@@ -209,22 +221,19 @@ def graph_view(
             "stands in."
         )
         return GraphView(model, [], height, "text", note, files)
-    names = [(label, path, _name(model, path)) for label, path in files]
     if server is not None:
         panels = [
-            _Panel(label, name, model_id=upload(path, name, server, token))
-            for label, path, name in names
+            _Panel(f.label, f.name, model_id=upload(f.path, f.name, server, token)) for f in files
         ]
         return GraphView(model, panels, height, "server", files=files)
     discovery = find_server()
     if discovery.server is not None:
         panels = [
-            _Panel(label, name, model_id=registry.register(path, name).id)
-            for label, path, name in names
+            _Panel(f.label, f.name, model_id=registry.register(f.path, f.name).id) for f in files
         ]
         return GraphView(model, panels, height, "server", files=files)
     loopback = local_viewer()
-    panels = [_Panel(label, name, local_url=loopback.register(path)) for label, path, name in names]
+    panels = [_Panel(f.label, f.name, local_url=loopback.register(f.path)) for f in files]
     note = (
         f"{discovery.reason}, so the graph is served from {loopback.url.split('/', 3)[2]} on "
         "this machine, which only a browser on this machine can reach."
@@ -257,11 +266,6 @@ def upload(path: Path, name: str, server: str, token: str | None) -> str:
                 f"Could not reach the Jupyter server at {server}: {error}.",
                 "Check the URL and that this kernel can reach it.",
             ) from None
-
-
-def _name(model: Model, path: Path) -> str:
-    """The file name netron sees: it picks the format from the extension."""
-    return path.name if path.suffix in (".onnx", ".ort") else f"{model.name}.onnx"
 
 
 def _model_file(model: Model) -> Path:

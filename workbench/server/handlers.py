@@ -109,7 +109,7 @@ class ModelBytesHandler(_StreamingHandler):
 
     @web.authenticated
     async def head(self, model_id: str) -> None:
-        """Whether the id is registered (the notebook output asks before showing a viewer)."""
+        """Whether the id is registered, and the model's size, without its bytes."""
         await self._serve(model_id, include_body=False)
 
     async def _serve(self, model_id: str, *, include_body: bool) -> None:

@@ -125,17 +125,35 @@ export class NetronView extends Widget {
     frame.setAttribute('referrerpolicy', 'no-referrer');
     const status = document.createElement('div');
     status.className = 'jp-OnnxWorkbench-status';
+    const url = PageConfig.getBaseUrl() + viewer;
     const abort = new AbortController();
     this._abort = abort;
-    let pending: Promise<ArrayBuffer> | null = readModel(path, abort.signal, fraction => {
+    const progress = (fraction: number) => {
       status.textContent = `Loading ${name}: ${Math.round(fraction * 100)}%`;
-    });
+    };
+    let pending: Promise<ArrayBuffer> | null = readModel(path, abort.signal, progress);
     pending.catch(() => undefined);
     let ready = false;
+    let loaded = false;
+    let returning = false;
+    let returns = 0;
     frame.addEventListener('load', () => {
+      if (loaded && !returning) {
+        // It loaded something else (a hostile model can make the page navigate) or started
+        // again: back to the viewer, which asks for the model again.
+        returning = true;
+        returns += 1;
+        frame.src = `${url}#${returns}`; // a new value: the same one would not navigate
+        return;
+      }
+      returning = false;
+      if (loaded) {
+        return;
+      }
+      loaded = true;
       window.setTimeout(() => {
-        // A page that never answers (not the viewer, or blocked): say so, free the bytes.
-        if (!ready && pending) {
+        // A page that never answers (not the viewer, or blocked): say so, stop the download.
+        if (!ready) {
           pending = null;
           abort.abort();
           status.textContent =
@@ -149,10 +167,15 @@ export class NetronView extends Widget {
       if (event.source !== frame.contentWindow || !message || typeof message.type !== 'string') {
         return;
       }
-      if (message.type === `${MESSAGE}ready` && pending) {
+      if (message.type === `${MESSAGE}ready`) {
         ready = true;
-        // Sent once: the buffer leaves this page with it.
-        const bytes = pending;
+        // The first buffer leaves this page when sent: a frame that starts again gets a new one.
+        let bytes = pending;
+        if (!bytes) {
+          const again = new AbortController();
+          this._abort = again;
+          bytes = readModel(path, again.signal, progress);
+        }
         pending = null;
         bytes.then(
           buffer => {
@@ -174,7 +197,7 @@ export class NetronView extends Widget {
       }
     };
     window.addEventListener('message', this._listener);
-    frame.src = PageConfig.getBaseUrl() + viewer;
+    frame.src = url;
     this.node.append(frame, status);
   }
 
@@ -232,8 +255,8 @@ async function readModel(
     throw new Error(message);
   }
   const total = Number(response.headers.get('Content-Length'));
-  if (!total || !response.body) {
-    return response.arrayBuffer();
+  if (!total || !response.body || response.headers.get('Content-Encoding')) {
+    return response.arrayBuffer(); // (a compressed answer's size is not the body's)
   }
   let buffer = new ArrayBuffer(total);
   let offset = 0;
@@ -244,26 +267,30 @@ async function readModel(
     // not a byte stream in this browser: copy each chunk in
   }
   const plain = byob ? null : response.body.getReader();
-  while (offset < total) {
+  const fail = async (message: string): Promise<never> => {
+    await (byob ?? plain)!.cancel();
+    throw new Error(message);
+  };
+  for (;;) {
+    const full = offset === total;
+    // Once full, one more read must find the end: a longer body is not this file.
     const chunk = byob
-      ? await byob.read(new Uint8Array(buffer, offset, total - offset))
+      ? await byob.read(full ? new Uint8Array(1) : new Uint8Array(buffer, offset, total - offset))
       : await plain!.read();
-    if (byob && chunk.value) {
-      buffer = chunk.value.buffer as ArrayBuffer; // the same memory, handed back
-    }
     if (chunk.done) {
-      throw new Error(`the download stopped after ${offset} of ${total} bytes.`);
+      return full ? buffer : fail(`the download stopped after ${offset} of ${total} bytes.`);
     }
-    if (!byob) {
-      if (offset + chunk.value.byteLength > total) {
-        throw new Error('the file is larger than the server announced.');
-      }
+    if (full || offset + chunk.value.byteLength > total) {
+      return fail('the file is larger than the server announced.');
+    }
+    if (byob) {
+      buffer = chunk.value.buffer as ArrayBuffer; // the same memory, handed back
+    } else {
       new Uint8Array(buffer).set(chunk.value, offset);
     }
     offset += chunk.value.byteLength;
     progress(offset / total);
   }
-  return buffer;
 }
 
 /** Documents of the Netron factory. */

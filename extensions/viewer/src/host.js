@@ -214,7 +214,13 @@ const takeModel = (element) => {
     return { bytes, name };
 };
 
-/** This page again, in a sandboxed frame that gets the model by message (see the top). */
+/**
+ * This page again, in a sandboxed frame that gets the model by message (see the top). The
+ * frame's document is a clean copy (JupyterLab inserts a <base> whose URL carries its XSRF
+ * token), loaded from a blob URL, whose base URL is its own. A frame that navigates away
+ * (a hostile model can make netron's page do that) is sent back to the copy; a frame that
+ * starts again gets the model again.
+ */
 const relaunch = () => {
     const embedded = document.getElementById(MODEL);
     if (!embedded) {
@@ -225,23 +231,41 @@ const relaunch = () => {
         return;
     }
     const { bytes, name } = takeModel(embedded);
+    const copy = document.documentElement.cloneNode(true);
+    for (const element of copy.querySelectorAll('base')) {
+        element.remove();
+    }
+    const page = URL.createObjectURL(new Blob([`<!DOCTYPE html>\n${copy.outerHTML}`], { type: 'text/html' }));
     const frame = document.createElement('iframe');
     frame.setAttribute('sandbox', SANDBOX);
     frame.setAttribute('referrerpolicy', 'no-referrer');
     frame.title = `Netron: ${name}`;
     frame.style.cssText = 'position: fixed; inset: 0; width: 100%; height: 100%; border: 0;';
-    frame.srcdoc = `<!DOCTYPE html>\n${document.documentElement.outerHTML}`;
-    let pending = bytes;
+    let loaded = false;
+    let returning = false;
+    let returns = 0;
+    frame.addEventListener('load', () => {
+        if (loaded && !returning) { // whatever it loaded, the copy again
+            returning = true;
+            returns += 1;
+            frame.src = `${page}#${returns}`; // a new value: the same one would not navigate
+            return;
+        }
+        loaded = true;
+        returning = false;
+    });
     window.addEventListener('message', (event) => {
         const message = event.data;
-        if (event.source === frame.contentWindow && message && message.type === `${PREFIX}ready` && pending) {
-            const buffer = pending.buffer;
-            pending = null;
-            frame.contentWindow.postMessage({ type: `${PREFIX}open`, name, buffer }, '*', [buffer]);
+        if (event.source === frame.contentWindow && message && message.type === `${PREFIX}ready`) {
+            // A copy each time (not transferred): the frame may start again.
+            frame.contentWindow.postMessage({ type: `${PREFIX}open`, name, buffer: bytes.buffer.slice(0) }, '*');
         }
     });
+    frame.src = page;
     document.body.replaceChildren(frame);
 };
+
+/** base64 text to bytes, in slices so a large model never needs a second whole-size string. */
 const decode = (text) => {
     const clean = text.trim();
     const padding = clean.endsWith('==') ? 2 : clean.endsWith('=') ? 1 : 0;
