@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -86,3 +88,22 @@ def test_a_profile_says_which_inputs_were_given() -> None:
     assert "Inputs: audio synthetic [1, 64]; sr given []" in result.text()
     again = ProfileResult.from_dict(result.as_dict())
     assert again.inputs == result.inputs
+
+
+def test_a_profile_records_the_model_and_the_session_it_was_taken_with(tmp_path) -> None:
+    model = workbench.load(workbench.demo_model())
+    result = workbench.profile(model, runs=2, warmup=1, opt_level="basic", intra_op_threads=1)
+    assert result.model_sha256 == model.sha256
+    assert result.session["opt_level"] == "basic" and result.session["intra_op_threads"] == 1
+    assert result.session["provider"] == "CPUExecutionProvider"
+    assert f"model sha256 {model.sha256[:12]}" in str(result)
+    assert "optimization level basic" in str(result) and model.sha256 in result._repr_html_()
+    (report,) = result.report(str(tmp_path / "profile.json"))
+    written = json.loads(Path(report).read_text())
+    assert written["model_sha256"] == model.sha256 and written["session"] == result.session
+    again = ProfileResult.from_dict(written)
+    assert again.model_sha256 == model.sha256 and again.session == result.session
+    # A report written before these were recorded still reads, saying nothing of them.
+    older = {k: v for k, v in result.as_dict().items() if k not in ("model_sha256", "session")}
+    assert ProfileResult.from_dict(older).model_sha256 == ""
+    assert "model sha256" not in str(ProfileResult.from_dict(older))

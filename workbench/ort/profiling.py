@@ -43,6 +43,9 @@ class ProfileResult(Rendered):
     rows: list[dict[str, Any]]  # one per node, most time first (see COLUMNS)
     model_run_ms: list[float] = field(default_factory=list)
     inputs: list[dict[str, Any]] = field(default_factory=list)  # what ran (Feeds.input_rows)
+    # What it was taken on, so that it is never read against another model or configuration:
+    model_sha256: str = ""
+    session: dict[str, Any] = field(default_factory=dict)  # SessionConfig.as_dict()
 
     def to_frame(self) -> pd.DataFrame:
         """The per-node table: node, op type, provider, calls, total and mean time, share."""
@@ -81,6 +84,8 @@ class ProfileResult(Rendered):
             "nodes": self.rows,
             "model_run_ms": self.model_run_ms,
             "inputs": self.inputs,
+            "model_sha256": self.model_sha256,
+            "session": self.session,
         }
 
     @classmethod
@@ -92,6 +97,8 @@ class ProfileResult(Rendered):
             list(data["nodes"]),
             list(data["model_run_ms"]),
             list(data.get("inputs") or []),  # reports before 0.2 did not say
+            str(data.get("model_sha256") or ""),  # nor these
+            dict(data.get("session") or {}),
         )
 
     def render_context(self) -> dict[str, Any]:

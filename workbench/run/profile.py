@@ -52,4 +52,6 @@ def profile(
         events = session.profile_events()
     result = summarize(events, config.provider, runs=runs, warmup=warmup)
     result.inputs = ready.input_rows()
+    result.model_sha256 = model.sha256
+    result.session = config.as_dict()
     return result
