@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 
 def cli(
-    *args: str, timeout: float = 300, cwd: Path | None = None
+    *args: str, timeout: float = 300, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`python -m workbench ARGS` (in `cwd`): its exit code, stdout and stderr."""
+    """`python -m workbench ARGS` (in `cwd`, with `env` added): exit code, stdout, stderr."""
     return subprocess.run(
         [sys.executable, "-m", "workbench", *args],
         capture_output=True,
@@ -18,4 +19,5 @@ def cli(
         timeout=timeout,
         check=False,
         cwd=cwd,
+        env={**os.environ, **(env or {})},
     )

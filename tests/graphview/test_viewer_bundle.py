@@ -225,6 +225,20 @@ def test_the_cli_writes_the_graph_file(tmp_path) -> None:
     assert written["bytes"] == (tmp_path / "tinynet.optimized.html").stat().st_size
 
 
+def test_the_cli_opens_the_file_in_the_default_browser(tmp_path) -> None:
+    opened = tmp_path / "opened.txt"
+    opener = tmp_path / "browser.sh"  # what $BROWSER names, Python's webbrowser runs
+    opener.write_text(f'#!/bin/sh\nprintf %s "$1" > {opened}\n')
+    opener.chmod(0o755)
+    out = tmp_path / "graph.html"
+    done = cli(
+        "graph", str(workbench.demo_model()), "--html", str(out), "--open",
+        env={"BROWSER": f"{opener} %s"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert opened.read_text() == out.resolve().as_uri()
+
+
 def test_the_cli_explains_what_it_cannot_do(tmp_path) -> None:
     done = cli("graph", str(tmp_path / "missing.onnx"))
     assert done.returncode == 1 and "error:" in done.stderr and "Traceback" not in done.stderr

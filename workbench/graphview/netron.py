@@ -36,6 +36,8 @@ MAX_VIEW_BYTES = 2**31
 MAX_OFFLINE_BYTES = 128 * 2**20
 BUNDLE = Path(__file__).parent / "bundle"
 PAGE = "netron-viewer.html"
+# Where the server extension serves it, relative to the server's base URL (server/handlers.py).
+SERVED_AT = f"onnx-workbench/viewer/{PAGE}"
 # The frame's sandbox: scripts (netron) and downloads (its PNG/SVG export); never
 # allow-same-origin, which would give the frame the server's origin back.
 SANDBOX = "allow-scripts allow-downloads"

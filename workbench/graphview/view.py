@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 _SUMMARY_OPS = 8
 API = "onnx-workbench/api/models"  # the server extension's routes, under its base URL
-VIEWER = f"onnx-workbench/viewer/{netron.PAGE}"
 
 
 @dataclass
@@ -69,7 +68,7 @@ class GraphView:
     mode: str  # "server", "local" or "text"
     note: str = ""  # the plain sentence announcing a fallback
     files: list[GraphFile] = field(default_factory=list)  # the graphs shown
-    viewer_url: str = ""  # the loopback fallback's page; the server's is VIEWER
+    viewer_url: str = ""  # the loopback fallback's page; the server's is netron.SERVED_AT
     # Unique across kernels and notebooks: the output's script finds its root by this id.
     element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{uuid.uuid4().hex[:16]}")
 
@@ -99,7 +98,7 @@ class GraphView:
         data = {
             "height": self.height,
             "local": self.mode == "local",
-            "viewer": self.viewer_url or f"{VIEWER}{netron.viewer().query}",
+            "viewer": self.viewer_url or f"{netron.SERVED_AT}{netron.viewer().query}",
             "sandbox": netron.SANDBOX,
             "panels": [
                 {"label": p.label, "name": p.name, "model": p.model_url} for p in self.panels

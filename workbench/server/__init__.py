@@ -30,7 +30,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     page_config["onnxWorkbenchMaxViewBytes"] = str(config.max_view_bytes)
     page_config["onnxWorkbenchSandbox"] = netron.SANDBOX
     try:
-        page_config["onnxWorkbenchViewer"] = f"{PREFIX}/viewer/{netron.PAGE}{netron.viewer().query}"
+        page_config["onnxWorkbenchViewer"] = f"{netron.SERVED_AT}{netron.viewer().query}"
     except WorkbenchError as error:  # the .onnx tab says the viewer is missing
         serverapp.log.warning("onnx-workbench: %s %s", error.message, error.hint)
     removed = registry.sweep(config.keep_registrations_days * 24 * 3600)

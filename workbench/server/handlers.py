@@ -237,7 +237,7 @@ def handlers(base_url: str, config: OnnxWorkbench) -> list[tuple[str, Any, dict[
     """Routes, all under `<base_url>onnx-workbench/`."""
     prefix = url_path_join(base_url, PREFIX)
     return [
-        (url_path_join(prefix, "viewer", netron.PAGE), ViewerPageHandler, {}),
+        (url_path_join(base_url, netron.SERVED_AT), ViewerPageHandler, {}),
         (url_path_join(prefix, "api", "models"), ModelRegistryHandler, {"config": config}),
         (url_path_join(prefix, "api", "models", "([^/]+)"), ModelBytesHandler, {"config": config}),
         (url_path_join(prefix, "api", "files", "(.*)"), ContentsModelHandler, {"config": config}),

@@ -155,10 +155,6 @@ class Host extends browser.Host {
         return super.message(message, alert, action);
     }
 
-    environment(name) {
-        return this._environment[name];
-    }
-
     async require(id) {
         return MODULES.get(id) || NOT_BUNDLED;
     }
@@ -174,10 +170,6 @@ class Host extends browser.Host {
             return ASSETS.get(file);
         }
         throw new Error(`'${file}' is not part of the graph viewer.`);
-    }
-
-    async fetch(file) {
-        throw new Error(`'${file}' is not available in the graph viewer.`);
     }
 
     openURL() {
