@@ -239,7 +239,7 @@ LAYERS = {
         "workbench.bench.results", "workbench.bench.report", "workbench.graphview"),
     5: ("workbench.model.model",),
     6: ("workbench.run", "workbench.bench", "workbench.report", "workbench.graphview.show",
-        "workbench.demo"),
+        "workbench.graphview.overlay", "workbench.demo"),
     7: ADAPTERS,
 }  # fmt: skip
 # Package files that hold only a docstring (and an alias) belong to the bottom layer.

@@ -19,7 +19,7 @@ import pytest
 import workbench
 from tests.cli import cli
 from workbench.graphview import netron
-from workbench.graphview.view import save_graph
+from workbench.graphview.show import save_graph
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWER = ROOT / "extensions" / "viewer"
@@ -244,3 +244,24 @@ def test_the_cli_explains_what_it_cannot_do(tmp_path) -> None:
     assert done.returncode == 1 and "error:" in done.stderr and "Traceback" not in done.stderr
     done = cli("graph", str(workbench.demo_model()), "--html", str(tmp_path / "no" / "x.html"))
     assert done.returncode == 1 and "Could not write" in done.stderr
+
+
+def test_the_cli_draws_an_overlay_into_the_file(tmp_path) -> None:
+    demo = str(workbench.demo_model())
+    out = tmp_path / "profile.html"
+    done = cli("graph", demo, "--overlay", "profile", "--runs", "3", "--html", str(out), "--json")
+    assert done.returncode == 0, done.stderr
+    written = json.loads(done.stdout)
+    overlay = written["overlay"]
+    assert written["graph"] == "optimized" and overlay["kind"] == "profile"
+    assert overlay["matched"] == 11 and overlay["unmatched"] == []
+    assert 0 < overlay["attributed_share"] <= 1
+    assert len(_embedded_model(out).graph.node) == 11  # the graph the profile ran
+    assert 'id="onnx-workbench-overlay"' in out.read_text()
+    done = cli("graph", demo, "--overlay", "placement", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "tinynet.placement.html").is_file()
+    assert "Placement: execution provider per node" in done.stdout
+    done = cli("graph", demo, "--overlay", "heat", cwd=tmp_path)
+    assert done.returncode == 1 and "Unknown overlay 'heat'" in done.stderr
+    assert "profile, placement, compare" in done.stderr and "Traceback" not in done.stderr

@@ -45,6 +45,15 @@ def lab(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterSe
             "workbench.show_graph(workbench.demo_model(), optimized='both', height=400)",
         ],
     )
+    notebook(
+        root / "overlay.ipynb",
+        [
+            "import workbench\nprofile = workbench.profile(workbench.demo_model(), runs=3)\n"
+            "view = workbench.show_graph(workbench.demo_model(), overlay=profile, height=400)\n"
+            "view",
+            "view.reveal('head/Gemm')",
+        ],
+    )
     with running_server(root, tmp_path_factory.mktemp("work"), base_url=request.param) as server:
         yield server
 
@@ -73,6 +82,35 @@ def test_graphs_render_inside_jupyterlab_without_leaving_the_machine(lab, browse
             f"\n[{request.node.callspec.id}] cells ran in {ran:.2f} s; demo graph drawn "
             f"{demo_seconds:.2f} s later, the 100 MB graph {large_seconds:.2f} s later"
         )
+    finally:
+        tab.close()
+        lab.delete_sessions()
+
+
+def test_an_overlay_draws_in_jupyterlab_and_the_kernel_reveals_a_node(lab, browser) -> None:
+    tab = LabPage(browser, lab)
+    try:
+        tab.open_notebook("overlay.ipynb")
+        tab.run_all()
+        nodes, _ = tab.wait_for_graph(0, minimum=11)
+        assert nodes >= 11, tab.output_text()
+        frame = tab.page.locator("iframe[title^='Netron']").first
+        deadline = time.monotonic() + 20
+        while frame.get_attribute("data-marked") is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert frame.get_attribute("data-marked") == "11"  # every profiled node is on screen
+        inside = tab.page.frame_locator("iframe[title^='Netron']").first
+        assert inside.locator(".wb-overlay-label").count() == 11
+        assert inside.locator(".wb-overlay-row").count() == 10
+        # The kernel's reveal arrived through the second cell's output, and the frame
+        # selected the node (and showed its values beside the graph).
+        selected = inside.locator("g.node.select")
+        deadline = time.monotonic() + 20
+        while not selected.count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert selected.first.get_attribute("id") == "node-name-head/Gemm"
+        assert "time per run" in inside.locator(".wb-overlay-details").inner_text()
+        assert "Shown in the graph above: head/Gemm" in tab.output_text()
     finally:
         tab.close()
         lab.delete_sessions()
@@ -153,6 +191,32 @@ def test_the_offline_file_draws_from_disk_with_no_request(browser, tmp_path) -> 
         assert page.locator("html").get_attribute("data-blocked") is None
     finally:
         context.close()
+
+
+def test_the_offline_files_overlay_draws_and_its_list_finds_nodes(browser, tmp_path) -> None:
+    out = _offline_file(tmp_path, "--overlay", "profile", "--runs", "3")
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    try:
+        page.goto(out.as_uri())
+        page.wait_for_selector(".wb-overlay-row", timeout=30000)
+        assert page.locator(".wb-overlay-label").count() == 11
+        assert "% of run time is on the nodes drawn" in page.locator(".wb-overlay").inner_text()
+        hottest = page.locator(".wb-overlay-name").first.inner_text()
+        fill = page.locator(f"[id='node-name-{hottest}'] .node-item-type path").first
+        assert fill.get_attribute("style") == "fill: rgb(68, 1, 84);"  # viridis' darkest
+        row = page.locator(".wb-overlay-row").nth(4)
+        name = row.locator(".wb-overlay-name").inner_text()
+        row.click()
+        page.wait_for_selector("g.node.select", timeout=5000)
+        assert page.locator("g.node.select").get_attribute("id") == f"node-name-{name}"
+        assert name in page.locator(".wb-overlay-details").inner_text()
+        # Clicking a node in the graph shows its values too.
+        page.locator("[id='node-name-head/Gemm'] .node-item-type").click()
+        details = page.locator(".wb-overlay-details").inner_text()
+        assert details.startswith("head/Gemm") and "fused from" not in details
+        assert "original nodes\titself" in details
+    finally:
+        page.close()
 
 
 def test_the_offline_file_draws_in_firefox_from_disk(tmp_path) -> None:

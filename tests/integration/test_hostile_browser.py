@@ -76,6 +76,9 @@ def lab(sentinel, tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterS
             "workbench.explore(model)",
             "model.show_graph(height=300)",
             "workbench.show_graph('viewable.onnx', height=300)",
+            "viewable = workbench.load('viewable.onnx')\n"
+            "workbench.show_graph(viewable, overlay=workbench.profile(viewable, runs=2), "
+            "height=300)",
         ],
     )
     with running_server(root, tmp_path_factory.mktemp("work")) as server:
@@ -94,7 +97,8 @@ def _fired(page) -> dict[str, str]:
 
 def _viewer(page, index: int):
     """The `index`-th graph frame (0: the explorer's hidden Graph tab, 1: hostile.onnx,
-    2: viewable.onnx). Sandboxed frames share one URL; the model came by message."""
+    2: viewable.onnx, 3: viewable.onnx with its profile drawn on it). Sandboxed frames share
+    one URL; the model came by message."""
     return page.frame_locator("iframe[title^='Netron']").nth(index)
 
 
@@ -119,6 +123,13 @@ def test_no_payload_runs_or_loads_anything_in_jupyterlab(lab, browser, sentinel)
         viewer = _viewer(tab.page, 2)
         viewer.locator("#sidebar-model-button").click()  # doc string and metadata
         viewer.locator("text=metadata_value").first.wait_for(timeout=20_000)
+        # The overlay names the node in its list, its label and its details: as text.
+        overlay = _viewer(tab.page, 3)
+        overlay.locator(".wb-overlay-row").first.wait_for(timeout=30_000)
+        assert overlay.locator(".wb-overlay-name").first.inner_text().startswith("node<img src=x")
+        overlay.locator(".wb-overlay-row").first.click()
+        assert "node<img src=x" in overlay.locator(".wb-overlay-details").inner_text()
+        assert overlay.locator(".wb-overlay-label").count() == 1
         time.sleep(1)  # let any injected image or frame start loading
         assert _fired(tab.page) == {}
         assert sentinel.hits == []

@@ -139,6 +139,21 @@ def test_graph_html_writes_the_offline_file(shell, tmp_path) -> None:
     assert "Traceback" not in cell.text
 
 
+def test_graph_overlays_measure_or_take_a_variable(shell) -> None:
+    cell = run(loaded(shell), "%onnx graph --overlay profile --runs 2")
+    assert cell.error is None, cell.text
+    assert cell.result.overlay.kind == "profile" and cell.result.overlay.matched == 11
+    cell = run(shell, "%onnx graph --overlay placement")
+    assert cell.result.overlay.kind == "placement"
+    shell.user_ns["heat"] = {"stem/Conv": 2.0, "nowhere": 1.0}
+    cell = run(shell, "%onnx graph --overlay heat")
+    assert cell.result.overlay.unmatched == ["nowhere"] and cell.result.overlay.graph == "original"
+    cell = run(shell, "%onnx graph --overlay profile --runs 2 --html p.html")
+    assert cell.error is None and "Hottest nodes:" in cell.stdout
+    cell = run(shell, "%onnx graph --overlay missing")
+    assert "No variable named 'missing'" in cell.text and "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -237,6 +252,9 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx info --show-code",
         "%onnx graph --both --show-code",
         "%onnx graph --optimized --html g.html --show-code",
+        "%onnx graph --overlay profile --runs 2 --show-code",
+        "%onnx graph --overlay placement --opt-level basic --html p.html --show-code",
+        "%onnx graph --overlay compare --providers cpu --show-code",
         "%onnx run --dims batch=2 -o r --show-code",
         "%onnx compare --providers cpu --show-code",
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",

@@ -566,3 +566,23 @@ def vad_like() -> onnx.ModelProto:
         ],
         [_tensor("speech", TensorProto.FLOAT, ["batch", 4])],
     )
+
+
+@model
+def unnamed_nodes() -> onnx.ModelProto:
+    """Nodes without names, as many exporters write: Conv+Relu fuse on the CPU, Reshape and
+    Softmax stay."""
+    rng = np.random.RandomState(5)
+    weight = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    shape = numpy_helper.from_array(np.array([1, -1], np.int64), "shape")
+    return make(
+        [
+            _node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+            _node("Relu", ["c"], ["r"]),
+            _node("Reshape", ["r", "shape"], ["s"]),
+            _node("Softmax", ["s"], ["y"], name="softmax"),
+        ],
+        [_tensor("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [_tensor("y", TensorProto.FLOAT, [1, 256])],
+        initializers=[weight, shape],
+    )

@@ -107,3 +107,24 @@ def test_a_profile_records_the_model_and_the_session_it_was_taken_with(tmp_path)
     older = {k: v for k, v in result.as_dict().items() if k not in ("model_sha256", "session")}
     assert ProfileResult.from_dict(older).model_sha256 == ""
     assert "model sha256" not in str(ProfileResult.from_dict(older))
+
+
+def test_a_profile_lists_its_hottest_nodes_in_every_view(tmp_path) -> None:
+    result = workbench.profile(workbench.demo_model(), runs=3, warmup=1)
+    hottest = result.hottest(3)
+    assert [h["node"] for h in hottest] == [r["node"] for r in result.rows[:3]]
+    run_ms = sum(result.model_run_ms)
+    assert hottest[0]["run_share"] == pytest.approx(result.rows[0]["total_ms"] / run_ms)
+    assert hottest[0]["ms_per_run"] == pytest.approx(result.rows[0]["total_ms"] / 3)
+    assert 0 < result.attributed_share < 1  # onnxruntime's own work between kernels
+    text = str(result)
+    assert "Hottest nodes (" in text and result.rows[0]["node"] in text.split("Hottest")[1]
+    assert "<b>Hottest nodes</b>" in result._repr_html_()
+    untimed = ProfileResult.from_dict({**result.as_dict(), "model_run_ms": []})
+    assert untimed.attributed_share is None and untimed.hottest(1)[0]["run_share"] is None
+    assert "Hottest nodes:" in str(untimed)
+    bench = workbench.benchmark(
+        workbench.demo_model(), ["cpu"], runs=2, warmup=1, progress=False, profile=True
+    )
+    (page,) = bench.report(str(tmp_path / "bench.html"))
+    assert "<b>Hottest nodes</b>" in Path(page).read_text()

@@ -123,6 +123,20 @@ def test_cli_compare_exit_codes(tmp_path) -> None:
         assert json.loads(skipped.stdout)["rows"][0]["status"] == "skipped"
 
 
+def test_cli_compare_with_a_reference_model_and_every_intermediate() -> None:
+    demo = str(workbench.demo_model())
+    done = cli("compare", demo, "--providers", "cpu", "--expected", demo, "--intermediates")
+    assert done.returncode == 0, done.stderr
+    assert "Baseline: reference" in done.stdout
+    assert "intermediates: 14 node outputs compared" in done.stdout
+    data = json.loads(
+        cli("compare", demo, "--providers", "cpu", "--expected", demo, "--intermediates",
+            "--json").stdout
+    )  # fmt: skip
+    assert [e["node"] for e in data["node_errors"]][:2] == ["stem/Conv", "stem/BatchNormalization"]
+    assert {e["status"] for e in data["node_errors"]} == {"pass"}
+
+
 def _expected(folder):
     model = workbench.load(workbench.demo_model())
     result = model.run(seed=0)

@@ -27,9 +27,26 @@ def test_explorer_has_the_four_tabs_and_shares_the_model() -> None:
     assert [app.tabs.get_title(i) for i in range(4)] == list(TABS)
     assert app.model is app.picker.model is app.run_panel.model is app.bench_panel.model
     assert "tinynet" in app.overview.value and "ai.onnx 17" in app.overview.value
-    (graph,) = app.graph.outputs
+    (graph,) = app.graph.output.outputs
     assert "text/html" in graph["data"] and "Graph tinynet" in graph["data"]["text/plain"]
     assert "explorer: tinynet" in repr(app)
+
+
+def test_the_graph_tab_switches_to_profile_and_placement_overlays() -> None:
+    app = explore(workbench.demo_model())
+    app.run_panel.batch.value = 2
+    app.graph.switch.value = "Profile"
+    (shown,) = app.graph.output.outputs
+    assert '"title": "Profile: share of run time"' in shown["data"]["text/html"]
+    app.graph.switch.value = "Placement"
+    (shown,) = app.graph.output.outputs
+    assert "Placement: execution provider per node" in shown["data"]["text/html"]
+    if not providers.probe(providers.CUDA).usable:  # listed, not usable: said, not raised
+        app.run_panel.choose.value = providers.CUDA
+        app.graph.switch.value = "Profile"
+        assert "CUDAExecutionProvider" in app.graph.note.value and not app.graph.output.outputs
+    app.graph.switch.value = "Graph"
+    assert app.graph.note.value == "" and len(app.graph.output.outputs) == 1
 
 
 def test_picker_validates_and_remembers(tmp_path) -> None:

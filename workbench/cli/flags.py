@@ -13,13 +13,17 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from workbench.bench.config import EXECUTORS, MODES, StopPolicy
+from workbench.errors import WorkbenchError
 from workbench.render.files import json_text, report_target
 from workbench.render.mixin import Rendered
 from workbench.text import printable
+
+if TYPE_CHECKING:
+    from workbench.model.model import Model
 
 _POLICY = StopPolicy()  # the API's defaults, quoted in the help
 
@@ -204,7 +208,14 @@ def add_compare_options(parser: argparse.ArgumentParser, *, providers: list[str]
     parser.add_argument(
         "--expected",
         metavar="FILE",
-        help="expected outputs (.npz or test_data_set folder) as the baseline",
+        help="the baseline: expected outputs (.npz or test_data_set folder), or a reference "
+        "model (.onnx, run on the first provider)",
+    )
+    parser.add_argument(
+        "--intermediates",
+        action="store_true",
+        help="compare every node's output too (on the unoptimized graph), not only where "
+        "outputs diverge",
     )
     parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
     parser.add_argument(
@@ -220,6 +231,7 @@ def compare_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "rtol": args.rtol,
             "atol": args.atol,
             "expected": args.expected,
+            "intermediates": args.intermediates or None,
             **_inputs_kwargs(args),
         }
     )
@@ -317,6 +329,75 @@ def _inputs_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def _present(values: dict[str, Any]) -> dict[str, Any]:
     """Only the arguments that differ from the API's defaults (shorter generated code)."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+OVERLAYS = ("profile", "placement", "compare")
+
+
+def add_overlay_options(parser: argparse.ArgumentParser, *, help_extra: str = "") -> None:
+    """--overlay KIND and what each kind measures with (--provider, --opt-level, --runs...)."""
+    parser.add_argument(
+        "--overlay",
+        metavar="KIND",
+        help="draw measurements on the graph: profile (time per node), placement (provider "
+        f"per node) or compare (error per node){help_extra}",
+    )
+    parser.add_argument(
+        "--provider", default="cpu", help="provider of --optimized and the overlay (default cpu)"
+    )
+    parser.add_argument(
+        "--opt-level", help="optimization level: disabled, basic, extended, layout, all (default)"
+    )
+    parser.add_argument("--runs", type=int, default=10, help="profiled runs (default 10)")
+    parser.add_argument(
+        "--providers",
+        type=names,
+        default=["cpu", "cuda"],
+        help="for --overlay compare: providers, the first the baseline (default cpu,cuda)",
+    )
+    parser.add_argument(
+        "--expected",
+        metavar="FILE",
+        help="for --overlay compare: a reference model (.onnx) as the baseline",
+    )
+    parser.add_argument("--top", type=int, default=10, help="nodes listed beside the graph")
+
+
+def overlay_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
+    """The API call an --overlay KIND stands for: (function, keyword arguments), or None.
+
+    `placement` needs no call: show_graph(overlay="placement") measures it.
+    """
+    if args.overlay == "profile":
+        options = {"provider": args.provider, "runs": args.runs, "opt_level": args.opt_level}
+        return "workbench.profile", _present(options)
+    if args.overlay == "compare":
+        options = {"providers": args.providers, "expected": args.expected, "intermediates": True}
+        return "workbench.compare", _present(options)
+    return None
+
+
+def overlay_value(model: Model, args: argparse.Namespace) -> Any:
+    """What --overlay KIND stands for: measured here (a profile, a comparison), or a name."""
+    if args.overlay is None:
+        return None
+    if args.overlay not in OVERLAYS:
+        raise WorkbenchError(
+            f"Unknown overlay {args.overlay!r}.", f"Use one of: {', '.join(OVERLAYS)}."
+        )
+    called = overlay_call(args)
+    if called is None:
+        return args.overlay
+    from workbench.run.compare import compare  # noqa: PLC0415  (heavy: loads when measuring)
+    from workbench.run.profile import profile  # noqa: PLC0415  (as above)
+
+    function, options = called
+    measures: dict[str, Callable[..., Any]] = {
+        "workbench.profile": profile,
+        "workbench.compare": compare,
+    }
+    measure = measures[function]
+    return measure(model, **options)
 
 
 def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:

@@ -1,4 +1,4 @@
-"""`onnx-workbench graph MODEL [--html OUT.html]`: the graph as one HTML file that opens offline."""
+"""`onnx-workbench graph MODEL [--overlay KIND] [--html OUT.html]`: the graph as an offline file."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from workbench.graphview.view import save_graph
+from workbench.cli import flags
+from workbench.graphview.show import save_graph
 from workbench.model.model import load
 from workbench.text import human_bytes, printable
 
@@ -21,7 +22,9 @@ def register(subparsers: Any) -> None:
         description=(
             "Write the model's graph as one self-contained HTML file: Netron's viewer and "
             "the model inside, nothing fetched from anywhere. It opens from disk in "
-            "a browser (Chromium, Firefox) and can be shared as is."
+            "a browser (Chromium, Firefox) and can be shared as is. --overlay draws "
+            "measurements on it: the profile and the placement on the graph onnxruntime "
+            "runs, a comparison on the original graph."
         ),
     )
     parser.add_argument("model", help="path to an .onnx file")
@@ -35,10 +38,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="the graph after onnxruntime's optimizations (what it fused)",
     )
-    parser.add_argument("--provider", default="cpu", help="for --optimized (default cpu)")
-    parser.add_argument(
-        "--opt-level", default="all", help="for --optimized: basic, extended, layout, all"
-    )
+    flags.add_overlay_options(parser)
     parser.add_argument("--open", action="store_true", help="open it in the default browser")
     parser.add_argument(
         "--json", action="store_true", help="print what was written as one JSON object"
@@ -47,22 +47,26 @@ def register(subparsers: Any) -> None:
 
 
 def graph_command(args: argparse.Namespace) -> int:
-    """Write the file and say where it is."""
+    """Write the file and say where it is (and what the overlay matched)."""
     model = load(args.model)
-    suffix = ".optimized.html" if args.optimized else ".html"
-    target = save_graph(
+    overlay = flags.overlay_value(model, args)
+    suffix = f".{args.overlay}" if args.overlay else ".optimized" if args.optimized else ""
+    target, drawn = save_graph(
         model,
-        args.html or f"{Path(args.model).stem}{suffix}",
+        args.html or f"{Path(args.model).stem}{suffix}.html",
         optimized=args.optimized,
         provider=args.provider,
         opt_level=args.opt_level,
+        overlay=overlay,
+        top=args.top,
     )
     if args.json:
         written = {
             "path": str(target),
             "bytes": target.stat().st_size,
             "model": str(args.model),
-            "graph": "optimized" if args.optimized else "original",
+            "graph": drawn.graph if drawn else "optimized" if args.optimized else "original",
+            "overlay": drawn.as_dict() if drawn else None,
         }
         print(json.dumps(written))
     else:
@@ -72,6 +76,8 @@ def graph_command(args: argparse.Namespace) -> int:
                 f"{model.label}, drawn by Netron inside the file; it opens offline in a browser."
             )
         )
+        if drawn:
+            print(printable(drawn.text()))
     if args.open:
         webbrowser.open(target.resolve().as_uri())
     return 0

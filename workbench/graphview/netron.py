@@ -22,6 +22,7 @@ import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.text import human_bytes
@@ -98,8 +99,16 @@ def content_security_policy(*, framed_by_self: bool) -> str:
     return f"{policy}; frame-ancestors 'self'" if framed_by_self else policy
 
 
-def offline_page(source: Path, name: str) -> bytes:
-    """The viewer with the model file `source` inside: one file that draws it offline."""
+def script_json(data: Any) -> str:
+    """JSON that is safe inside a <script> element: no `<`, `>`, `&` or line separators."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
+
+
+def offline_page(source: Path, name: str, overlay: dict[str, Any] | None = None) -> bytes:
+    """The viewer with the model file `source` (and an overlay) inside: it draws offline."""
     size = source.stat().st_size
     if size > MAX_OFFLINE_BYTES:  # checked before anything is read
         raise WorkbenchError(
@@ -121,6 +130,11 @@ def offline_page(source: Path, name: str) -> bytes:
         f'data-name="{html.escape(name, quote=True)}">'
         f"{base64.b64encode(data).decode('ascii')}</script>"
     )
+    if overlay is not None:
+        slot += (
+            f'\n<script type="application/json" id="onnx-workbench-overlay">'
+            f"{script_json(overlay)}</script>"
+        )
     if page.count(_MODEL_SLOT) != 1 or page.count(_TITLE) != 1:
         raise WorkbenchError(
             f"The graph viewer's page lacks the places a model goes ({BUNDLE / PAGE}).", _REBUILD

@@ -17,26 +17,33 @@ as one offline HTML file. Elsewhere, each fallback says so in one plain sentence
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.cache import cache_dir
-from workbench.errors import SessionError, WorkbenchError
+from workbench.errors import ProviderFallbackError, SessionError, WorkbenchError
 from workbench.graphview import netron, registry
 from workbench.graphview.discovery import find_server
 from workbench.graphview.local_server import local_viewer
+from workbench.model import names
+from workbench.ort import providers
 from workbench.ort.options import SessionConfig
 from workbench.ort.session import open_ort_session
 from workbench.render.templates import render
-from workbench.text import printable
+from workbench.text import did_you_mean, printable
 
 if TYPE_CHECKING:
+    import onnx
+
+    from workbench.graphview.overlay import Overlay
     from workbench.model.model import Model
 
 _SUMMARY_OPS = 8
@@ -69,6 +76,8 @@ class GraphView:
     note: str = ""  # the plain sentence announcing a fallback
     files: list[GraphFile] = field(default_factory=list)  # the graphs shown
     viewer_url: str = ""  # the loopback fallback's page; the server's is netron.SERVED_AT
+    overlay: Overlay | None = None  # drawn on the (one) graph shown
+    _nodes: tuple[set[str], set[str]] | None = field(default=None, repr=False)  # on demand
     # Unique across kernels and notebooks: the output's script finds its root by this id.
     element_id: str = field(default_factory=lambda: f"onnx-wb-graph-{uuid.uuid4().hex[:16]}")
 
@@ -103,8 +112,44 @@ class GraphView:
             "panels": [
                 {"label": p.label, "name": p.name, "model": p.model_url} for p in self.panels
             ],
+            "overlay": self.overlay.payload() if self.overlay else None,
         }
         return render("graph.html.j2", view=self, summary=summary, data=data)
+
+    def reveal(self, node: str) -> Reveal:
+        """Centre and select `node` in this graph, shown above in a live notebook.
+
+        Returns a small display object: as a cell's result (or passed to `display()`), its
+        script finds this view's frames in the page by id and sends them the node. The
+        view is itself an output whose script runs, so this reaches it wherever it draws
+        (JupyterLab, Notebook 7, the loopback fallback) with no widget or comm; a reopened
+        notebook's graph is static until its cell runs again.
+        """
+        main, inner = self._node_names()
+        if node in inner:
+            raise WorkbenchError(
+                f"Node {printable(node)!r} is inside a subgraph, which the viewer draws only "
+                "once you open the node that holds it.",
+                "Reveal the node that holds the subgraph, then open it in the viewer.",
+            )
+        if node not in main:
+            close = did_you_mean(node, sorted(main))
+            raise WorkbenchError(
+                f"This graph has no node named {printable(node)!r}.{close}",
+                "Node names are those the viewer shows (view.overlay.top lists the overlay's).",
+            )
+        return Reveal(self, node)
+
+    def _node_names(self) -> tuple[set[str], set[str]]:
+        """Node names of the graphs shown: in their main graphs, and inside subgraphs."""
+        if self._nodes is None:
+            import onnx  # noqa: PLC0415  (heavy: loads on first use)
+
+            shown = [onnx.load(str(f.path), load_external_data=False) for f in self.files]
+            every = [(path, n.name) for p in shown for path, g in names.graphs(p) for n in g.node]
+            main = {name for path, name in every if not path}
+            self._nodes = (main, {name for path, name in every if path} - main)
+        return self._nodes
 
     def save(self, path: str | Path) -> Path:
         """Write the graph as one HTML file: the viewer and the model inside, nothing fetched.
@@ -114,8 +159,24 @@ class GraphView:
         `netron.MAX_OFFLINE_BYTES`.
         """
         netron.viewer()  # a missing viewer is the error to report, not the count
-        _one_graph(len(self.files))
-        return _write_offline(self.files[0], path)
+        one_graph(len(self.files))
+        return write_offline(self.files[0], path, self.overlay)
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """`GraphView.reveal()`: displayed, it centres and selects a node in the view."""
+
+    view: GraphView
+    node: str
+
+    def __repr__(self) -> str:
+        return f"Reveal {printable(self.node)!r} in the graph of {self.view.model.name}"
+
+    def _repr_html_(self) -> str:
+        if self.view.mode == "text":
+            return f"<div>{html.escape(repr(self))}: the graph is shown as text here.</div>"
+        return render("graph_reveal.html.j2", element_id=self.view.element_id, node=self.node)
 
 
 @dataclass(frozen=True)
@@ -128,28 +189,49 @@ class GraphFile:
 
 
 def graph_files(
-    model: Model, *, optimized: bool | str = False, provider: str = "cpu", opt_level: str = "all"
+    model: Model,
+    *,
+    optimized: bool | str = False,
+    provider: str = "cpu",
+    opt_level: str = "all",
+    named: bool = False,
 ) -> list[GraphFile]:
-    """The graphs to show: the original, the optimized one, or both."""
-    _check_optimized(optimized)
-    own = model.path is not None and model.path.suffix in (".onnx", ".ort")
-    stem = model.path.stem if own and model.path is not None else model.name
+    """The graphs to show: the original, the optimized one, or both.
+
+    `named=True` shows the original with every node named (`Model.named()`), as overlays
+    key them; the optimized graph always is.
+    """
+    check_optimized(optimized)
     files = []
     if optimized in (False, "both"):
-        source = _model_file(model)
-        files.append(GraphFile("original", source, source.name if own else f"{stem}.onnx"))
+        own = model.path is not None and model.path.suffix in (".onnx", ".ort")
+        shown = model.named() if named else model
+        source = _model_file(shown)
+        name = source.name if own and shown is model else f"{_stem(model)}.onnx"
+        files.append(GraphFile("original", source, name))
     if optimized:
-        files.append(
-            GraphFile(
-                f"optimized ({opt_level}, {provider})",
-                optimized_model_file(model, provider=provider, opt_level=opt_level),
-                f"{stem}.optimized.onnx",
-            )
-        )
+        config = SessionConfig.make(provider, opt_level=opt_level)
+        files.append(optimized_graph(model, config)[0])
     return files
 
 
-def _check_optimized(optimized: object) -> None:
+def optimized_graph(model: Model, config: SessionConfig) -> tuple[GraphFile, onnx.ModelProto]:
+    """The graph onnxruntime runs with `config` (every node named), and its protobuf."""
+    import onnx  # noqa: PLC0415  (heavy: loads on first use)
+
+    path = optimized_model_file(model, config=config)
+    label = f"optimized ({config.opt_level}, {providers.short_name(config.provider)})"
+    graph = GraphFile(label, path, f"{_stem(model)}.optimized.onnx")
+    return graph, onnx.load(str(path), load_external_data=False)
+
+
+def _stem(model: Model) -> str:
+    own = model.path is not None and model.path.suffix in (".onnx", ".ort")
+    return model.path.stem if own and model.path is not None else model.name
+
+
+def check_optimized(optimized: object) -> None:
+    """Refuse an `optimized=` that is not False, True or "both"."""
     if optimized not in (False, True, "both"):
         raise WorkbenchError(
             f"optimized must be False, True or 'both', not {optimized!r}.",
@@ -157,23 +239,8 @@ def _check_optimized(optimized: object) -> None:
         )
 
 
-def save_graph(
-    model: Model,
-    path: str | Path,
-    *,
-    optimized: bool | str = False,
-    provider: str = "cpu",
-    opt_level: str = "all",
-) -> Path:
-    """Write the original or the optimized graph as an offline HTML file (`GraphView.save`)."""
-    netron.viewer()  # first: nothing is optimized for a file that cannot be written
-    _check_optimized(optimized)
-    _one_graph(2 if optimized == "both" else 1)
-    (graph,) = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
-    return _write_offline(graph, path)
-
-
-def _one_graph(count: int) -> None:
+def one_graph(count: int) -> None:
+    """Refuse to write `count` graphs into an offline file, which holds one."""
     if count != 1:
         raise WorkbenchError(
             f"This view shows {count} graphs, and an offline file holds one.",
@@ -182,9 +249,10 @@ def _one_graph(count: int) -> None:
         )
 
 
-def _write_offline(graph: GraphFile, path: str | Path) -> Path:
+def write_offline(graph: GraphFile, path: str | Path, overlay: Overlay | None = None) -> Path:
+    """Write `graph` (and `overlay`) as one offline HTML file at `path`."""
     target = Path(path)
-    page = netron.offline_page(graph.path, graph.name)
+    page = netron.offline_page(graph.path, graph.name, overlay.payload() if overlay else None)
     try:
         target.write_bytes(page)
     except OSError as error:
@@ -195,23 +263,39 @@ def _write_offline(graph: GraphFile, path: str | Path) -> Path:
     return target
 
 
-def graph_view(
+def show(
     model: Model,
+    graphs: Callable[[], tuple[list[GraphFile], Overlay | None]],
     *,
     height: int = 600,
     optimized: bool | str = False,
-    provider: str = "cpu",
-    opt_level: str = "all",
     server: str | None = None,
     token: str | None = None,
 ) -> GraphView:
-    """The display object for a loaded model's graph; `workbench.show_graph` documents it."""
-    try:  # first: without the viewer, optimizing the model would be wasted work
+    """The view of the graphs `graphs()` makes, once the viewer is known to be there.
+
+    Without the viewer, a text view says why, and `graphs()` (which may optimize or
+    profile the model) is not called.
+    """
+    try:
         netron.viewer()
     except WorkbenchError as error:
-        _check_optimized(optimized)
+        check_optimized(optimized)
         return GraphView(model, [], height, "text", f"{error.message} {error.hint}")
-    files = graph_files(model, optimized=optimized, provider=provider, opt_level=opt_level)
+    files, overlay = graphs()
+    return graph_view(model, files, height=height, server=server, token=token, overlay=overlay)
+
+
+def graph_view(
+    model: Model,
+    files: list[GraphFile],
+    *,
+    height: int = 600,
+    server: str | None = None,
+    token: str | None = None,
+    overlay: Overlay | None = None,
+) -> GraphView:
+    """The display object for `files`, graphs of `model`; `workbench.show_graph` documents it."""
     too_large = [f.path for f in files if f.path.stat().st_size > netron.MAX_VIEW_BYTES]
     if too_large:
         note = (
@@ -219,25 +303,27 @@ def graph_view(
             f"graph viewer opens ({netron.MAX_VIEW_BYTES / 1e9:.1f} GB): the summary below "
             "stands in."
         )
-        return GraphView(model, [], height, "text", note, files)
+        return GraphView(model, [], height, "text", note, files, overlay=overlay)
     if server is not None:
         panels = [
             _Panel(f.label, f.name, model_id=upload(f.path, f.name, server, token)) for f in files
         ]
-        return GraphView(model, panels, height, "server", files=files)
+        return GraphView(model, panels, height, "server", files=files, overlay=overlay)
     discovery = find_server()
     if discovery.server is not None:
         panels = [
             _Panel(f.label, f.name, model_id=registry.register(f.path, f.name).id) for f in files
         ]
-        return GraphView(model, panels, height, "server", files=files)
+        return GraphView(model, panels, height, "server", files=files, overlay=overlay)
     loopback = local_viewer()
     panels = [_Panel(f.label, f.name, local_url=loopback.register(f.path)) for f in files]
     note = (
         f"{discovery.reason}, so the graph is served from {loopback.url.split('/', 3)[2]} on "
         "this machine, which only a browser on this machine can reach."
     )
-    return GraphView(model, panels, height, "local", note, files, loopback.viewer_url)
+    return GraphView(
+        model, panels, height, "local", note, files, loopback.viewer_url, overlay=overlay
+    )
 
 
 def upload(path: Path, name: str, server: str, token: str | None) -> str:
@@ -278,20 +364,42 @@ def _model_file(model: Model) -> Path:
     return path
 
 
-def optimized_model_file(model: Model, *, provider: str = "cpu", opt_level: str = "all") -> Path:
-    """The graph onnxruntime runs after its optimizations.
+def optimized_model_file(
+    model: Model,
+    *,
+    provider: str = "cpu",
+    opt_level: str = "all",
+    config: SessionConfig | None = None,
+) -> Path:
+    """The graph onnxruntime runs after its optimizations, every node named (`Model.named()`).
 
-    Saved through `SessionOptions.optimized_model_filepath`, cached by model hash and settings.
+    Saved through `SessionOptions.optimized_model_filepath` with `config` (else `provider`
+    and `opt_level`), cached by model hash and the settings that shape the graph.
     """
-    config = SessionConfig.make(provider, opt_level=opt_level)
-    key = hashlib.sha256(f"{model.sha256}|{config.provider}|{opt_level}".encode()).hexdigest()[:32]
+    config = config or SessionConfig.make(provider, opt_level=opt_level)
+    named = model.named()
+    shape = f"named|{named.sha256}|{config.provider}|{config.provider_options}|{config.opt_level}"
+    key = hashlib.sha256(shape.encode()).hexdigest()[:32]
     path = cache_dir("graphs", "optimized") / f"{key}.onnx"
     if path.is_file():
         return path
-    model.ensure_runnable()
-    options = config.session_options()
+    named.ensure_runnable()
+    status = providers.probe(config.provider)
+    if not status.usable:  # onnxruntime would optimize for the CPU and say nothing
+        raise ProviderFallbackError(
+            f"{config.provider} cannot run here ({status.reason}), so onnxruntime cannot show "
+            "the graph it would run there.",
+            status.hint or "Use a provider the doctor lists as usable (workbench.doctor()).",
+            requested=[config.provider],
+            applied=[],
+            reason=status.reason,
+        )
+    options = replace(config, enable_profiling=False).session_options()
     options.optimized_model_filepath = str(path)
-    opened = open_ort_session(model.session_source, options, [config.provider])
+    chosen: list[Any] = [config.provider]
+    if config.provider != providers.CPU:
+        chosen = [(config.provider, dict(config.provider_options)), providers.CPU]
+    opened = open_ort_session(named.session_source, options, chosen)
     if opened.session is None:
         raise SessionError(
             f"onnxruntime could not optimize {model.label}: {opened.error}",

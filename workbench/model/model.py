@@ -26,7 +26,7 @@ from workbench.errors import (
 )
 from workbench.feeds.checker import FeedChecker, Range
 from workbench.feeds.hints import DimHints
-from workbench.model import external_data, walk
+from workbench.model import external_data, names, walk
 from workbench.model.compat import Compatibility
 from workbench.model.compat import check as check_compatibility
 from workbench.model.parsing import parse_model
@@ -43,7 +43,7 @@ from workbench.text import decoded, first_line, human_bytes, parameters_text, pl
 if TYPE_CHECKING:
     import onnx
 
-    from workbench.graphview.view import GraphView
+    from workbench.graphview.view import GraphFile, GraphView
     from workbench.model import ModelLike
     from workbench.model.external_data import ExternalData
 
@@ -103,6 +103,8 @@ class Model(Rendered):
         self.proto = proto
         self.path = path
         self.size_bytes = size_bytes
+        self._original: Model | None = None  # what a named copy was made from (label, name)
+        self._named: Model | None = None
         try:
             self._stats = walk.collect(proto)
         except CorruptModelError as error:
@@ -129,6 +131,8 @@ class Model(Rendered):
         """The file's stem, or the graph's name for a model loaded from memory."""
         if self.path is not None:
             return self.path.stem
+        if self._original is not None:
+            return self._original.name
         return self.metadata.graph_name or "model"
 
     @property
@@ -253,6 +257,8 @@ class Model(Rendered):
     @property
     def label(self) -> str:
         """How messages name this model: its path, or a placeholder for in-memory models."""
+        if self._original is not None:
+            return self._original.label
         return repr(str(self.path)) if self.path is not None else "the in-memory model"
 
     def checker_message(self) -> str:
@@ -377,15 +383,34 @@ class Model(Rendered):
             io_binding=io_binding,
         )
 
-    def show_graph(self, height: int = 600, **options: Any) -> GraphView:
-        """The graph in Netron, embedded in the notebook (see `workbench.show_graph`)."""
-        from workbench.graphview.view import graph_view  # noqa: PLC0415  (loads when shown)
+    def show_graph(
+        self,
+        height: int = 600,
+        *,
+        optimized: bool | str = False,
+        provider: str = "cpu",
+        opt_level: str = "all",
+        server: str | None = None,
+        token: str | None = None,
+    ) -> GraphView:
+        """The graph in Netron, embedded in the notebook (see `workbench.show_graph`).
 
-        return graph_view(self, height=height, **options)
+        Overlays (a profile, the placement, a comparison drawn on the graph) need
+        `workbench.show_graph(model, overlay=...)`, which measures what they draw.
+        """
+        from workbench.graphview.view import graph_files, show  # noqa: PLC0415  (loads when shown)
+
+        def graphs() -> tuple[list[GraphFile], None]:
+            files = graph_files(self, optimized=optimized, provider=provider, opt_level=opt_level)
+            return files, None
+
+        return show(self, graphs, height=height, optimized=optimized, server=server, token=token)
 
     def close(self) -> None:
         """Release every cached session, and the memory (GPU memory too) they hold."""
         self.sessions.close()
+        if self._named is not None and self._named is not self:
+            self._named.close()
 
     def __enter__(self) -> Model:
         return self
@@ -401,6 +426,26 @@ class Model(Rendered):
         proto.CopyFrom(self.proto)
         proto.ir_version = ir_version
         return Model(proto, base_dir=self.external_data.base_dir)
+
+    def named(self) -> Model:
+        """The model with every node uniquely named: itself, or a private copy.
+
+        Profiles, optimized graphs, placements and overlays use it, so they all name the
+        same nodes (model/names.py says how unnamed nodes are named). The file is never
+        changed; the copy keeps the original's external-data folder, name and label.
+        """
+        if self._named is None:
+            if not names.needs_names(self.proto):
+                self._named = self
+            else:
+                import onnx  # noqa: PLC0415  (heavy: loads on first use)
+
+                proto = onnx.ModelProto()
+                proto.CopyFrom(self.proto)
+                names.name_nodes(proto)
+                self._named = Model(proto, base_dir=self.external_data.base_dir)
+                self._named._original = self
+        return self._named
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model atomically to `path`; external-data references stay as they are."""

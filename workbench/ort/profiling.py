@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench import plots
 from workbench.render.mixin import Rendered
+from workbench.text import printable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +73,33 @@ class ProfileResult(Rendered):
         grouped["mean_ms"] = grouped["total_ms"] / grouped["calls"]
         return grouped.sort_values("total_ms", ascending=False, ignore_index=True)
 
+    @property
+    def attributed_share(self) -> float | None:
+        """Kernel time over `model_run` time: the part of a run spent in nodes (None: unknown).
+
+        The rest is onnxruntime's own work between kernels; on small models it is large.
+        """
+        run_ms = sum(self.model_run_ms)
+        return sum(r["total_ms"] for r in self.rows) / run_ms if run_ms else None
+
+    def hottest(self, top: int = 10) -> list[dict[str, Any]]:
+        """The `top` nodes with the most time: node, op type, provider, ms per run, run share.
+
+        `run_share` is the node's share of `model_run` time (None where runs were not timed).
+        """
+        run_ms = sum(self.model_run_ms)
+        runs = max(self.runs, 1)
+        return [
+            {
+                "node": r["node"],
+                "op_type": r["op_type"],
+                "provider": r["provider"],
+                "ms_per_run": r["total_ms"] / runs,
+                "run_share": r["total_ms"] / run_ms if run_ms else None,
+            }
+            for r in self.rows[:top]
+        ]
+
     def plot(self, top: int = 15, ax: Axes | None = None, by: str = "op_type") -> Axes:
         """Horizontal bars of the `top` op types (or nodes, with by="node")."""
         return plots.op_breakdown(self, top=top, ax=ax, by=by)
@@ -119,6 +147,15 @@ class ProfileResult(Rendered):
                 for r in rows
             ],
             "median_run_ms": statistics.median(self.model_run_ms) if self.model_run_ms else None,
+            "hottest_text": [
+                [
+                    printable(str(r["node"])),
+                    str(r["op_type"]),
+                    f"{r['ms_per_run']:.4f}",
+                    "" if r["run_share"] is None else f"{100 * r['run_share']:.1f}%",
+                ]
+                for r in self.hottest()
+            ],
         }
 
     def __repr__(self) -> str:

@@ -332,12 +332,20 @@ class Session:
         return run_failure(self.source.name, provider, exc, plan)
 
     def placement(self) -> list[NodePlacement]:
-        """Provider of every node in the optimized graph (profiling once on ORT < 1.31)."""
+        """Provider of every node of the graph onnxruntime runs, after its fusions.
+
+        Read from one profiled run on synthetic feeds (which provider runs a node does not
+        depend on them). Where that run fails, onnxruntime's own assignment record stands
+        in (onnxruntime >= 1.31): it names the nodes as they were before fusion.
+        """
         getter = getattr(self.ort_session, "get_provider_graph_assignment_info", None)
-        if getter is None:  # onnxruntime < 1.31: read it from one profiled run
+        try:
             with Session.open(self.source, replace(self.config, enable_profiling=True)) as twin:
-                twin.run()  # synthetic feeds: which provider runs a node does not depend on them
+                twin.run()
                 return placements(twin.profile_events(), self.provider)
+        except WorkbenchError:
+            if getter is None:
+                raise
         return [
             NodePlacement(node.name, op_key(node.domain, node.op_type), subgraph.ep_name)
             for subgraph in getter()

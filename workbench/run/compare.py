@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from workbench.model import ModelLike
 
 EXPECTED = "expected"
+REFERENCE = "reference"  # the baseline is a reference model's run
 # (rtol, atol) by dtype; atol is scaled by max |baseline|.
 TOLERANCES: dict[str, tuple[float, float]] = {
     "float64": (1e-7, 1e-9),
@@ -115,6 +116,25 @@ class Divergence:
 
 
 @dataclass(frozen=True)
+class NodeError:
+    """One node's output against the baseline's, where intermediate tensors were compared.
+
+    `node` is the node's identity (`Model.named()`: unnamed nodes named as onnxruntime
+    names them).
+    """
+
+    provider: str
+    node: str
+    op_type: str
+    output: str
+    status: Status
+    max_abs_error: float
+    max_rel_error: float
+    mismatches: int
+    elements: int
+
+
+@dataclass(frozen=True)
 class Comparison(Rendered):
     """Per-output comparisons of each provider with the baseline."""
 
@@ -125,6 +145,9 @@ class Comparison(Rendered):
     rows: tuple[OutputComparison, ...]
     divergences: tuple[Divergence, ...] = ()
     inputs: tuple[dict[str, Any], ...] = ()  # what every provider ran on (Feeds.input_rows)
+    # Every node output compared, per provider, in graph order (when intermediates were).
+    node_errors: tuple[NodeError, ...] = ()
+    model_sha256: str = ""  # the model compared (a reference model's run is the baseline)
 
     @property
     def passed(self) -> bool:
@@ -151,6 +174,8 @@ class Comparison(Rendered):
             "rows": [r.as_dict() for r in self.rows],
             "divergences": [asdict(d) for d in self.divergences],
             "inputs": list(self.inputs),
+            "node_errors": [asdict(e) for e in self.node_errors],
+            "model_sha256": self.model_sha256,
         }
 
     def __repr__(self) -> str:
@@ -245,7 +270,7 @@ def compare(
     *,
     rtol: float | None = None,
     atol: float | None = None,
-    expected: Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    expected: Mapping[str, Any] | str | os.PathLike[str] | Model | None = None,
     dims: Mapping[str, int] | None = None,
     shapes: Mapping[str, Sequence[int]] | None = None,
     batch: int | None = None,
@@ -254,15 +279,21 @@ def compare(
     ranges: Mapping[str, Range] | None = None,
     use_tf32: bool | None = None,
     find_divergence: bool = True,
+    intermediates: bool = False,
     **session_options: Any,
 ) -> Comparison:
     """Run the same feeds on each provider and compare every output with the baseline.
 
-    The baseline is the first provider, or `expected` (a dict of arrays, an .npz file or a
-    test_data_set folder). An unusable provider becomes a `skipped` row with the doctor's
-    reason; it never runs silently on the CPU. Where outputs diverge, the first diverging
-    node is found by comparing every intermediate tensor. `feeds` may be any subset of the
-    inputs; `values`, `dims`, `ranges` and the rest shape the others as in `Model.run`.
+    The baseline is the first provider, or `expected`: a dict of arrays, an .npz file, a
+    test_data_set folder, or a reference model (a `Model` or an .onnx path, run on the
+    first provider: e.g. the fp32 original of a quantized model). An unusable provider
+    becomes a `skipped` row with the doctor's reason; it never runs silently on the CPU.
+    Where outputs diverge, the first diverging node is found by comparing every
+    intermediate tensor; `intermediates=True` compares them always and keeps every node's
+    error (`node_errors`, what `show_graph(overlay=comparison)` draws). Intermediates are
+    compared on the unoptimized graph: exposing every node's output would block
+    onnxruntime's fusions anyway. `feeds` may be any subset of the inputs; `values`,
+    `dims`, `ranges` and the rest shape the others as in `Model.run`.
     """
     if "allow_fallback" in session_options:
         raise WorkbenchError(
@@ -275,6 +306,7 @@ def compare(
         raise WorkbenchError(
             "compare() needs at least one provider.", "E.g. providers=['cpu', 'cuda']."
         )
+    reference = _reference_model(expected)
     # A bad feed, value or range is refused once, before any run.
     request = FeedRequest(feeds, values, ranges).checked(model.session_source.checker)
     if use_tf32 is not None:
@@ -293,11 +325,13 @@ def compare(
         seed=seed,
         ranges=request.ranges,
     )
-    if expected is not None:
-        baseline_name = EXPECTED
-        baseline = (
-            dict(expected) if isinstance(expected, Mapping) else load_outputs(expected, model)
-        )
+    if reference is not None:
+        baseline_name = REFERENCE
+        baseline = reference.run(used.values, provider=names[0], **session_options).outputs
+    elif isinstance(expected, Mapping):
+        baseline_name, baseline = EXPECTED, dict(expected)
+    elif expected is not None and not isinstance(expected, Model):
+        baseline_name, baseline = EXPECTED, load_outputs(expected, model)
     else:
         baseline_name = names[0]
         baseline = outputs.pop(baseline_name, {})
@@ -308,7 +342,8 @@ def compare(
                 )
             )
     tolerances = _Tolerances(rtol, atol, use_tf32)
-    divergences = []
+    divergences: list[Divergence] = []
+    node_errors: list[NodeError] = []
     for name, produced in outputs.items():
         checked = [
             _compare_output(name, output, value, baseline[output], tolerances)
@@ -316,21 +351,38 @@ def compare(
             if output in baseline
         ]
         rows.extend(checked)
-        if (
-            find_divergence
-            and baseline_name != EXPECTED
-            and any(r.status == MISMATCH for r in checked)
-        ):
-            found = first_divergence(
-                (model, baseline_name),
-                (model, name),
-                used.values,
-                tolerances=tolerances,
-                session_options=session_options,
-            )
-            if found is not None:
-                divergences.append(found)
-    return Comparison(baseline_name, tuple(rows), tuple(divergences), tuple(used.input_rows()))
+        diverged = find_divergence and any(r.status == MISMATCH for r in checked)
+        if baseline_name == EXPECTED or not (intermediates or diverged):
+            continue
+        errors = intermediate_errors(
+            (reference or model, names[0] if reference else baseline_name),
+            (model, name),
+            used.values,
+            tolerances=tolerances,
+            session_options=session_options,
+        )
+        if intermediates:
+            node_errors.extend(errors)
+        first = next((e for e in errors if e.status == MISMATCH), None)
+        if find_divergence and first is not None:
+            divergences.append(_divergence(first))
+    return Comparison(
+        baseline_name,
+        tuple(rows),
+        tuple(divergences),
+        tuple(used.input_rows()),
+        tuple(node_errors),
+        model.sha256,
+    )
+
+
+def _reference_model(expected: object) -> Model | None:
+    """`expected` as a reference model, if it is one (a Model, or a path to an .onnx file)."""
+    if isinstance(expected, Model):
+        return expected
+    if isinstance(expected, str | os.PathLike) and os.fspath(expected).endswith(".onnx"):
+        return load(expected)
+    return None
 
 
 def _run_each(
@@ -411,38 +463,75 @@ def first_divergence(
     """The first node, in graph order, whose output differs beyond tolerance.
 
     `baseline` and `candidate` are (model, provider) pairs: one model on two providers, or
-    two versions of a graph with the same node outputs. Every node output of the main graph
-    is marked as a model output (as Polygraphy does) and both run on the same feeds.
+    two versions of a graph with the same node outputs (see `intermediate_errors`).
+    """
+    errors = intermediate_errors(
+        baseline, candidate, feeds, tolerances=tolerances, session_options=session_options
+    )
+    first = next((e for e in errors if e.status == MISMATCH), None)
+    return _divergence(first) if first is not None else None
+
+
+def intermediate_errors(
+    baseline: tuple[Model, str],
+    candidate: tuple[Model, str],
+    feeds: Mapping[str, Any],
+    *,
+    tolerances: _Tolerances | None = None,
+    session_options: Mapping[str, Any] | None = None,
+) -> list[NodeError]:
+    """Every node output of the candidate's main graph against the baseline's, in graph order.
+
+    `baseline` and `candidate` are (model, provider) pairs. Every node output is marked as
+    a model output (as Polygraphy does), both run unoptimized on the same feeds, and
+    tensors are matched by name; nodes are named by `Model.named()`. Empty where either
+    run fails.
     """
     tolerances = tolerances or _Tolerances(None, None, None)
+    options = {**(session_options or {}), "opt_level": "disabled"}
     runs = []
     for model, provider in (baseline, candidate):
-        marked = _with_every_node_output(model)
+        marked = _with_every_node_output(model.named())
         try:
-            outputs, _, _ = _run_each(marked, [provider], feeds, session_options or {})
+            outputs, _, _ = _run_each(marked, [provider], feeds, options)
         finally:
             marked.close()
         if provider not in outputs:
-            return None
+            return []
         runs.append(outputs[provider])
     expected, actual = runs
-    graph = baseline[0].proto.graph
-    for index, node in enumerate(graph.node):
+    errors = []
+    for node in candidate[0].named().proto.graph.node:
         for output in node.output:
             if output in expected and output in actual:
                 result = _compare_output(
                     candidate[1], output, actual[output], expected[output], tolerances
                 )
-                if result.status == MISMATCH:
-                    return Divergence(
+                errors.append(
+                    NodeError(
                         candidate[1],
-                        node.name or f"#{index}",
+                        node.name,
                         node.op_type,
                         output,
+                        result.status,
                         result.max_abs_error,
                         result.max_rel_error,
+                        result.mismatches,
+                        result.elements,
                     )
-    return None
+                )
+    return errors
+
+
+def _divergence(error: NodeError) -> Divergence:
+    return Divergence(
+        error.provider,
+        error.node,
+        error.op_type,
+        error.output,
+        error.max_abs_error,
+        error.max_rel_error,
+    )
 
 
 def _with_every_node_output(model: Model) -> Model:

@@ -33,15 +33,18 @@ def profile(
     """Run `warmup + runs` times in a profiled session and tabulate time per node.
 
     Feeds, values, dims and ranges work as in `Model.run`. Warmup runs are left out of the
-    table. Profiling adds its own overhead, so compare these times with each other, not with
-    a benchmark's latencies.
+    table. Nodes are named as in `Model.named()` (a node the file leaves unnamed gets the
+    name onnxruntime gives it), so `show_graph(model, overlay=result)` finds every one.
+    Profiling adds its own overhead, so compare these times with each other, not with a
+    benchmark's latencies.
     """
     model = load(model)
+    named = model.named()  # nodes named as the optimized graph and the viewer name them
     if runs < 1:
         raise WorkbenchError(f"runs must be at least 1, got {runs}.", "E.g. runs=10.")
     config = SessionConfig.make(provider, enable_profiling=True, **session_options)
     # A session of its own: onnxruntime profiles a session from its creation to its end.
-    with model.open_session(config) as session:
+    with named.open_session(config) as session:
         ready = session.prepare_feeds(
             feeds, values=values, dims=dims, shapes=shapes, batch=batch, seed=seed, ranges=ranges
         )

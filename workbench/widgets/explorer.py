@@ -1,4 +1,4 @@
-"""`workbench.explore()`: pick a model, then Overview, Graph, Run and Benchmark tabs."""
+"""`workbench.explore()`: pick a model, then Overview, Graph (overlays), Run and Benchmark tabs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from workbench.ort.doctor import ProviderNotes
 if TYPE_CHECKING:
     from workbench.model import ModelLike
 from workbench.widgets.bench_panel import BenchPanel
+from workbench.widgets.graph_panel import GraphPanel
 from workbench.widgets.inputs_form import InputsForm
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
@@ -34,9 +35,9 @@ class Explorer(widgets.VBox):
     def __init__(self, **kwargs: Any) -> None:
         self.picker = ModelPicker()
         self.overview = widgets.HTML()
-        self.graph = widgets.Output()
         self.inputs = InputsForm()
         self.run_panel = RunPanel(self.inputs)
+        self.graph = GraphPanel(self.run_panel)
         self.bench_panel = BenchPanel(self.inputs)
         self.tabs = widgets.Tab(
             children=[self.overview, self.graph, self.run_panel, self.bench_panel]
@@ -45,7 +46,7 @@ class Explorer(widgets.VBox):
             self.tabs.set_title(index, title)
         super().__init__([self.picker, self.tabs], **kwargs)
         widgets.dlink((self.picker, "model"), (self, "model"))
-        for panel in (self.run_panel, self.bench_panel):
+        for panel in (self.graph, self.run_panel, self.bench_panel):
             widgets.dlink((self, "model"), (panel, "model"))
 
     @observe("model")
@@ -55,8 +56,6 @@ class Explorer(widgets.VBox):
             return
         notes = ProviderNotes()
         self.overview.value = model._repr_html_() + (notes._repr_html_() if notes.unusable else "")
-        self.graph.outputs = ()
-        self.graph.append_display_data(model.show_graph(height=520))
 
     def __repr__(self) -> str:
         name = self.model.name if self.model is not None else "no model"

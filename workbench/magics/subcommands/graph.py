@@ -1,13 +1,16 @@
-"""`%onnx graph [NAME] [--optimized | --both] [--height N] [--html OUT.html]`: the graph in Netron.
+"""`%onnx graph [NAME] [--optimized | --both] [--overlay KIND|VAR] [--html OUT.html]`: the graph.
 
-With --html, the graph is written as one offline HTML file instead of shown.
+With --overlay, measurements are drawn on it: profile, placement or compare (measured here),
+or a variable holding a ProfileResult, a Comparison or your own data. With --html, the graph
+is written as one offline HTML file instead of shown.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from workbench.cli import flags
 from workbench.magics import codegen
 from workbench.magics.parser import (
     MagicParser,
@@ -20,6 +23,7 @@ from workbench.magics.parser import (
 if TYPE_CHECKING:
     from workbench.graphview.view import GraphView
     from workbench.magics.router import OnnxMagics
+    from workbench.model.model import Model
 
 
 def parser(magics: OnnxMagics) -> MagicParser:
@@ -30,6 +34,9 @@ def parser(magics: OnnxMagics) -> MagicParser:
         "--optimized", action="store_true", help="show the graph after onnxruntime's optimizations"
     )
     parser.add_argument("--both", action="store_true", help="original and optimized side by side")
+    flags.add_overlay_options(
+        parser, help_extra=", or a variable holding a profile, a comparison or your data"
+    )
     parser.add_argument(
         "--html",
         metavar="OUT.html",
@@ -42,21 +49,31 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> GraphView | None:
     """The viewer (it displays as the cell's result), or the offline file written."""
     model = magics.model(args.name)
     optimized: bool | str = "both" if args.both else bool(args.optimized)
-    options = {"height": args.height, **({"optimized": optimized} if optimized else {})}
+    options: dict[str, Any] = {"height": args.height}
+    if optimized:
+        options["optimized"] = optimized
+    if args.provider != "cpu":
+        options["provider"] = args.provider
+    if args.opt_level:
+        options["opt_level"] = args.opt_level
+    if args.top != 10:
+        options["top"] = args.top
     if args.show_code:
-        call = codegen.call("workbench.show_graph", "model", **options)
-        show_code(
-            codegen.model_line(model_path(model)),
-            f"{call}.save({args.html!r})" if args.html else call,
-        )
+        _show_code(model, args, options)
         return None
-    from workbench.graphview.show import show_graph  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
+    if args.overlay:
+        options["overlay"] = (
+            flags.overlay_value(model, args)
+            if args.overlay in flags.OVERLAYS
+            else magics.variable(args.overlay)
+        )
+    from workbench.graphview.show import save_graph, show_graph  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
 
     if args.html:
-        from workbench.graphview.view import save_graph  # noqa: PLC0415  (as above)
         from workbench.text import human_bytes, printable  # noqa: PLC0415  (as above)
 
-        target = save_graph(model, args.html, optimized=optimized)
+        options.pop("height")
+        target, drawn = save_graph(model, args.html, **options)
         print(
             printable(
                 f"Wrote {target} ({human_bytes(target.stat().st_size)}): the graph of "
@@ -64,10 +81,37 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> GraphView | None:
                 "browser; in JupyterLab, once trusted (Trust HTML)."
             )
         )
+        if drawn:
+            print(printable(drawn.text()))
         return None
-    return show_graph(model, height=args.height, optimized=optimized)
+    return show_graph(model, **options)
+
+
+def _show_code(model: Model, args: argparse.Namespace, options: dict[str, Any]) -> None:
+    """The script: the measurement the overlay draws, then show_graph(...)."""
+    measure = flags.overlay_call(args) if args.overlay in flags.OVERLAYS else None
+    lines = [codegen.model_line(model_path(model))]
+    overlay = ""
+    if measure is not None:
+        function, keywords = measure
+        lines.append(f"overlay = {codegen.call(function, 'model', **keywords)}")
+        overlay = "overlay"
+    elif args.overlay == "placement":
+        overlay = repr("placement")
+    elif args.overlay:
+        overlay = args.overlay  # a variable of the notebook
+    call = codegen.call("workbench.show_graph", "model", **options)
+    if overlay:
+        call = f"{call[:-1]}, overlay={overlay})"
+    if args.html:
+        call = f"{call}.save({args.html!r})"
+    show_code(*lines, call)
 
 
 SUBCOMMAND = Subcommand(
-    "graph", "[NAME]", "the graph in Netron (--optimized, --both, --html FILE)", parser, command
+    "graph",
+    "[NAME]",
+    "the graph in Netron (--optimized, --both, --overlay KIND, --html FILE)",
+    parser,
+    command,
 )
