@@ -20,7 +20,7 @@ import pytest
 import workbench
 from tests.models import thirdparty
 from workbench.cli.main import main
-from workbench.graphview.show import show_graph
+from workbench.graphview.show import save_graph, show_graph
 
 NAMES = list(thirdparty.MODELS)
 
@@ -130,6 +130,26 @@ def test_the_graph_view_shows_the_model_and_its_optimized_graph(name, built, mon
     assert repr(view).splitlines()[1].startswith("Graph ")
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_its_profile_and_placement_are_drawn_on_the_graph_it_ran(name, built, tmp_path) -> None:
+    """Every profiled node is found on the optimized graph (subgraphs, unnamed nodes, fused
+    and quantized ones included), and the CLI writes the overlay's offline file."""
+    model, spec = workbench.load(built(name)), thirdparty.MODELS[name]
+    profile = workbench.profile(model, feeds=spec.partial or None, values=spec.values or None,
+                                runs=2, warmup=1)  # fmt: skip
+    _, overlay = save_graph(model, tmp_path / "profile.html", overlay=profile)
+    assert overlay is not None and overlay.unmatched == [], overlay.text()
+    assert overlay.matched == len(profile.rows) > 0
+    assert 0 < overlay.attributed_share <= 1
+    placed = workbench.load(built(name))
+    _, placement = save_graph(placed, tmp_path / "placement.html", overlay="placement")
+    assert placement is not None and placement.matched > 0, placement.text()
+    if not spec.partial and not spec.values:  # the CLI synthesizes every input
+        done = main(["graph", str(built(name)), "--overlay", "profile", "--runs", "2",
+                     "--html", str(tmp_path / "cli.html")])  # fmt: skip
+        assert done == 0 and (tmp_path / "cli.html").is_file()
+
+
 @pytest.mark.browser
 def test_each_model_draws_in_its_offline_file(built, tmp_path) -> None:
     """Our viewer bundles netron's ONNX reader only: every third-party model still draws,
@@ -148,6 +168,29 @@ def test_each_model_draws_in_its_offline_file(built, tmp_path) -> None:
                 nodes = page.locator("g.node").count()
                 time.sleep(0.1)
             assert nodes >= 1, (name, page.locator("#message-text").inner_text())
+            page.close()
+
+
+@pytest.mark.browser
+def test_each_models_profile_overlay_draws_offline(built, tmp_path) -> None:
+    """The profile painted on every third-party model's optimized graph: one label per
+    profiled node of its main graph (nodes inside subgraphs show once opened)."""
+    from tests.integration.browser import chromium
+
+    with chromium() as browser:
+        context = browser.new_context()
+        for name in NAMES:
+            model, spec = workbench.load(built(name)), thirdparty.MODELS[name]
+            profile = workbench.profile(model, feeds=spec.partial or None,
+                                        values=spec.values or None, runs=2, warmup=1)  # fmt: skip
+            out, overlay = save_graph(model, tmp_path / f"{name}.html", overlay=profile)
+            assert overlay is not None
+            page = context.new_page()
+            page.goto(out.as_uri())
+            page.wait_for_selector(".wb-overlay-row", timeout=30_000)
+            labels = page.locator(".wb-overlay-label").count()
+            assert 1 <= labels <= overlay.matched, (name, labels, overlay.matched)
+            assert page.locator("html").get_attribute("data-xss") is None
             page.close()
 
 

@@ -116,12 +116,11 @@ def test_a_profile_lists_its_hottest_nodes_in_every_view(tmp_path) -> None:
     run_ms = sum(result.model_run_ms)
     assert hottest[0]["run_share"] == pytest.approx(result.rows[0]["total_ms"] / run_ms)
     assert hottest[0]["ms_per_run"] == pytest.approx(result.rows[0]["total_ms"] / 3)
-    assert 0 < result.attributed_share < 1  # onnxruntime's own work between kernels
     text = str(result)
-    assert "Hottest nodes (" in text and result.rows[0]["node"] in text.split("Hottest")[1]
+    assert "Hottest nodes:" in text and result.rows[0]["node"] in text.split("Hottest")[1]
     assert "<b>Hottest nodes</b>" in result._repr_html_()
     untimed = ProfileResult.from_dict({**result.as_dict(), "model_run_ms": []})
-    assert untimed.attributed_share is None and untimed.hottest(1)[0]["run_share"] is None
+    assert untimed.hottest(1)[0]["run_share"] is None
     assert "Hottest nodes:" in str(untimed)
     bench = workbench.benchmark(
         workbench.demo_model(), ["cpu"], runs=2, warmup=1, progress=False, profile=True

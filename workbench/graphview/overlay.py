@@ -284,7 +284,9 @@ def _profile(
             f"{row['total_ms'] / runs:.3g} ms · {100 * share:.1f}%",
             tuple(details),
         )
-    attributed = sum(r["total_ms"] for r in matched)
+    # A node inside a subgraph runs within its parent's time: only the main graph's add up.
+    main = {node.name for node in proto.graph.node}
+    attributed = sum(r["total_ms"] for r in matched if r["node"] in main)
     share = attributed / run_ms if run_ms else None
     summary = [
         f"Share of run time per node over {plural(profile.runs, 'run')} on "

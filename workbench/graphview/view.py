@@ -47,6 +47,10 @@ if TYPE_CHECKING:
     from workbench.model.model import Model
 
 _SUMMARY_OPS = 8
+# onnxruntime's session settings that write an optimized model's weights to a side file.
+_EXTERNAL_FILE = "session.optimized_model_external_initializers_file_name"
+_EXTERNAL_MIN_BYTES = "session.optimized_model_external_initializers_min_size_in_bytes"
+_INLINE_WEIGHT_BYTES = 1024  # smaller ones (shapes, scalars) stay: the viewer shows them
 API = "onnx-workbench/api/models"  # the server extension's routes, under its base URL
 
 
@@ -374,11 +378,15 @@ def optimized_model_file(
     """The graph onnxruntime runs after its optimizations, every node named (`Model.named()`).
 
     Saved through `SessionOptions.optimized_model_filepath` with `config` (else `provider`
-    and `opt_level`), cached by model hash and the settings that shape the graph.
+    and `opt_level`), cached by model hash and the settings that shape the graph. Weights
+    over 1 KiB are left out (onnxruntime writes them to a side file, deleted at once): the
+    viewer draws the graph without them, so a large model's optimized graph stays small
+    enough to send to the browser and to hold in an offline file.
     """
     config = config or SessionConfig.make(provider, opt_level=opt_level)
     named = model.named()
-    shape = f"named|{named.sha256}|{config.provider}|{config.provider_options}|{config.opt_level}"
+    settings = f"{config.provider}|{config.provider_options}|{config.opt_level}"
+    shape = f"named, light|{named.sha256}|{settings}"
     key = hashlib.sha256(shape.encode()).hexdigest()[:32]
     path = cache_dir("graphs", "optimized") / f"{key}.onnx"
     if path.is_file():
@@ -396,11 +404,16 @@ def optimized_model_file(
         )
     options = replace(config, enable_profiling=False).session_options()
     options.optimized_model_filepath = str(path)
+    weights = path.with_name(f"{path.name}.weights")
+    options.add_session_config_entry(_EXTERNAL_FILE, weights.name)
+    options.add_session_config_entry(_EXTERNAL_MIN_BYTES, str(_INLINE_WEIGHT_BYTES))
     chosen: list[Any] = [config.provider]
     if config.provider != providers.CPU:
         chosen = [(config.provider, dict(config.provider_options)), providers.CPU]
     opened = open_ort_session(named.session_source, options, chosen)
+    weights.unlink(missing_ok=True)
     if opened.session is None:
+        path.unlink(missing_ok=True)
         raise SessionError(
             f"onnxruntime could not optimize {model.label}: {opened.error}",
             "Show the original graph instead: show_graph(model).",

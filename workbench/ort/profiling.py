@@ -73,19 +73,11 @@ class ProfileResult(Rendered):
         grouped["mean_ms"] = grouped["total_ms"] / grouped["calls"]
         return grouped.sort_values("total_ms", ascending=False, ignore_index=True)
 
-    @property
-    def attributed_share(self) -> float | None:
-        """Kernel time over `model_run` time: the part of a run spent in nodes (None: unknown).
-
-        The rest is onnxruntime's own work between kernels; on small models it is large.
-        """
-        run_ms = sum(self.model_run_ms)
-        return sum(r["total_ms"] for r in self.rows) / run_ms if run_ms else None
-
     def hottest(self, top: int = 10) -> list[dict[str, Any]]:
         """The `top` nodes with the most time: node, op type, provider, ms per run, run share.
 
         `run_share` is the node's share of `model_run` time (None where runs were not timed).
+        A node inside a subgraph (If, Loop, Scan) counts in its parent node's time too.
         """
         run_ms = sum(self.model_run_ms)
         runs = max(self.runs, 1)
