@@ -258,6 +258,11 @@ def test_the_cli_draws_an_overlay_into_the_file(tmp_path) -> None:
     assert 0 < overlay["attributed_share"] <= 1
     assert len(_embedded_model(out).graph.node) == 11  # the graph the profile ran
     assert 'id="onnx-workbench-overlay"' in out.read_text()
+    # The inputs a profile runs on: dims, values and ranges as everywhere else.
+    done = cli("graph", demo, "--overlay", "profile", "--runs", "2", "--batch", "3",
+               "--range", "image=0:1", "--html", str(out), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["overlay"]["matched"] == 11
     done = cli("graph", demo, "--overlay", "placement", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "tinynet.placement.html").is_file()

@@ -253,6 +253,7 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx graph --both --show-code",
         "%onnx graph --optimized --html g.html --show-code",
         "%onnx graph --overlay profile --runs 2 --show-code",
+        "%onnx graph --overlay profile --runs 2 --batch 2 --value image=0.5 --show-code",
         "%onnx graph --overlay placement --opt-level basic --html p.html --show-code",
         "%onnx graph --overlay compare --providers cpu --show-code",
         "%onnx run --dims batch=2 -o r --show-code",

@@ -361,6 +361,8 @@ def add_overlay_options(parser: argparse.ArgumentParser, *, help_extra: str = ""
         help="for --overlay compare: a reference model (.onnx) as the baseline",
     )
     parser.add_argument("--top", type=int, default=10, help="nodes listed beside the graph")
+    add_shape_options(parser)  # the inputs a profile or a comparison runs on
+    parser.add_argument("--batch", type=int, help="batch size of synthetic feeds")
 
 
 def overlay_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
@@ -368,12 +370,13 @@ def overlay_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
 
     `placement` needs no call: show_graph(overlay="placement") measures it.
     """
+    inputs = {**_inputs_kwargs(args), "batch": args.batch}
     if args.overlay == "profile":
         options = {"provider": args.provider, "runs": args.runs, "opt_level": args.opt_level}
-        return "workbench.profile", _present(options)
+        return "workbench.profile", _present({**options, **inputs})
     if args.overlay == "compare":
         options = {"providers": args.providers, "expected": args.expected, "intermediates": True}
-        return "workbench.compare", _present(options)
+        return "workbench.compare", _present({**options, **inputs})
     return None
 
 
