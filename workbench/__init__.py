@@ -31,12 +31,15 @@ if TYPE_CHECKING:
     from workbench.run.compare import Comparison, compare
     from workbench.run.profile import profile
     from workbench.run.result import RunResult
+    from workbench.variant.evaluate import Evaluation, evaluate
+    from workbench.variant.recipes import variants
     from workbench.widgets.explorer import Explorer, explore
 
 __all__ = [
     "BenchmarkResult",
     "Comparison",
     "DoctorReport",
+    "Evaluation",
     "Explorer",
     "GraphView",
     "MissingDependencyError",
@@ -54,6 +57,7 @@ __all__ = [
     "demo_model",
     "diff_reports",
     "doctor",
+    "evaluate",
     "explore",
     "load",
     "load_feeds",
@@ -61,6 +65,7 @@ __all__ = [
     "load_report",
     "profile",
     "show_graph",
+    "variants",
 ]
 
 # Public name -> module defining it; resolved on first attribute access (PEP 562).
@@ -73,6 +78,9 @@ _LAZY = {
     "diff_reports": "workbench.report.diff",
     "DoctorReport": "workbench.ort.doctor",
     "doctor": "workbench.ort.doctor",
+    "Evaluation": "workbench.variant.evaluate",
+    "evaluate": "workbench.variant.evaluate",
+    "variants": "workbench.variant.recipes",
     "Explorer": "workbench.widgets.explorer",
     "explore": "workbench.widgets.explorer",
     "GraphView": "workbench.graphview.view",

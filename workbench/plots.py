@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from workbench.bench.results import BenchmarkResult, ConfigResult
     from workbench.ort.profiling import ProfileResult
+    from workbench.variant.evaluate import Evaluation
 
 HORIZONTAL_ABOVE = 6  # more configurations than this: one row each, labels on the left
 LABEL_WIDTH = 48  # longer labels are cut: a 500-character node name would squash the axes
@@ -299,3 +300,40 @@ def _provider_color(provider: str) -> str:
         "CUDAExecutionProvider": "tab:green",
         "TensorrtExecutionProvider": "tab:olive",
     }.get(provider, "tab:purple")
+
+
+def pareto(result: Evaluation, ax: Axes | None = None) -> Axes:
+    """p50 latency against the largest absolute error: one marker per variant and provider.
+
+    Lower-left is better; the frontier (no variant both faster and more accurate) is drawn.
+    Errors are on a log scale; the reference (error 0) sits at the axis' floor.
+    """
+    rows = [r for r in result.rows if r.status == "ok" and r.p50_ms and r.max_abs_error is not None]
+    if not rows:
+        raise WorkbenchError(
+            "Nothing to plot: no variant was both measured and compared.",
+            "Check the skipped and failed rows: result.to_frame().",
+        )
+    ax = _axes(ax, len(rows), horizontal=False)
+    positive = [r.max_abs_error for r in rows if r.max_abs_error]
+    floor = min(positive) / 10 if positive else 1e-9
+    points = [(r.p50_ms or 0.0, max(r.max_abs_error or 0.0, floor), r) for r in rows]
+    for latency, error, row in points:
+        ax.scatter(latency, error, color=_provider_color(row.provider), zorder=3,
+                   marker="o" if row.accurate is not False else "x")  # fmt: skip
+        ax.annotate(_label(f"{row.variant} ({row.provider.removesuffix('ExecutionProvider')})",
+                           28), (latency, error), textcoords="offset points", xytext=(5, 4),
+                    fontsize=8)  # fmt: skip
+    frontier, best = [], float("inf")
+    for latency, error, _ in sorted(points, key=lambda p: (p[0], p[1])):
+        if error < best:
+            frontier.append((latency, error))
+            best = error
+    if len(frontier) > 1:
+        xs, ys = zip(*frontier, strict=True)
+        ax.step(xs, ys, where="post", color="0.5", linestyle="--", linewidth=1, zorder=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("p50 latency (ms)")
+    ax.set_ylabel("max abs error vs reference (log)")
+    ax.set_title("Variants: speed against accuracy (x: below the accuracy bar)")
+    return ax

@@ -154,6 +154,18 @@ def test_graph_overlays_measure_or_take_a_variable(shell) -> None:
     assert "No variable named 'missing'" in cell.text and "Traceback" not in cell.text
 
 
+def test_variants_shows_the_table_and_keeps_the_result(shell, monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    cell = run(loaded(shell), "%onnx variants --variants int8-dynamic --time-budget 0.1 "
+                              "--samples 2 -o v")  # fmt: skip
+    assert cell.error is None, cell.text
+    result = shell.user_ns["v"]
+    assert [r.variant for r in result.rows] == ["reference", "int8-dynamic"]
+    assert any("image/png" in o.data for o in cell.outputs)  # the speed/accuracy plot
+    cell = run(shell, "%onnx variants --variants int4")
+    assert "Unknown variant recipe 'int4'" in cell.text and "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -260,6 +272,7 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx compare --providers cpu --show-code",
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",
         "%onnx profile --runs 1 --show-code",
+        "%onnx variants --variants fp16 --time-budget 0.1 --samples 2 --show-code",
         "%onnx doctor --show-code",
         # With feeds from a file: compare and profile take providers/provider second.
         "%onnx run --inputs feeds.npz --show-code",

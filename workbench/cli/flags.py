@@ -331,6 +331,71 @@ def _present(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def add_variants_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `variants`: recipes, providers, data, accuracy bar, recipe options."""
+    parser.add_argument(
+        "--variants",
+        type=names,
+        default=["ort-optimized", "fp16", "int8-dynamic"],
+        help="recipes: ort-optimized, fp16, fp16-mixed, int8-dynamic, int8-static; "
+        "NAME=FILE.onnx adds a model of yours (default ort-optimized,fp16,int8-dynamic)",
+    )
+    parser.add_argument("--providers", type=names, default=["cpu"], help="e.g. cpu,cuda")
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="samples accuracy is measured on: an .npz file, a test_data_set folder, or a "
+        "folder of them (default: synthetic samples, said to be no accuracy evidence)",
+    )
+    parser.add_argument(
+        "--calibration", metavar="PATH", help="int8-static's calibration feeds (as --data)"
+    )
+    parser.add_argument("--samples", type=int, default=16, help="synthetic samples (default 16)")
+    parser.add_argument(
+        "--min-cosine", type=float, default=0.99, help="accuracy bar (default 0.99)"
+    )
+    parser.add_argument("--atol", type=float, help="largest absolute error allowed")
+    parser.add_argument(
+        "--opt-level", default="extended", help="ort-optimized's level (default extended)"
+    )
+    parser.add_argument("--per-channel", action="store_true", help="int8: per-channel weights")
+    parser.add_argument(
+        "--quant-format", default="QDQ", help="int8-static: QDQ (default) or QOperator"
+    )
+    parser.add_argument(
+        "--time-budget", type=float, default=1.0, help="seconds measured per row (default 1)"
+    )
+    parser.add_argument("--folder", metavar="DIR", help="save the variants here, not the cache")
+    add_shape_options(parser)
+    parser.add_argument("--batch", type=int, help="batch size of synthetic samples")
+
+
+def variants_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.evaluate() keyword arguments for parsed `variants` flags."""
+    recipes: list[str] | dict[str, str] = list(args.variants)
+    if any("=" in v for v in args.variants):
+        recipes = dict(v.split("=", 1) if "=" in v else (v, v) for v in args.variants)
+    inputs = {k: v for k, v in _inputs_kwargs(args).items() if k != "seed"}
+    return _present(
+        {
+            "variants": recipes,
+            "providers": args.providers,
+            "data": args.data,
+            "calibration": args.calibration,
+            "samples": args.samples if args.samples != 16 else None,
+            "min_cosine": args.min_cosine if args.min_cosine != 0.99 else None,
+            "atol": args.atol,
+            "opt_level": args.opt_level if args.opt_level != "extended" else None,
+            "per_channel": args.per_channel or None,
+            "quant_format": args.quant_format if args.quant_format != "QDQ" else None,
+            "time_budget": args.time_budget if args.time_budget != 1.0 else None,
+            "folder": args.folder,
+            "batch": args.batch,
+            **inputs,
+        }
+    )
+
+
 OVERLAYS = ("profile", "placement", "compare")
 
 

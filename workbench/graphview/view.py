@@ -24,19 +24,19 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.cache import cache_dir
-from workbench.errors import ProviderFallbackError, SessionError, WorkbenchError
+from workbench.errors import SessionError, WorkbenchError
 from workbench.graphview import netron, registry
 from workbench.graphview.discovery import find_server
 from workbench.graphview.local_server import local_viewer
 from workbench.model import names
 from workbench.ort import providers
 from workbench.ort.options import SessionConfig
-from workbench.ort.session import open_ort_session
+from workbench.ort.session import save_optimized
 from workbench.render.templates import render
 from workbench.text import did_you_mean, printable
 
@@ -47,9 +47,6 @@ if TYPE_CHECKING:
     from workbench.model.model import Model
 
 _SUMMARY_OPS = 8
-# onnxruntime's session settings that write an optimized model's weights to a side file.
-_EXTERNAL_FILE = "session.optimized_model_external_initializers_file_name"
-_EXTERNAL_MIN_BYTES = "session.optimized_model_external_initializers_min_size_in_bytes"
 _INLINE_WEIGHT_BYTES = 1024  # smaller ones (shapes, scalars) stay: the viewer shows them
 API = "onnx-workbench/api/models"  # the server extension's routes, under its base URL
 
@@ -392,30 +389,14 @@ def optimized_model_file(
     if path.is_file():
         return path
     named.ensure_runnable()
-    status = providers.probe(config.provider)
-    if not status.usable:  # onnxruntime would optimize for the CPU and say nothing
-        raise ProviderFallbackError(
-            f"{config.provider} cannot run here ({status.reason}), so onnxruntime cannot show "
-            "the graph it would run there.",
-            status.hint or "Use a provider the doctor lists as usable (workbench.doctor()).",
-            requested=[config.provider],
-            applied=[],
-            reason=status.reason,
-        )
-    options = replace(config, enable_profiling=False).session_options()
-    options.optimized_model_filepath = str(path)
     weights = path.with_name(f"{path.name}.weights")
-    options.add_session_config_entry(_EXTERNAL_FILE, weights.name)
-    options.add_session_config_entry(_EXTERNAL_MIN_BYTES, str(_INLINE_WEIGHT_BYTES))
-    chosen: list[Any] = [config.provider]
-    if config.provider != providers.CPU:
-        chosen = [(config.provider, dict(config.provider_options)), providers.CPU]
-    opened = open_ort_session(named.session_source, options, chosen)
+    error = save_optimized(named.session_source, config, path, weights=weights.name,
+                           min_external_bytes=_INLINE_WEIGHT_BYTES)  # fmt: skip
     weights.unlink(missing_ok=True)
-    if opened.session is None:
+    if error:
         path.unlink(missing_ok=True)
         raise SessionError(
-            f"onnxruntime could not optimize {model.label}: {opened.error}",
+            f"onnxruntime could not optimize {model.label}: {error}",
             "Show the original graph instead: show_graph(model).",
         )
     return path

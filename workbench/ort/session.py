@@ -50,6 +50,9 @@ _DEVICES = {providers.CUDA: "cuda", providers.TENSORRT: "cuda", "DmlExecutionPro
 # "Non-zero status code returned while running Reshape node. Name:'/Reshape' Status Message: ..."
 _NODE_FAILURE = re.compile(r"running (\S+) node\. Name:'([^']*)' Status Message: (.*)", re.DOTALL)
 _EXTERNAL_FOLDER_CONFIG = "session.model_external_initializers_file_folder_path"
+# onnxruntime's settings that write an optimized model's weights to a side file.
+_EXTERNAL_FILE_CONFIG = "session.optimized_model_external_initializers_file_name"
+_EXTERNAL_MIN_BYTES_CONFIG = "session.optimized_model_external_initializers_min_size_in_bytes"
 
 
 @dataclass(frozen=True)
@@ -672,6 +675,34 @@ def open_ort_session(
         else:
             error = ""
     return OpenedSession(session if not error else None, error, captured.text)
+
+
+def save_optimized(
+    source: SessionSource,
+    config: SessionConfig,
+    path: Path,
+    *,
+    weights: str | None = None,
+    min_external_bytes: int = 1024,
+) -> str:
+    """Write the graph onnxruntime runs with `config` to `path`; "" or why it could not.
+
+    `weights` (a file name beside `path`) takes every initializer over
+    `min_external_bytes`: the graph file stays small (the viewer needs no weights), or a
+    model over protobuf's 2 GB limit can be saved.
+    """
+    status = providers.probe(config.provider)
+    if not status.usable:  # onnxruntime would optimize for the CPU and say nothing
+        raise _fallback_error(config.provider, [providers.CPU], status.reason, status.hint)
+    options = replace(config, enable_profiling=False).session_options()
+    options.optimized_model_filepath = str(path)
+    if weights is not None:
+        options.add_session_config_entry(_EXTERNAL_FILE_CONFIG, weights)
+        options.add_session_config_entry(_EXTERNAL_MIN_BYTES_CONFIG, str(min_external_bytes))
+    chosen: list[Any] = [config.provider]
+    if config.provider != providers.CPU:
+        chosen = [(config.provider, dict(config.provider_options)), providers.CPU]
+    return open_ort_session(source, options, chosen).error
 
 
 def _fallback_error(

@@ -19,6 +19,7 @@ from workbench.magics.subcommands import (
     profile,
     report,
     run,
+    variants,
 )
 
 ALL: tuple[Subcommand, ...] = tuple(
@@ -31,6 +32,7 @@ ALL: tuple[Subcommand, ...] = tuple(
         run,
         compare,
         bench,
+        variants,
         profile,
         explore,
         report,

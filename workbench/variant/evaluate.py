@@ -1,0 +1,439 @@
+"""`workbench.evaluate()`: variants side by side, latency against accuracy, on every sample.
+
+For each variant and provider: latency from the benchmark engine (the same stats and CIs),
+the speed-up against the reference on the same provider (with a CI from the two medians'
+CIs), accuracy against the reference's outputs on every sample of `data` (max and mean
+absolute error, cosine similarity, top-1 agreement for classifier-like outputs, or your
+metric), the file's size, its nodes and ops, peak memory, and the share of its nodes on the
+provider asked for. A recipe that does not apply or a provider that cannot run it is a row
+with its reason; the others go on.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from workbench import plots
+from workbench.bench.engine import benchmark
+from workbench.errors import WorkbenchError
+from workbench.model.model import Model, load
+from workbench.ort import providers as provider_names
+from workbench.ort.doctor import fingerprint
+from workbench.render.mixin import Rendered
+from workbench.render.templates import render
+from workbench.text import human_bytes
+from workbench.variant.recipes import (
+    Recipe,
+    VariantFailed,
+    VariantSkipped,
+    build,
+    calibration_feeds,
+    recipe_list,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+    from workbench.model import ModelLike
+
+REFERENCE = "reference"
+MIN_COSINE = 0.99  # the default accuracy bar: outputs point the same way
+COLUMNS = [
+    "variant", "provider", "status", "reason", "p50_ms", "ci95_ms", "speedup", "speedup_ci",
+    "max_abs_error", "mean_abs_error", "cosine", "top1_agreement", "metric", "accurate",
+    "size_bytes", "nodes", "on_provider", "peak_rss_mb",
+]  # fmt: skip
+Metric = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
+
+
+@dataclass
+class VariantRow:
+    """One variant on one provider: speed, accuracy, size, and whether it ran."""
+
+    variant: str
+    provider: str
+    status: str  # "ok", "skipped" or "failed"
+    reason: str = ""
+    recipe: dict[str, Any] = field(default_factory=dict)
+    p50_ms: float | None = None
+    ci95_ms: tuple[float, float] | None = None
+    speedup: float | None = None  # the reference's p50 on this provider / this p50
+    speedup_ci: tuple[float, float] | None = None
+    max_abs_error: float | None = None
+    mean_abs_error: float | None = None
+    cosine: float | None = None  # the lowest over samples and outputs
+    top1_agreement: float | None = None  # classifier-like outputs only
+    metric: float | None = None  # your metric, averaged over samples
+    accurate: bool | None = None
+    size_bytes: int = 0
+    nodes: int = 0
+    ops: dict[str, int] = field(default_factory=dict)
+    on_provider: float | None = None  # share of nodes placed on the provider asked for
+    peak_rss_mb: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready row (NaN and infinities as null)."""
+        return {k: _json_number(v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class Evaluation(Rendered):
+    """Every variant on every provider, with the reference first."""
+
+    template = "evaluate"
+    title = "Variants: speed against accuracy"
+    report_formats: ClassVar[tuple[str, ...]] = ("html", "json", "csv", "md")
+
+    model: dict[str, Any]
+    rows: list[VariantRow]
+    samples: int
+    data: str  # where the samples came from
+    notes: list[str] = field(default_factory=list)
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per variant and provider (see COLUMNS)."""
+        import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
+
+        return pd.DataFrame([{c: getattr(r, c) for c in COLUMNS} for r in self.rows])
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Latency against error, one marker per variant and provider, the frontier drawn."""
+        return plots.pareto(self, ax=ax)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the rows, the model, where the samples came from, the notes."""
+        return {
+            "model": self.model,
+            "samples": self.samples,
+            "data": self.data,
+            "notes": self.notes,
+            "rows": [r.as_dict() for r in self.rows],
+            "environment": self.environment,
+        }
+
+    def report_bytes(self, kind: str) -> bytes:
+        """HTML, JSON, the table as CSV, or Markdown for a pull request."""
+        if kind == "csv":
+            table: str = self.to_frame().to_csv(index=False)
+            return table.encode()
+        if kind == "md":
+            return render("evaluate.md.j2", **self.render_context()).encode()
+        return super().report_bytes(kind)
+
+    def render_context(self) -> dict[str, Any]:
+        """Each row with its cells formatted: p50 (CI), speed-up (CI), errors, size..."""
+        rows = [(r, _cells(r)) for r in self.rows]
+        table = [[r.variant, r.provider.removesuffix("ExecutionProvider"), r.status,
+                  c[0], c[1], c[2], c[3], c[4], c[5], c[7]] for r, c in rows]  # fmt: skip
+        return {"result": self, "rows": rows, "table": table}
+
+    def __repr__(self) -> str:
+        ok = sum(r.status == "ok" for r in self.rows)
+        return f"<Evaluation of {self.model.get('name')}: {len(self.rows)} rows, {ok} ok>"
+
+
+def evaluate(
+    model: ModelLike,
+    variants: Sequence[str] | Mapping[str, Any] | str = ("ort-optimized", "fp16", "int8-dynamic"),
+    providers: Sequence[str] = ("cpu",),
+    data: Any = None,
+    *,
+    metric: Metric | None = None,
+    min_cosine: float = MIN_COSINE,
+    atol: float | None = None,
+    samples: int = 16,
+    calibration: Any = None,
+    folder: str | os.PathLike[str] | None = None,
+    dims: Mapping[str, int] | None = None,
+    values: Mapping[str, Any] | None = None,
+    ranges: Mapping[str, Any] | None = None,
+    batch: int | None = None,
+    time_budget: float = 1.0,
+    runs: int | None = None,
+    progress: bool = False,
+    **recipe_options: Any,
+) -> Evaluation:
+    """Every variant on every provider against the reference (the model as given).
+
+    `variants`: recipe names or a dict (see `workbench.variants`), or variants already made
+    (a dict name -> Model). `data`: the samples accuracy is measured on (a list of feed
+    dicts, an .npz file, a test_data_set folder or a folder of them); without it,
+    `samples` synthetic feeds, and a note says that agreement on them is no accuracy
+    evidence. A row is accurate when its lowest cosine similarity is at least `min_cosine`
+    (and its largest absolute error at most `atol`, if given). `metric(reference_outputs,
+    outputs) -> float` adds your own, averaged over samples. Latency is measured on the
+    first sample, for `time_budget` seconds (or `runs`) per row. `calibration` and
+    `recipe_options` (opt_level, per_channel, quant_format, fp16_block_list) go to the
+    recipes.
+    """
+    reference = load(model)
+    names = [provider_names.resolve(p) for p in providers]
+    if not names:
+        raise WorkbenchError("evaluate() needs at least one provider.", "E.g. providers=['cpu'].")
+    feeds, source, notes = _samples(
+        reference, data, count=samples, dims=dims, values=values, ranges=ranges, batch=batch
+    )
+    expected = [reference.run(f, provider=provider_names.CPU).outputs for f in feeds]
+    options = {"time_budget": time_budget, "runs": runs, "progress": progress}
+    rows: list[VariantRow] = []
+    candidates: list[tuple[str, Model | None, Recipe | None, str, str]] = [
+        (REFERENCE, reference, None, "", "")
+    ]
+    for name, made, recipe, status, reason in _variants(
+        reference, variants, calibration, folder, recipe_options
+    ):
+        candidates.append((name, made, recipe, status, reason))
+    for name, made, recipe, status, reason in candidates:
+        for provider in names:
+            if made is None:
+                rows.append(VariantRow(name, provider, status, reason, _recipe(recipe)))
+                continue
+            rows.append(
+                _row(
+                    name,
+                    made,
+                    provider,
+                    feeds=feeds,
+                    expected=expected,
+                    metric=metric,
+                    options=options,
+                    recipe=recipe,
+                    mismatch=_signature_mismatch(reference, made),
+                )
+            )
+    _speedups(rows)
+    for row in rows:
+        if row.cosine is not None:
+            row.accurate = row.cosine >= min_cosine and (
+                atol is None or (row.max_abs_error or 0.0) <= atol
+            )
+    return Evaluation(
+        {"name": reference.name, "sha256": reference.sha256, "path": str(reference.path or "")},
+        rows,
+        len(feeds),
+        source,
+        notes,
+        fingerprint(),
+    )
+
+
+def _variants(
+    reference: Model,
+    variants: Sequence[str] | Mapping[str, Any] | str,
+    calibration: Any,
+    folder: str | os.PathLike[str] | None,
+    recipe_options: Mapping[str, Any],
+) -> list[tuple[str, Model | None, Recipe | None, str, str]]:
+    """(name, the variant or None, its recipe, status, reason) for each variant asked for."""
+    if isinstance(variants, Mapping) and all(isinstance(v, Model) for v in variants.values()):
+        return [(str(n), m, None, "ok", "") for n, m in variants.items()]
+    found: list[tuple[str, Model | None, Recipe | None, str, str]] = []
+    for recipe in recipe_list(variants, **recipe_options):
+        try:
+            made = build(reference, recipe, calibration=calibration, folder=folder)
+        except VariantSkipped as error:
+            found.append((recipe.name, None, recipe, "skipped", error.message))
+        except VariantFailed as error:
+            found.append((recipe.name, None, recipe, "failed", error.message))
+        except WorkbenchError as error:
+            found.append((recipe.name, None, recipe, "failed", error.message))
+        else:
+            found.append((recipe.name, made, recipe, "ok", ""))
+    return found
+
+
+def _samples(
+    model: Model,
+    data: Any,
+    *,
+    count: int,
+    dims: Mapping[str, int] | None,
+    values: Mapping[str, Any] | None,
+    ranges: Mapping[str, Any] | None,
+    batch: int | None,
+) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """The feeds accuracy is measured on, where they came from, and what to know of them."""
+    if data is not None:
+        feeds = calibration_feeds(model, data)
+        if not feeds:
+            raise WorkbenchError("The data holds no sample.", "Give at least one set of feeds.")
+        label = str(data) if isinstance(data, str | os.PathLike) else "the samples given"
+        return feeds, label, []
+    from workbench.ort.options import SessionConfig  # noqa: PLC0415  (only without data)
+
+    with model.open_session(SessionConfig.make("cpu")) as session:
+        feeds = [
+            dict(
+                session.prepare_feeds(
+                    values=values, dims=dims, ranges=ranges, batch=batch, seed=seed
+                ).values
+            )
+            for seed in range(count)
+        ]
+    note = (
+        f"Accuracy is measured on {count} synthetic samples: agreement with the reference on "
+        "random inputs is no evidence of accuracy on real data. Pass data= (feeds, an .npz "
+        "file or test_data_set folders)."
+    )
+    return feeds, f"{count} synthetic samples", [note]
+
+
+def _row(
+    name: str,
+    model: Model,
+    provider: str,
+    *,
+    feeds: list[dict[str, Any]],
+    expected: list[dict[str, Any]],
+    metric: Metric | None,
+    options: Mapping[str, Any],
+    recipe: Recipe | None,
+    mismatch: str,
+) -> VariantRow:
+    row = VariantRow(name, provider, "ok", recipe=_recipe(recipe), nodes=model.node_count,
+                     ops=dict(model.ops), size_bytes=_size(model))  # fmt: skip
+    try:  # another signature gets synthetic feeds of its own
+        measured = benchmark(model, [provider], feeds=None if mismatch else feeds[0], **options)
+    except WorkbenchError as error:
+        row.status, row.reason = "failed", error.message
+        return row
+    (config,) = measured.results
+    if config.status in ("skipped", "failed") or config.stats is None:
+        row.status = "skipped" if config.status == "skipped" else "failed"
+        row.reason = config.reason
+        return row
+    row.p50_ms, row.ci95_ms = config.stats.p50_ms, config.stats.ci95_ms
+    row.peak_rss_mb = config.peak_rss_mb
+    row.on_provider = _share_on(model, provider)
+    if mismatch:
+        row.reason = f"not compared for accuracy: {mismatch}"
+        return row
+    try:
+        outputs = [model.run(f, provider=provider).outputs for f in feeds]
+    except WorkbenchError as error:
+        row.status, row.reason = "failed", error.message
+        return row
+    _accuracy(row, expected, outputs, metric)
+    return row
+
+
+def _accuracy(
+    row: VariantRow,
+    expected: list[dict[str, Any]],
+    outputs: list[dict[str, Any]],
+    metric: Metric | None,
+) -> None:
+    """Max and mean abs error, the lowest cosine, top-1 agreement, and the user's metric."""
+    largest, total, count, lowest = 0.0, 0.0, 0, 1.0
+    agree, rows_compared = 0, 0
+    for reference, produced in zip(expected, outputs, strict=True):
+        for name, want in reference.items():
+            a, b = _floats(produced.get(name)), _floats(want)
+            if a is None or b is None or a.shape != b.shape:
+                continue
+            diff = np.abs(a - b)
+            largest = max(largest, float(np.nanmax(diff)) if diff.size else 0.0)
+            total, count = total + float(np.nansum(diff)), count + diff.size
+            lowest = min(lowest, _cosine(a, b))
+            if b.ndim == 2 and b.shape[1] > 1:  # [rows, classes]: a classifier's scores
+                agree += int(np.sum(a.argmax(axis=1) == b.argmax(axis=1)))
+                rows_compared += b.shape[0]
+    if count:
+        row.max_abs_error, row.mean_abs_error, row.cosine = largest, total / count, lowest
+    if rows_compared:
+        row.top1_agreement = agree / rows_compared
+    if metric is not None:
+        scores = [float(metric(r, p)) for r, p in zip(expected, outputs, strict=True)]
+        row.metric = sum(scores) / len(scores)
+
+
+def _floats(value: Any) -> np.ndarray | None:
+    if value is None or isinstance(value, list | dict):
+        return None
+    array = np.asarray(value)
+    return array.astype(np.float64) if array.dtype.kind in "fiub" else None
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    x, y = a.ravel(), b.ravel()
+    norms = float(np.linalg.norm(x) * np.linalg.norm(y))
+    if norms == 0:
+        return 1.0 if not np.any(x) and not np.any(y) else 0.0
+    return float(np.dot(x, y) / norms)
+
+
+def _speedups(rows: list[VariantRow]) -> None:
+    """Speed-up against the reference on the same provider, with a CI from both medians'."""
+    base = {r.provider: r for r in rows if r.variant == REFERENCE and r.p50_ms}
+    for row in rows:
+        ref = base.get(row.provider)
+        if ref is None or not row.p50_ms or ref.p50_ms is None:
+            continue
+        row.speedup = ref.p50_ms / row.p50_ms
+        if ref.ci95_ms and row.ci95_ms and row.ci95_ms[0] > 0:
+            row.speedup_ci = (ref.ci95_ms[0] / row.ci95_ms[1], ref.ci95_ms[1] / row.ci95_ms[0])
+
+
+def _share_on(model: Model, provider: str) -> float | None:
+    try:
+        placed = model.session(provider).placement()
+    except WorkbenchError:
+        return None
+    return sum(p.provider == provider for p in placed) / len(placed) if placed else None
+
+
+def _signature_mismatch(reference: Model, variant: Model) -> str:
+    """Why outputs of `variant` cannot be compared with the reference's ("" when they can)."""
+    want = {v.name: v.type.text for v in reference.inputs}
+    got = {v.name: v.type.text for v in variant.inputs}
+    if set(want) != set(got):
+        return f"its inputs are {sorted(got)}, the reference's {sorted(want)}"
+    outputs = {v.name for v in reference.outputs} - {v.name for v in variant.outputs}
+    if outputs:
+        return f"it lacks the reference's outputs {sorted(outputs)}"
+    return ""
+
+
+def _size(model: Model) -> int:
+    own = model.path.stat().st_size if model.path is not None else len(model.serialized())
+    return own + model.external_data.total_bytes
+
+
+def _recipe(recipe: Recipe | None) -> dict[str, Any]:
+    return {"kind": recipe.kind, **recipe.options} if recipe is not None else {}
+
+
+def _cells(row: VariantRow) -> list[str]:
+    """p50 (CI), speed-up (CI), max abs error, cosine, top-1, size, nodes, on provider."""
+    p50 = "" if row.p50_ms is None else f"{row.p50_ms:.3f}"
+    if p50 and row.ci95_ms:
+        p50 += f" ({row.ci95_ms[0]:.3f}-{row.ci95_ms[1]:.3f})"
+    speed = "" if row.speedup is None else f"{row.speedup:.2f}x"
+    if speed and row.speedup_ci:
+        speed += f" ({row.speedup_ci[0]:.2f}-{row.speedup_ci[1]:.2f})"
+    return [
+        p50,
+        speed,
+        "" if row.max_abs_error is None else f"{row.max_abs_error:.3g}",
+        "" if row.cosine is None else f"{row.cosine:.6f}",
+        "" if row.top1_agreement is None else f"{100 * row.top1_agreement:.1f}%",
+        human_bytes(row.size_bytes) if row.size_bytes else "",
+        str(row.nodes) if row.nodes else "",
+        "" if row.on_provider is None else f"{100 * row.on_provider:.0f}%",
+    ]
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, tuple):
+        return [_json_number(v) for v in value]
+    return value
