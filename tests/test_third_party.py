@@ -150,6 +150,22 @@ def test_its_profile_and_placement_are_drawn_on_the_graph_it_ran(name, built, tm
         assert done == 0 and (tmp_path / "cli.html").is_file()
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_its_variants_are_made_or_skipped_with_the_reason(name, built, tmp_path) -> None:
+    """fp16 and int8-dynamic on every model: made and measured, or skipped saying why
+    (nothing to quantize, already quantized); never a failure, never a silent row."""
+    model, spec = workbench.load(built(name)), thirdparty.MODELS[name]
+    result = workbench.evaluate(model, ["fp16", "int8-dynamic"], samples=2, time_budget=0.1,
+                                values=spec.values or None, folder=tmp_path)  # fmt: skip
+    rows = {r.variant: r for r in result.rows}
+    assert {r.status for r in result.rows} <= {"ok", "skipped"}, result.text()
+    assert all(r.reason for r in result.rows if r.status == "skipped")
+    if name == "transformer_encoder":  # weights worth quantizing: a quarter of the size
+        int8 = rows["int8-dynamic"]
+        assert int8.status == "ok" and int8.size_bytes < rows["reference"].size_bytes / 2
+        assert int8.cosine is not None and int8.cosine > 0.99
+
+
 @pytest.mark.browser
 def test_each_model_draws_in_its_offline_file(built, tmp_path) -> None:
     """Our viewer bundles netron's ONNX reader only: every third-party model still draws,

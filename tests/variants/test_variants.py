@@ -98,6 +98,9 @@ def test_recipes_that_do_not_apply_are_skipped_with_the_reason(demo) -> None:
     ids = workbench.load(_ids_only())
     with pytest.raises(VariantSkipped, match="no float32 tensor"):
         build(ids, recipe_list(["fp16"])[0])
+    int8 = workbench.variants(demo, ["int8-dynamic"])["int8-dynamic"]
+    with pytest.raises(VariantSkipped, match="The model is quantized"):
+        build(int8, recipe_list(["fp16"])[0])
     relu = workbench.load(_relu_only())
     with pytest.raises(VariantSkipped, match="nothing to quantize"):
         build(relu, recipe_list(["int8-dynamic"])[0])
@@ -181,3 +184,36 @@ def test_the_cli_prints_the_rows_maintainers_read(tmp_path) -> None:
     assert all(isinstance(r["p50_ms"], float) and isinstance(r["cosine"], float) for r in rows)
     bad = cli("variants", str(workbench.demo_model()), "--variants", "int4")
     assert bad.returncode == 1 and "Unknown variant recipe 'int4'" in bad.stderr
+
+
+def test_evaluations_read_back_and_diff_variant_by_variant(demo, tmp_path) -> None:
+    first = workbench.evaluate(demo, ["int8-dynamic"], time_budget=0.2, samples=2)
+    (path,) = first.report(str(tmp_path / "before.json"))
+    again = workbench.load_report(path)
+    assert isinstance(again, type(first)) and again.rows == first.rows
+    second = workbench.evaluate(demo, ["int8-dynamic"], time_budget=0.2, samples=2, atol=1e-9)
+    diff = workbench.diff_reports(path, second)
+    assert [c.label for c in diff.changes] == [
+        "reference on CPUExecutionProvider",
+        "int8-dynamic on CPUExecutionProvider",
+    ]
+    assert any("int8-dynamic on CPUExecutionProvider no longer meets" in n for n in diff.notes)
+    bench = workbench.benchmark(demo, runs=3, warmup=1, progress=False)
+    with pytest.raises(workbench.WorkbenchError, match="measure different things"):
+        workbench.diff_reports(bench, second)
+
+
+def test_int8_static_calibrates_from_test_data_set_folders(demo, tmp_path) -> None:
+    from onnx import numpy_helper
+
+    for index, feeds in enumerate(_images(3)):
+        folder = tmp_path / "data" / f"test_data_set_{index}"
+        folder.mkdir(parents=True)
+        tensor = numpy_helper.from_array(feeds["image"], "image")
+        (folder / "input_0.pb").write_bytes(tensor.SerializeToString())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # real calibration data: no synthetic warning
+        made = workbench.variants(demo, ["int8-static"], calibration=tmp_path / "data")
+    assert "QuantizeLinear" in made["int8-static"].ops
+    result = workbench.evaluate(demo, ["fp16"], data=tmp_path / "data", time_budget=0.1)
+    assert result.samples == 3 and result.notes == [] and str(tmp_path / "data") in result.data

@@ -22,10 +22,11 @@ def _chdir(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "runtime"))
 
 
-def test_explorer_has_the_four_tabs_and_shares_the_model() -> None:
+def test_explorer_has_its_tabs_and_shares_the_model() -> None:
     app = explore(workbench.demo_model())
-    assert [app.tabs.get_title(i) for i in range(4)] == list(TABS)
+    assert [app.tabs.get_title(i) for i in range(len(TABS))] == list(TABS)
     assert app.model is app.picker.model is app.run_panel.model is app.bench_panel.model
+    assert app.variants_panel.model is app.model
     assert "tinynet" in app.overview.value and "ai.onnx 17" in app.overview.value
     (graph,) = app.graph.output.outputs
     assert "text/html" in graph["data"] and "Graph tinynet" in graph["data"]["text/plain"]
@@ -47,6 +48,36 @@ def test_the_graph_tab_switches_to_profile_and_placement_overlays() -> None:
         assert "CUDAExecutionProvider" in app.graph.note.value and not app.graph.output.outputs
     app.graph.switch.value = "Graph"
     assert app.graph.note.value == "" and len(app.graph.output.outputs) == 1
+
+
+def test_the_variants_tab_evaluates_in_the_background_and_cancels(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    app = explore(workbench.demo_model())
+    panel = app.variants_panel
+    assert panel.chosen_recipes == ["ort-optimized", "fp16", "int8-dynamic"]
+    for box in panel.recipe_boxes:
+        box.value = box.description == "int8-dynamic"
+    panel.samples.value, panel.budget.value = 2, 0.1
+    panel.start()
+    panel.wait(120)
+    assert not panel.running and panel.updates >= 2  # a refresh per row
+    rows = panel.result.rows
+    assert [(r.variant, r.status) for r in rows] == [("reference", "ok"), ("int8-dynamic", "ok")]
+    assert "int8-dynamic" in panel.table.value and panel.plot.value[:4] == b"\x89PNG"
+    assert panel.progress.value == panel.progress.max == 2
+    written = panel.export()
+    assert [p.rsplit(".", 1)[1] for p in written] == ["html", "json"]
+    panel._cancel.set()  # a cancel already asked for: nothing is measured, every row says so
+    arguments = {"variants": ["fp16"], "samples": 1, "cancel": panel._cancel}
+    from workbench.variant.evaluate import evaluate
+
+    cancelled = evaluate(app.model, **arguments)
+    assert {r.status for r in cancelled.rows} == {"skipped"}
+    assert "cancelled" in cancelled.rows[0].reason
+    for box in panel.recipe_boxes:
+        box.value = False
+    panel.start()
+    assert "Tick at least one variant" in panel.message.value and not panel.running
 
 
 def test_picker_validates_and_remembers(tmp_path) -> None:

@@ -131,7 +131,7 @@ def benchmark(
         },
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
-    should_stop = _cancel_callable(cancel)
+    should_stop = cancel_check(cancel)
     bar = _progress_bar(len(configs), progress)
     index = 0
     try:
@@ -355,7 +355,8 @@ def _not_run(result: BenchmarkResult, configs: Sequence[BenchConfig], why: str) 
     result.results.extend(ConfigResult(c, "skipped", reason=why) for c in configs)
 
 
-def _cancel_callable(cancel: Cancel) -> Callable[[], bool]:
+def cancel_check(cancel: Cancel) -> Callable[[], bool]:
+    """`cancel` (an Event, a callable or None) as a function that says if it was set."""
     if cancel is None:
         return lambda: False
     if isinstance(cancel, threading.Event):

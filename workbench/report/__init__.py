@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
     from workbench.bench.results import BenchmarkResult
+    from workbench.variant.evaluate import Evaluation
 
 # What `diff_reports` accepts: a report's path, or a result in memory.
-ReportLike = Union[str, "os.PathLike[str]", "BenchmarkResult"]
+ReportLike = Union[str, "os.PathLike[str]", "BenchmarkResult", "Evaluation"]

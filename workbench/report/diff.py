@@ -1,13 +1,21 @@
-"""`diff_reports`: whether a change (or another machine) made the model faster or slower."""
+"""`diff_reports`: whether a change (or another machine) made the model faster or slower.
+
+It reads benchmark reports (configuration by configuration) and variant evaluations
+(variant and provider by variant and provider, with accuracy changes in the notes).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from workbench.bench.results import BenchmarkResult
+from workbench.bench.stats import MIN_CI_RUNS
+from workbench.errors import WorkbenchError
 from workbench.render.mixin import Rendered
 from workbench.report.load import load_report
+from workbench.variant.evaluate import Evaluation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,46 +81,96 @@ class ReportDiff(Rendered):
 
 
 def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
-    """Compare two reports (paths or BenchmarkResults), configuration by configuration.
+    """Compare two reports (paths or results), configuration by configuration.
+
+    Two benchmarks, or two variant evaluations (`workbench.evaluate`): then each variant on
+    each provider is a configuration, and variants whose accuracy verdict changed are noted.
 
     A change is significant when the two medians' 95% confidence intervals do not overlap;
     below 6 runs on either side there is no such interval, and the verdict says so.
     """
     first, second = _as_result(a), _as_result(b)
-    left = {r.config.key: r for r in first.measured}
-    right = {r.config.key: r for r in second.measured}
+    if isinstance(first, Evaluation) != isinstance(second, Evaluation):
+        raise WorkbenchError(
+            "One report is a benchmark, the other a variant evaluation: they measure "
+            "different things.",
+            "Compare two benchmark reports, or two evaluations.",
+        )
+    left, right = _timings(first), _timings(second)
     changes = []
     for key, old in left.items():
         new = right.get(key)
-        if new is None or old.stats is None or new.stats is None:
+        if new is None:
             continue
-        change = (new.stats.p50_ms - old.stats.p50_ms) / old.stats.p50_ms
-        overlap = (
-            old.stats.ci95_ms[0] <= new.stats.ci95_ms[1]
-            and new.stats.ci95_ms[0] <= old.stats.ci95_ms[1]
-        )
-        if not (old.stats.has_ci and new.stats.has_ci):
+        change = (new.p50_ms - old.p50_ms) / old.p50_ms
+        overlap = old.ci95_ms[0] <= new.ci95_ms[1] and new.ci95_ms[0] <= old.ci95_ms[1]
+        if not (old.has_ci and new.has_ci):
             verdict = "too few runs to tell"
         elif overlap:
             verdict = "no significant change"
         else:
             verdict = "slower" if change > 0 else "faster"
-        changes.append(
-            ConfigChange(old.config.label, old.stats.p50_ms, new.stats.p50_ms, change, verdict)
-        )
+        changes.append(ConfigChange(old.label, old.p50_ms, new.p50_ms, change, verdict))
     notes = []
     if first.model.get("sha256") != second.model.get("sha256"):
         notes.append("the reports measured different model files (sha256 differs)")
     for part in ("cpu", "onnxruntime", "gpus"):
         if first.environment.get(part) != second.environment.get(part):
             notes.append(f"the environments differ in {part}")
+    if isinstance(first, Evaluation) and isinstance(second, Evaluation):
+        notes += _accuracy_changes(first, second)
     return ReportDiff(
         changes=tuple(changes),
-        only_in_a=tuple(left[k].config.label for k in left if k not in right),
-        only_in_b=tuple(right[k].config.label for k in right if k not in left),
+        only_in_a=tuple(left[k].label for k in left if k not in right),
+        only_in_b=tuple(right[k].label for k in right if k not in left),
         notes=tuple(notes),
     )
 
 
-def _as_result(value: ReportLike) -> BenchmarkResult:
-    return value if isinstance(value, BenchmarkResult) else load_report(value)
+@dataclass(frozen=True)
+class _Timing:
+    """One measured row of either kind of report."""
+
+    label: str
+    p50_ms: float
+    ci95_ms: tuple[float, float]
+    has_ci: bool
+
+
+def _timings(result: BenchmarkResult | Evaluation) -> dict[Hashable, _Timing]:
+    """Measured rows by key: a benchmark's configurations, or an evaluation's variants."""
+    if isinstance(result, Evaluation):
+        return {
+            f"{r.variant}|{r.provider}": _Timing(
+                f"{r.variant} on {r.provider}", r.p50_ms, r.ci95_ms, r.runs >= MIN_CI_RUNS
+            )
+            for r in result.rows
+            if r.status == "ok" and r.p50_ms and r.ci95_ms is not None
+        }
+    return {
+        r.config.key: _Timing(r.config.label, r.stats.p50_ms, r.stats.ci95_ms, r.stats.has_ci)
+        for r in result.measured
+        if r.stats is not None
+    }
+
+
+def _accuracy_changes(first: Evaluation, second: Evaluation) -> list[str]:
+    """Variants whose accuracy verdict changed from one evaluation to the other."""
+    before = {(r.variant, r.provider): r for r in first.rows}
+    notes = []
+    for row in second.rows:
+        old = before.get((row.variant, row.provider))
+        if old is None or None in (old.accurate, row.accurate) or old.accurate == row.accurate:
+            continue
+        state = "meets" if row.accurate else "no longer meets"
+        notes.append(
+            f"{row.variant} on {row.provider} {state} the accuracy bar "
+            f"(max abs error {old.max_abs_error or 0:.3g} -> {row.max_abs_error or 0:.3g})"
+        )
+    return notes
+
+
+def _as_result(value: ReportLike) -> BenchmarkResult | Evaluation:
+    if isinstance(value, BenchmarkResult | Evaluation):
+        return value
+    return load_report(value)

@@ -10,16 +10,19 @@ from pathlib import Path
 from workbench.bench.report import DATA_ELEMENT_ID
 from workbench.bench.results import SCHEMA_VERSION, BenchmarkResult
 from workbench.errors import WorkbenchError
+from workbench.variant.evaluate import KIND as EVALUATION
+from workbench.variant.evaluate import Evaluation
 
 _EMBEDDED = re.compile(
     rf'<script type="application/json" id="{DATA_ELEMENT_ID}">(.*?)</script>', re.DOTALL
 )
 
 
-def load_report(path: str | os.PathLike[str]) -> BenchmarkResult:
+def load_report(path: str | os.PathLike[str]) -> BenchmarkResult | Evaluation:
     """A `BenchmarkResult` from a report's .json file (or the data embedded in its .html).
 
-    Reports of every schema version up to this release's read back.
+    Reports of every schema version up to this release's read back; a variant evaluation's
+    .json (`Evaluation.report`) reads back as an `Evaluation`.
     """
     source = Path(path)
     try:
@@ -43,6 +46,8 @@ def load_report(path: str | os.PathLike[str]) -> BenchmarkResult:
             f"{str(source)!r} is not valid JSON ({exc.msg}).",
             "Pass a report written by onnx-workbench (result.report(...)).",
         ) from None
+    if isinstance(data, dict) and data.get("kind") == EVALUATION:
+        return Evaluation.from_dict(data)
     version = data.get("schema_version") if isinstance(data, dict) else None
     if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
         raise WorkbenchError(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from workbench import plots
-from workbench.bench.engine import benchmark
+from workbench.bench.engine import Cancel, benchmark, cancel_check
 from workbench.errors import WorkbenchError
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
@@ -44,11 +44,13 @@ if TYPE_CHECKING:
     from workbench.model import ModelLike
 
 REFERENCE = "reference"
+KIND = "evaluation"  # what an evaluation's JSON report says it is (benchmarks say nothing)
+SCHEMA_VERSION = 1
 MIN_COSINE = 0.99  # the default accuracy bar: outputs point the same way
 COLUMNS = [
     "variant", "provider", "status", "reason", "p50_ms", "ci95_ms", "speedup", "speedup_ci",
     "max_abs_error", "mean_abs_error", "cosine", "top1_agreement", "metric", "accurate",
-    "size_bytes", "nodes", "on_provider", "peak_rss_mb",
+    "size_bytes", "nodes", "on_provider", "peak_rss_mb", "runs",
 ]  # fmt: skip
 Metric = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
 
@@ -64,6 +66,7 @@ class VariantRow:
     recipe: dict[str, Any] = field(default_factory=dict)
     p50_ms: float | None = None
     ci95_ms: tuple[float, float] | None = None
+    runs: int = 0  # measured runs behind p50_ms
     speedup: float | None = None  # the reference's p50 on this provider / this p50
     speedup_ci: tuple[float, float] | None = None
     max_abs_error: float | None = None
@@ -111,6 +114,8 @@ class Evaluation(Rendered):
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the rows, the model, where the samples came from, the notes."""
         return {
+            "kind": KIND,
+            "schema_version": SCHEMA_VERSION,
             "model": self.model,
             "samples": self.samples,
             "data": self.data,
@@ -118,6 +123,25 @@ class Evaluation(Rendered):
             "rows": [r.as_dict() for r in self.rows],
             "environment": self.environment,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evaluation:
+        """Inverse of `as_dict()` (a report's JSON)."""
+        rows = []
+        for row in data.get("rows", []):
+            values = {k: row[k] for k in VariantRow.__dataclass_fields__ if k in row}
+            for pair in ("ci95_ms", "speedup_ci"):
+                if values.get(pair) is not None:
+                    values[pair] = tuple(values[pair])
+            rows.append(VariantRow(**values))
+        return cls(
+            dict(data.get("model") or {}),
+            rows,
+            int(data.get("samples") or 0),
+            str(data.get("data") or ""),
+            list(data.get("notes") or []),
+            dict(data.get("environment") or {}),
+        )
 
     def report_bytes(self, kind: str) -> bytes:
         """HTML, JSON, the table as CSV, or Markdown for a pull request."""
@@ -159,6 +183,8 @@ def evaluate(
     time_budget: float = 1.0,
     runs: int | None = None,
     progress: bool = False,
+    cancel: Cancel = None,
+    on_update: Callable[[Evaluation], None] | None = None,
     **recipe_options: Any,
 ) -> Evaluation:
     """Every variant on every provider against the reference (the model as given).
@@ -172,7 +198,9 @@ def evaluate(
     outputs) -> float` adds your own, averaged over samples. Latency is measured on the
     first sample, for `time_budget` seconds (or `runs`) per row. `calibration` and
     `recipe_options` (opt_level, per_channel, quant_format, fp16_block_list) go to the
-    recipes.
+    recipes. `cancel` (an Event or a callable) stops after the row being measured: the rest
+    are `skipped` rows saying so, the rows measured are kept; `on_update(result)` is called
+    after each row (the explorer's live table).
     """
     reference = load(model)
     names = [provider_names.resolve(p) for p in providers]
@@ -183,7 +211,16 @@ def evaluate(
     )
     expected = [reference.run(f, provider=provider_names.CPU).outputs for f in feeds]
     options = {"time_budget": time_budget, "runs": runs, "progress": progress}
+    cancelled = cancel_check(cancel)
     rows: list[VariantRow] = []
+    result = Evaluation(
+        {"name": reference.name, "sha256": reference.sha256, "path": str(reference.path or "")},
+        rows,
+        len(feeds),
+        source,
+        notes,
+        fingerprint(),
+    )
     candidates: list[tuple[str, Model | None, Recipe | None, str, str]] = [
         (REFERENCE, reference, None, "", "")
     ]
@@ -193,8 +230,10 @@ def evaluate(
         candidates.append((name, made, recipe, status, reason))
     for name, made, recipe, status, reason in candidates:
         for provider in names:
-            if made is None:
-                rows.append(VariantRow(name, provider, status, reason, _recipe(recipe)))
+            if made is None or cancelled():
+                why = reason if made is None else "cancelled before it was measured"
+                rows.append(VariantRow(name, provider, status if made is None else "skipped",
+                                       why, _recipe(recipe)))  # fmt: skip
                 continue
             rows.append(
                 _row(
@@ -209,20 +248,16 @@ def evaluate(
                     mismatch=_signature_mismatch(reference, made),
                 )
             )
+            _speedups(rows)
+            if on_update is not None:
+                on_update(result)
     _speedups(rows)
     for row in rows:
         if row.cosine is not None:
             row.accurate = row.cosine >= min_cosine and (
                 atol is None or (row.max_abs_error or 0.0) <= atol
             )
-    return Evaluation(
-        {"name": reference.name, "sha256": reference.sha256, "path": str(reference.path or "")},
-        rows,
-        len(feeds),
-        source,
-        notes,
-        fingerprint(),
-    )
+    return result
 
 
 def _variants(
@@ -311,6 +346,7 @@ def _row(
         row.reason = config.reason
         return row
     row.p50_ms, row.ci95_ms = config.stats.p50_ms, config.stats.ci95_ms
+    row.runs = config.stats.n
     row.peak_rss_mb = config.peak_rss_mb
     row.on_provider = _share_on(model, provider)
     if mismatch:

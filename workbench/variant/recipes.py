@@ -228,6 +228,12 @@ def _fp16(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
         convert_float_to_float16,
     )
 
+    if {op.rpartition("::")[2] for op in model.ops} & _QUANTIZED_OPS:
+        raise VariantSkipped(
+            "The model is quantized: onnxruntime's float16 converter does not convert "
+            "quantized graphs (it would leave integer ops between float16 tensors).",
+            "",
+        )
     proto = _whole_proto(model)
     weights = _weight_types(proto)
     if _FLOAT16 in weights and _FLOAT32 not in weights:

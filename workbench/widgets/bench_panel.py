@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import FileLink
 from traitlets import Bool, Instance, Int, Unicode, observe
 
 from workbench import plots
@@ -23,8 +21,8 @@ from workbench.bench.engine import benchmark
 from workbench.bench.results import BenchmarkResult
 from workbench.errors import WorkbenchError
 from workbench.model.model import Model
-from workbench.ort import providers
 from workbench.render.templates import render
+from workbench.widgets.controls import export_report, provider_boxes, ticked
 from workbench.widgets.inputs_form import InputsForm
 
 REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare enough to be cheap
@@ -46,18 +44,7 @@ class BenchPanel(widgets.VBox):
 
     def __init__(self, inputs: InputsForm | None = None, **kwargs: Any) -> None:
         self.inputs = inputs or InputsForm()
-        statuses = providers.all_statuses()
-        self.provider_boxes = [
-            widgets.Checkbox(
-                value=s.name == providers.CPU,
-                description=s.alias,
-                disabled=not s.usable,
-                indent=False,
-                layout=widgets.Layout(width="auto"),
-                tooltip=s.reason or "usable",
-            )
-            for s in statuses
-        ]
+        self.provider_boxes = provider_boxes()
         self.mode_boxes = [
             widgets.Checkbox(
                 value=mode == "host",
@@ -135,7 +122,7 @@ class BenchPanel(widgets.VBox):
     @property
     def chosen_providers(self) -> list[str]:
         """Aliases of the ticked (usable) providers."""
-        return [box.description for box in self.provider_boxes if box.value and not box.disabled]
+        return ticked(self.provider_boxes)
 
     @property
     def chosen_modes(self) -> list[str]:
@@ -209,19 +196,12 @@ class BenchPanel(widgets.VBox):
         """Write the last result as HTML and JSON into the export folder; link them below."""
         if self.result is None or self.model is None:
             return []
-        folder = Path(self.folder.value or ".").expanduser()
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            stem = f"{self.model.name}-benchmark-{time.strftime('%Y%m%d-%H%M%S')}"
-            written = self.result.report(str(folder / stem), formats=("html", "json"))
+            stem = f"{self.model.name}-benchmark"
+            return export_report(self.result, self.folder.value, stem, self.link)
         except (OSError, WorkbenchError) as failure:
             self.message.value = render("widget_error.html.j2", message=str(failure))
             return []
-        # Set the outputs directly: safe from any thread, and with no kernel at all.
-        self.link.outputs = ()
-        for path in written:
-            self.link.append_display_data(FileLink(path))
-        return written
 
     def _run(self, model: Model, arguments: dict[str, Any]) -> None:
         try:

@@ -1,4 +1,4 @@
-"""`workbench.explore()`: pick a model, then Overview, Graph (overlays), Run and Benchmark tabs."""
+"""`workbench.explore()`: pick a model, then Overview, Graph, Run, Benchmark and Variants."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from workbench.widgets.graph_panel import GraphPanel
 from workbench.widgets.inputs_form import InputsForm
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
+from workbench.widgets.variants_panel import VariantsPanel
 
-TABS = ("Overview", "Graph", "Run", "Benchmark")
+TABS = ("Overview", "Graph", "Run", "Benchmark", "Variants")
 
 
 class Explorer(widgets.VBox):
@@ -39,14 +40,21 @@ class Explorer(widgets.VBox):
         self.run_panel = RunPanel(self.inputs)
         self.graph = GraphPanel(self.run_panel)
         self.bench_panel = BenchPanel(self.inputs)
+        self.variants_panel = VariantsPanel(self.inputs)
         self.tabs = widgets.Tab(
-            children=[self.overview, self.graph, self.run_panel, self.bench_panel]
+            children=[
+                self.overview,
+                self.graph,
+                self.run_panel,
+                self.bench_panel,
+                self.variants_panel,
+            ]
         )
         for index, title in enumerate(TABS):
             self.tabs.set_title(index, title)
         super().__init__([self.picker, self.tabs], **kwargs)
         widgets.dlink((self.picker, "model"), (self, "model"))
-        for panel in (self.graph, self.run_panel, self.bench_panel):
+        for panel in (self.graph, self.run_panel, self.bench_panel, self.variants_panel):
             widgets.dlink((self, "model"), (panel, "model"))
 
     @observe("model")
