@@ -146,7 +146,8 @@ def test_evaluate_puts_every_variant_beside_the_reference(demo, tmp_path) -> Non
     assert int8.status == "ok" and 0 < int8.max_abs_error < 0.1 and int8.cosine > 0.99
     assert int8.accurate is True and int8.metric is not None and int8.top1_agreement is not None
     assert int8.speedup is not None and int8.speedup_ci[0] <= int8.speedup <= int8.speedup_ci[1]
-    assert int8.size_bytes < cpu[REFERENCE].size_bytes / 2 and int8.on_provider == 1.0
+    assert int8.size_bytes < cpu[REFERENCE].size_bytes / 2
+    assert int8.on_provider == 1.0 and int8.time_on_provider == 1.0  # the CPU runs it all
     from workbench.ort import providers
 
     if not providers.probe("cuda").usable:
@@ -217,3 +218,20 @@ def test_int8_static_calibrates_from_test_data_set_folders(demo, tmp_path) -> No
     assert "QuantizeLinear" in made["int8-static"].ops
     result = workbench.evaluate(demo, ["fp16"], data=tmp_path / "data", time_budget=0.1)
     assert result.samples == 3 and result.notes == [] and str(tmp_path / "data") in result.data
+
+
+def test_nodes_that_quietly_run_on_the_cpu_show_in_the_shares(demo, monkeypatch) -> None:
+    # (CPU-side: the profile a CUDA session gives when two int8 nodes stay on the CPU)
+    from workbench.ort.profiling import ProfileResult
+    from workbench.variant import evaluate as module
+
+    rows = [
+        {"node": "a", "provider": "CUDAExecutionProvider", "total_ms": 3.0},
+        {"node": "b", "provider": "CUDAExecutionProvider", "total_ms": 3.0},
+        {"node": "c", "provider": "CPUExecutionProvider", "total_ms": 2.0},
+        {"node": "d", "provider": "CPUExecutionProvider", "total_ms": 2.0},
+    ]
+    monkeypatch.setattr(
+        module, "profile", lambda *a, **k: ProfileResult("CUDAExecutionProvider", 3, rows)
+    )
+    assert module._share_on(demo, "CUDAExecutionProvider", None) == (0.5, 0.6)

@@ -27,6 +27,7 @@ from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
+from workbench.run.profile import profile
 from workbench.text import human_bytes
 from workbench.variant.recipes import (
     Recipe,
@@ -50,7 +51,7 @@ MIN_COSINE = 0.99  # the default accuracy bar: outputs point the same way
 COLUMNS = [
     "variant", "provider", "status", "reason", "p50_ms", "ci95_ms", "speedup", "speedup_ci",
     "max_abs_error", "mean_abs_error", "cosine", "top1_agreement", "metric", "accurate",
-    "size_bytes", "nodes", "on_provider", "peak_rss_mb", "runs",
+    "size_bytes", "nodes", "on_provider", "time_on_provider", "peak_rss_mb", "runs",
 ]  # fmt: skip
 Metric = Callable[[Mapping[str, Any], Mapping[str, Any]], float]
 
@@ -78,7 +79,8 @@ class VariantRow:
     size_bytes: int = 0
     nodes: int = 0
     ops: dict[str, int] = field(default_factory=dict)
-    on_provider: float | None = None  # share of nodes placed on the provider asked for
+    on_provider: float | None = None  # share of the nodes run on the provider asked for
+    time_on_provider: float | None = None  # share of their kernel time
     peak_rss_mb: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -348,7 +350,9 @@ def _row(
     row.p50_ms, row.ci95_ms = config.stats.p50_ms, config.stats.ci95_ms
     row.runs = config.stats.n
     row.peak_rss_mb = config.peak_rss_mb
-    row.on_provider = _share_on(model, provider)
+    row.on_provider, row.time_on_provider = _share_on(
+        model, provider, None if mismatch else feeds[0]
+    )
     if mismatch:
         row.reason = f"not compared for accuracy: {mismatch}"
         return row
@@ -418,12 +422,23 @@ def _speedups(rows: list[VariantRow]) -> None:
             row.speedup_ci = (ref.ci95_ms[0] / row.ci95_ms[1], ref.ci95_ms[1] / row.ci95_ms[0])
 
 
-def _share_on(model: Model, provider: str) -> float | None:
+def _share_on(
+    model: Model, provider: str, feeds: Mapping[str, Any] | None
+) -> tuple[float | None, float | None]:
+    """Shares of the nodes run, and of their kernel time, on `provider` (one short profile).
+
+    A strict session refuses a provider that is missing; this catches the int8 node that
+    quietly runs on the CPU beside it.
+    """
     try:
-        placed = model.session(provider).placement()
+        rows = profile(model, provider, feeds, runs=3, warmup=1).rows
     except WorkbenchError:
-        return None
-    return sum(p.provider == provider for p in placed) / len(placed) if placed else None
+        return None, None
+    total = sum(r["total_ms"] for r in rows)
+    here = [r for r in rows if r["provider"] == provider]
+    nodes = len(here) / len(rows) if rows else None
+    time = sum(r["total_ms"] for r in here) / total if total else None
+    return nodes, time
 
 
 def _signature_mismatch(reference: Model, variant: Model) -> str:
@@ -448,7 +463,7 @@ def _recipe(recipe: Recipe | None) -> dict[str, Any]:
 
 
 def _cells(row: VariantRow) -> list[str]:
-    """p50 (CI), speed-up (CI), max abs error, cosine, top-1, size, nodes, on provider."""
+    """p50 (CI), speed-up (CI), max abs error, cosine, top-1, size, nodes, on provider (time)."""
     p50 = "" if row.p50_ms is None else f"{row.p50_ms:.3f}"
     if p50 and row.ci95_ms:
         p50 += f" ({row.ci95_ms[0]:.3f}-{row.ci95_ms[1]:.3f})"
@@ -463,7 +478,10 @@ def _cells(row: VariantRow) -> list[str]:
         "" if row.top1_agreement is None else f"{100 * row.top1_agreement:.1f}%",
         human_bytes(row.size_bytes) if row.size_bytes else "",
         str(row.nodes) if row.nodes else "",
-        "" if row.on_provider is None else f"{100 * row.on_provider:.0f}%",
+        ""
+        if row.on_provider is None
+        else f"{100 * row.on_provider:.0f}%"
+        + ("" if row.time_on_provider is None else f" ({100 * row.time_on_provider:.0f}% of time)"),
     ]
 
 
