@@ -8,12 +8,11 @@ export of the report.
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 import ipywidgets as widgets
-from traitlets import Bool, Instance, Int, Unicode, observe
+from traitlets import Instance
 
 from workbench import plots
 from workbench.bench.config import MODE_LABELS, MODES
@@ -21,29 +20,24 @@ from workbench.bench.engine import benchmark
 from workbench.bench.results import BenchmarkResult
 from workbench.errors import WorkbenchError
 from workbench.model.model import Model
-from workbench.render.templates import render
-from workbench.widgets.controls import export_report, provider_boxes, ticked
+from workbench.widgets.controls import BackgroundPanel, provider_boxes, ticked
 from workbench.widgets.inputs_form import InputsForm
 
 REFRESH_SECONDS = 0.5  # live plot/table refresh: often enough to watch, rare enough to be cheap
 
 
-class BenchPanel(widgets.VBox):
+class BenchPanel(BackgroundPanel):
     """Run `workbench.benchmark` in a background thread and show it as it goes.
 
     `inputs` is the form of dims and values (the explorer shares one with its Run tab).
     """
 
-    model = Instance(Model, allow_none=True)
-    running = Bool(False)
-    updates = Int(0, help="How many times the live plot and table were refreshed.")
-    status = Unicode("")
     result = Instance(
         BenchmarkResult, allow_none=True, help="The last BenchmarkResult (live while running)."
     )
+    report_stem = "benchmark"
 
     def __init__(self, inputs: InputsForm | None = None, **kwargs: Any) -> None:
-        self.inputs = inputs or InputsForm()
         self.provider_boxes = provider_boxes()
         self.mode_boxes = [
             widgets.Checkbox(
@@ -66,58 +60,19 @@ class BenchPanel(widgets.VBox):
             description="Seconds per config",
             style={"description_width": "initial"},
         )
-        self.start_button = widgets.Button(
-            description="Start",
-            button_style="primary",
-            icon="play",
-            tooltip="Measure every combination of the providers, modes and batch sizes ticked",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.cancel_button = widgets.Button(
-            description="Cancel",
-            button_style="warning",
-            icon="stop",
-            disabled=True,
-            tooltip="Stop after the run in progress; every completed sample is kept",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.progress = widgets.IntProgress(value=0, min=0, max=1, description="0/0")
-        self.message = widgets.HTML()
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="760px"))
-        self.table = widgets.HTML()
-        self.folder = widgets.Text(
-            value="reports", description="Export to", style={"description_width": "initial"}
-        )
-        self.export_button = widgets.Button(
-            description="Export report",
-            icon="download",
-            disabled=True,
-            tooltip="Write the report as HTML and JSON into the folder",
-            layout=widgets.Layout(width="auto"),
-        )
-        self.link = widgets.Output()
+        self._last_refresh = 0.0
         super().__init__(
             [
                 widgets.HBox([widgets.Label("Providers"), *self.provider_boxes]),
                 widgets.HBox([widgets.Label("Modes"), *self.mode_boxes]),
                 widgets.HBox([self.batches, self.budget]),
-                self.inputs,
-                widgets.HBox([self.start_button, self.cancel_button, self.progress]),
-                self.message,
-                self.plot,
-                self.table,
-                widgets.HBox([self.folder, self.export_button]),
-                self.link,
             ],
+            inputs,
+            start=("Start", "Measure every combination of the providers, modes and batch sizes "
+                   "ticked"),
+            cancel_tooltip="Stop after the run in progress; every completed sample is kept",
             **kwargs,
-        )
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._last_refresh = 0.0
-        self.start_button.on_click(lambda _: self.start())
-        self.cancel_button.on_click(lambda _: self.cancel())
-        self.export_button.on_click(lambda _: self.export())
-        widgets.dlink((self, "model"), (self.inputs, "model"))
+        )  # fmt: skip
 
     @property
     def chosen_providers(self) -> list[str]:
@@ -142,28 +97,13 @@ class BenchPanel(widgets.VBox):
             raise WorkbenchError("Give at least one batch size of 1 or more.", "E.g. 1,8,32.")
         return sizes
 
-    def start(self) -> None:
-        """Start a benchmark in a background thread; the UI stays responsive."""
-        if self.running or self.model is None:
-            return
-        try:
-            sizes = self.batch_sizes()
-            if not self.chosen_providers or not self.chosen_modes:
-                raise WorkbenchError(
-                    "Tick at least one provider and one mode.", "Then press Start."
-                )
-        except WorkbenchError as failure:
-            self.message.value = render(
-                "widget_error.html.j2", message=f"{failure.message} {failure.hint}"
-            )
-            return
-        self.message.value = ""
-        self._cancel.clear()
-        self.running = True
-        self.updates = 0
+    def arguments(self) -> tuple[int, dict[str, Any]]:
+        """Every combination of the providers, modes and batch sizes ticked."""
+        sizes = self.batch_sizes()
+        if not self.chosen_providers or not self.chosen_modes:
+            raise WorkbenchError("Tick at least one provider and one mode.", "Then press Start.")
         total = len(self.chosen_providers) * len(self.chosen_modes) * len(sizes)
-        self.progress.max, self.progress.value, self.progress.description = total, 0, f"0/{total}"
-        arguments = {
+        return total, {
             "providers": self.chosen_providers,
             "batch_sizes": sizes,
             "modes": self.chosen_modes,
@@ -174,50 +114,10 @@ class BenchPanel(widgets.VBox):
             "progress": False,
             "on_update": self._on_update,
         }
-        self._thread = threading.Thread(
-            target=self._run,
-            args=(self.model, arguments),
-            daemon=True,
-            name="onnx-workbench-benchmark",
-        )
-        self._thread.start()
 
-    def cancel(self) -> None:
-        """Stop after the run in progress; every completed sample is kept."""
-        self._cancel.set()
-        self.status = "cancelling"
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the benchmark thread ends (for scripts and tests)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def export(self) -> list[str]:
-        """Write the last result as HTML and JSON into the export folder; link them below."""
-        if self.result is None or self.model is None:
-            return []
-        try:
-            stem = f"{self.model.name}-benchmark"
-            return export_report(self.result, self.folder.value, stem, self.link)
-        except (OSError, WorkbenchError) as failure:
-            self.message.value = render("widget_error.html.j2", message=str(failure))
-            return []
-
-    def _run(self, model: Model, arguments: dict[str, Any]) -> None:
-        try:
-            self.result = benchmark(model, **arguments)
-        except WorkbenchError as failure:
-            self.message.value = render(
-                "widget_error.html.j2", message=f"{failure.message} {failure.hint}"
-            )
-        except Exception as failure:
-            self.message.value = render(
-                "widget_error.html.j2", message=f"internal error: {failure!r}"
-            )
-        finally:
-            if self.result is not None:
-                self._refresh(self.result)
-            self.running = False
+    def call(self, model: Model, arguments: dict[str, Any]) -> BenchmarkResult:
+        """`workbench.benchmark`."""
+        return benchmark(model, **arguments)
 
     def _on_update(self, live: Any, current: Any) -> None:
         """Called by the engine about every 50 ms; refreshes the view every REFRESH_SECONDS."""
@@ -229,9 +129,11 @@ class BenchPanel(widgets.VBox):
         now = time.monotonic()
         if now - self._last_refresh >= REFRESH_SECONDS:
             self._last_refresh = now
-            self._refresh(live)
+            self.refresh(live)
 
-    def _refresh(self, result: Any) -> None:
+    def refresh(self, result: Any) -> None:
+        """The table and the p50 bars so far."""
+        self.result = result
         for entry in result.results:
             if entry.samples_ns:
                 entry.finish()  # the configuration being measured: statistics so far
@@ -242,21 +144,3 @@ class BenchPanel(widgets.VBox):
             )
             self.plot.value = picture._repr_png_()
         self.updates += 1
-
-    @observe("running")
-    def _buttons(self, change: dict[str, Any]) -> None:
-        running = change["new"]
-        self.start_button.disabled = running or self.model is None
-        self.cancel_button.disabled = not running
-        self.export_button.disabled = running or self.result is None
-        if not running:
-            self.status = "cancelled" if self._cancel.is_set() else "done"
-            self.progress.value = self.progress.max
-
-    @observe("model")
-    def _new_model(self, change: dict[str, Any]) -> None:
-        self.result = None
-        self.table.value = ""
-        self.plot.value = b""
-        self.start_button.disabled = change["new"] is None or self.running
-        self.export_button.disabled = True
