@@ -138,7 +138,8 @@ def test_evaluate_puts_every_variant_beside_the_reference(demo, tmp_path) -> Non
 
     result = workbench.evaluate(demo, ["fp16", "int8-dynamic"], ["cpu", "cuda"], _images(6),
                                 metric=agreement, time_budget=0.2)  # fmt: skip
-    assert result.samples == 6 and result.notes == []  # real samples: no synthetic note
+    assert result.samples == 6  # real samples: no note that they are synthetic
+    assert not [n for n in result.notes if "synthetic" in n]
     cpu = {r.variant: r for r in result.rows if r.provider == "CPUExecutionProvider"}
     assert list(cpu) == [REFERENCE, "fp16", "int8-dynamic"]
     assert cpu[REFERENCE].speedup == 1.0 and cpu[REFERENCE].max_abs_error == 0.0
@@ -162,6 +163,24 @@ def test_evaluate_puts_every_variant_beside_the_reference(demo, tmp_path) -> Non
     assert "int8-dynamic" in (tmp_path / "variants.md").read_text()
     assert result.plot().get_yscale() == "log"
     assert "int8-dynamic" in str(result) and "Note:" not in str(result)
+
+
+def test_a_variant_onnxruntime_refuses_is_a_failed_row_and_the_others_go_on(demo, tmp_path):
+    from tests import models
+
+    broken = models.write("checker_fails_runtime_refuses", tmp_path)
+    result = workbench.evaluate(demo, {"broken": str(broken), "fp16": "fp16"}, samples=2,
+                                time_budget=0.1)  # fmt: skip
+    rows = {r.variant: r for r in result.rows}
+    assert rows["broken"].status == "failed" and "onnxruntime" in rows["broken"].reason
+    assert rows["fp16"].status == "ok" and rows["reference"].status == "ok"
+
+
+def test_synthetic_calibration_is_said_in_the_evaluation(demo) -> None:
+    with pytest.warns(UserWarning, match="calibrates on 16 synthetic samples"):
+        result = workbench.evaluate(demo, ["int8-static"], samples=2, time_budget=0.1)
+    assert any(n.startswith("int8-static: calibrated on 16 synthetic samples") for n in
+               result.notes)  # fmt: skip
 
 
 def test_a_file_with_another_signature_is_measured_not_compared(demo, tmp_path) -> None:
@@ -235,3 +254,16 @@ def test_nodes_that_quietly_run_on_the_cpu_show_in_the_shares(demo, monkeypatch)
         module, "profile", lambda *a, **k: ProfileResult("CUDAExecutionProvider", 3, rows)
     )
     assert module._share_on(demo, "CUDAExecutionProvider", None) == (0.5, 0.6)
+
+
+def test_calibration_data_is_part_of_the_recipe(demo, tmp_path) -> None:
+    # The same recipe calibrated on other data is another variant, never a stale cache hit.
+    one = workbench.variants(demo, ["int8-static"], calibration=_images(2))["int8-static"]
+    other = workbench.variants(demo, ["int8-static"], calibration=_images(3))["int8-static"]
+    assert one.path != other.path
+    assert recipe_of(one)["options"]["calibration"] != recipe_of(other)["options"]["calibration"]
+    mine = tmp_path / "mine"  # in a folder of the user's: the file is made again
+    first = workbench.variants(demo, ["int8-static"], calibration=_images(2), folder=mine)
+    again = workbench.variants(demo, ["int8-static"], calibration=_images(3), folder=mine)
+    assert first["int8-static"].path == again["int8-static"].path
+    assert recipe_of(again["int8-static"]) == recipe_of(other)

@@ -36,6 +36,7 @@ from workbench.variant.recipes import (
     build,
     calibration_feeds,
     recipe_list,
+    recipe_of,
 )
 
 if TYPE_CHECKING:
@@ -226,10 +227,9 @@ def evaluate(
     candidates: list[tuple[str, Model | None, Recipe | None, str, str]] = [
         (REFERENCE, reference, None, "", "")
     ]
-    for name, made, recipe, status, reason in _variants(
-        reference, variants, calibration, folder, recipe_options
-    ):
-        candidates.append((name, made, recipe, status, reason))
+    made_variants = _variants(reference, variants, calibration, folder, recipe_options)
+    candidates += made_variants
+    notes += _recipe_notes(made_variants)
     for name, made, recipe, status, reason in candidates:
         for provider in names:
             if made is None or cancelled():
@@ -285,6 +285,15 @@ def _variants(
         else:
             found.append((recipe.name, made, recipe, "ok", ""))
     return found
+
+
+def _recipe_notes(rows: Sequence[tuple[str, Model | None, Recipe | None, str, str]]) -> list[str]:
+    """What each variant's recipe says to know of it (a skipped step, synthetic calibration)."""
+    notes = []
+    for name, made, _, _, _ in rows:
+        recorded = recipe_of(made) if made is not None else None
+        notes += [f"{name}: {note}" for note in (recorded or {}).get("notes", [])]
+    return notes
 
 
 def _samples(

@@ -31,6 +31,7 @@ from workbench.model.model import Model, load
 from workbench.ort import runtime
 from workbench.ort.options import SessionConfig
 from workbench.ort.session import save_optimized
+from workbench.text import first_line
 
 RECIPES = ("ort-optimized", "fp16", "fp16-mixed", "int8-dynamic", "int8-static")
 RECIPE_KEY = "onnx_workbench.recipe"  # the metadata_props entry a variant carries
@@ -174,12 +175,17 @@ def build(
     """One variant of `model`, made (or found in the cache) and loaded."""
     if recipe.kind == "file":
         return load(recipe.options["path"])
+    samples: list[dict[str, Any]] = []
+    if recipe.kind == "int8-static":  # the calibration data is part of the recipe
+        samples = calibration_feeds(model, calibration)
+        digest = "synthetic" if calibration is None else _digest(samples)
+        recipe = Recipe(recipe.name, recipe.kind, {**recipe.options, "calibration": digest})
     memo = (model.sha256, recipe.key(), os.fspath(folder) if folder else "")
     known = _MEMO.get(memo)
     if known is not None and known.path is not None and known.path.is_file():
         return known
     target = _target(model, recipe, folder)
-    if not target.is_file():
+    if not target.is_file() or _recorded(target) != recipe.key():
         make = {
             "ort-optimized": _optimized,
             "fp16": _fp16,
@@ -188,8 +194,8 @@ def build(
             "int8-static": _int8_static,
         }[recipe.kind]
         with tempfile.TemporaryDirectory(prefix="onnx-workbench-variant-") as work:
-            made = make(model, recipe, Path(work), calibration)
-            _stamp(made, model, recipe)
+            made, notes = make(model, recipe, Path(work), samples)
+            _stamp(made, model, recipe, notes)
             _save(made, target)
     _MEMO[memo] = load(target)
     return _MEMO[memo]
@@ -210,7 +216,7 @@ def recipe_of(model: Model) -> dict[str, Any] | None:
 # --- the recipes ---------------------------------------------------------------------------
 
 
-def _optimized(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
+def _optimized(model: Model, recipe: Recipe, work: Path, _: Any) -> tuple[Any, list[str]]:
     import onnx  # noqa: PLC0415  (heavy: loads on first use)
 
     config = SessionConfig.make(recipe.options["provider"], opt_level=recipe.options["opt_level"])
@@ -220,10 +226,10 @@ def _optimized(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
                            min_external_bytes=1024)  # fmt: skip
     if error:
         raise VariantFailed(f"onnxruntime could not optimize the model: {error}", "")
-    return onnx.load(str(path))  # weights read back in: the variant is saved whole
+    return onnx.load(str(path)), []  # weights read back in: the variant is saved whole
 
 
-def _fp16(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
+def _fp16(model: Model, recipe: Recipe, work: Path, _: Any) -> tuple[Any, list[str]]:
     from onnxruntime.transformers.float16 import (  # noqa: PLC0415  (heavy: loads on use)
         convert_float_to_float16,
     )
@@ -249,13 +255,13 @@ def _fp16(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
             )  # fmt: skip
     except Exception as error:  # the converter raises whatever it meets
         raise VariantFailed(f"onnxruntime's float16 converter failed: {error}", "") from None
-    return converted
+    return converted, []
 
 
-def _int8_dynamic(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
+def _int8_dynamic(model: Model, recipe: Recipe, work: Path, _: Any) -> tuple[Any, list[str]]:
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415  (heavy: loads on use)
 
-    source = _prepared(model, work)
+    source, notes = _prepared(model, work)
     out = work / "int8.onnx"
     try:
         with _quiet():
@@ -265,17 +271,17 @@ def _int8_dynamic(model: Model, recipe: Recipe, work: Path, _: Any) -> Any:
             )  # fmt: skip
     except Exception as error:
         raise VariantFailed(f"onnxruntime's quantize_dynamic failed: {error}", "") from None
-    return _quantized(out)
+    return _quantized(out), notes
 
 
-def _int8_static(model: Model, recipe: Recipe, work: Path, calibration: Any) -> Any:
+def _int8_static(
+    model: Model, recipe: Recipe, work: Path, samples: list[dict[str, Any]]
+) -> tuple[Any, list[str]]:
     from onnxruntime.quantization import (  # noqa: PLC0415  (heavy: loads on use)
         CalibrationDataReader,
         QuantFormat,
         quantize_static,
     )
-
-    samples = calibration_feeds(model, calibration)
 
     class Reader(CalibrationDataReader):
         def __init__(self) -> None:
@@ -284,7 +290,7 @@ def _int8_static(model: Model, recipe: Recipe, work: Path, calibration: Any) -> 
         def get_next(self) -> dict[str, Any] | None:
             return next(self._left, None)
 
-    source = _prepared(model, work)
+    source, notes = _prepared(model, work)
     out = work / "int8.onnx"
     try:
         with _quiet():
@@ -296,7 +302,12 @@ def _int8_static(model: Model, recipe: Recipe, work: Path, calibration: Any) -> 
             )  # fmt: skip
     except Exception as error:
         raise VariantFailed(f"onnxruntime's quantize_static failed: {error}", "") from None
-    return _quantized(out)
+    if recipe.options["calibration"] == "synthetic":
+        notes.append(
+            f"calibrated on {SYNTHETIC_CALIBRATION_SAMPLES} synthetic samples: no evidence "
+            "of accuracy on real data"
+        )
+    return _quantized(out), notes
 
 
 def calibration_feeds(model: Model, calibration: Any) -> list[dict[str, Any]]:
@@ -329,6 +340,28 @@ def calibration_feeds(model: Model, calibration: Any) -> list[dict[str, Any]]:
 # --- helpers ------------------------------------------------------------------------------
 
 
+def _digest(samples: list[dict[str, Any]]) -> str:
+    """What identifies calibration feeds: a hash of every array's name, type, shape, bytes."""
+    import numpy as np  # noqa: PLC0415  (with the feeds, loaded already)
+
+    digest = hashlib.sha256()
+    for sample in samples:
+        for name in sorted(sample):
+            array = np.ascontiguousarray(sample[name])
+            digest.update(f"{name}|{array.dtype}|{array.shape}|".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _recorded(path: Path) -> str:
+    """The recipe key a variant file carries ("" for a file that carries none)."""
+    found = recipe_of(load(path))
+    if found is None:
+        return ""
+    return json.dumps({"kind": found.get("recipe"), **found.get("options", {})}, sort_keys=True,
+                      default=str)  # fmt: skip
+
+
 def _target(model: Model, recipe: Recipe, folder: str | os.PathLike[str] | None) -> Path:
     file = f"{model.name}.{recipe.name}.onnx"
     if folder is not None:
@@ -338,8 +371,8 @@ def _target(model: Model, recipe: Recipe, folder: str | os.PathLike[str] | None)
     return cache_dir("variants", key) / file
 
 
-def _stamp(proto: Any, model: Model, recipe: Recipe) -> None:
-    """Write the recipe into the variant's metadata_props (replacing a copied one)."""
+def _stamp(proto: Any, model: Model, recipe: Recipe, notes: list[str]) -> None:
+    """Write the recipe (and what to know of it) into the variant's metadata_props."""
     rt = runtime.ort()
     record = {
         "recipe": recipe.kind,
@@ -348,6 +381,7 @@ def _stamp(proto: Any, model: Model, recipe: Recipe) -> None:
         "tool_version": rt.__version__,
         "source_sha256": model.sha256,
         "source_name": model.name,
+        "notes": notes,
     }
     kept = [p for p in proto.metadata_props if p.key != RECIPE_KEY]
     del proto.metadata_props[:]
@@ -403,12 +437,12 @@ def _has_float32(proto: Any) -> bool:
     )
 
 
-def _prepared(model: Model, work: Path) -> Path:
-    """The model as the quantizer wants it, in a file.
+def _prepared(model: Model, work: Path) -> tuple[Path, list[str]]:
+    """The model as the quantizer wants it, in a file, and what to know of how it was made.
 
-    onnxruntime's `quant_pre_process` where it works (its symbolic shape step needs sympy,
-    skipped without it), else the file with exporters' value_info dropped (it can
-    contradict the quantizer's shape inference).
+    onnxruntime's `quant_pre_process` where it works (its symbolic shape step needs sympy:
+    skipped, and said, without it), else the file with exporters' value_info dropped (it
+    can contradict the quantizer's shape inference).
     """
     import onnx  # noqa: PLC0415  (heavy: loads on first use)
     from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: PLC0415  (as above)
@@ -418,16 +452,23 @@ def _prepared(model: Model, work: Path) -> Path:
     plain = work / "plain.onnx"
     onnx.save_model(proto, str(plain), save_as_external_data=_large(model))
     prepared = work / "prepared.onnx"
+    notes = []
+    symbolic = importlib.util.find_spec("sympy") is not None
+    if not symbolic:
+        notes.append(
+            "quant_pre_process ran without its symbolic shape inference: it needs sympy "
+            "(pip install sympy)"
+        )
     try:
         with _quiet():
             quant_pre_process(
-                str(plain), str(prepared),
-                skip_symbolic_shape=importlib.util.find_spec("sympy") is None,
+                str(plain), str(prepared), skip_symbolic_shape=not symbolic,
                 save_as_external_data=_large(model),
             )  # fmt: skip
-    except Exception:  # the quantizer can still go on without it
-        return plain
-    return prepared
+    except Exception as error:  # the quantizer can still go on without it
+        return plain, [f"quant_pre_process failed ({first_line(str(error))}): quantized "
+                       "without it"]  # fmt: skip
+    return prepared, notes
 
 
 def _quantized(path: Path) -> Any:
