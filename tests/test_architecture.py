@@ -237,7 +237,7 @@ LAYERS = {
     4: ("workbench.run.result", "workbench.ort.profiling", "workbench.ort.doctor",
         "workbench.ort.session", "workbench.bench.config", "workbench.bench.measure",
         "workbench.bench.results", "workbench.bench.report", "workbench.graphview"),
-    5: ("workbench.model.model",),
+    5: ("workbench.model.model", "workbench.model.diff"),
     6: ("workbench.run", "workbench.bench", "workbench.report", "workbench.graphview.show",
         "workbench.graphview.overlay", "workbench.variant", "workbench.demo"),
     7: ADAPTERS,

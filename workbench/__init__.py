@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.graphview.show import show_graph
     from workbench.graphview.view import GraphView
     from workbench.model import ModelLike
+    from workbench.model.diff import ModelDiff, diff_models
     from workbench.model.model import Model, load
     from workbench.ort.doctor import DoctorReport, doctor
     from workbench.ort.profiling import ProfileResult
@@ -44,6 +45,7 @@ __all__ = [
     "GraphView",
     "MissingDependencyError",
     "Model",
+    "ModelDiff",
     "ModelLike",
     "ProfileResult",
     "ReportDiff",
@@ -55,6 +57,7 @@ __all__ = [
     "benchmark",
     "compare",
     "demo_model",
+    "diff_models",
     "diff_reports",
     "doctor",
     "evaluate",
@@ -75,6 +78,8 @@ _LAZY = {
     "Comparison": "workbench.run.compare",
     "compare": "workbench.run.compare",
     "demo_model": "workbench.demo",
+    "diff_models": "workbench.model.diff",
+    "ModelDiff": "workbench.model.diff",
     "diff_reports": "workbench.report.diff",
     "DoctorReport": "workbench.ort.doctor",
     "doctor": "workbench.ort.doctor",

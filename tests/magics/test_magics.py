@@ -166,6 +166,14 @@ def test_variants_shows_the_table_and_keeps_the_result(shell, monkeypatch, tmp_p
     assert "Unknown variant recipe 'int4'" in cell.text and "Traceback" not in cell.text
 
 
+def test_diff_compares_two_models_by_name_or_path(shell, model_path) -> None:
+    cell = run(loaded(shell), f"%onnx diff tinynet {model_path('control_flow')} -o d")
+    assert cell.error is None, cell.text
+    assert shell.user_ns["d"] is cell.result and cell.result.nodes_removed
+    cell = run(shell, "%onnx diff tinynet nowhere")
+    assert "No model named 'nowhere'" in cell.text and "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -272,6 +280,7 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx compare --providers cpu --show-code",
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",
         "%onnx profile --runs 1 --show-code",
+        "%onnx diff tinynet tinynet --show-code",
         "%onnx variants --variants fp16 --time-budget 0.1 --samples 2 --show-code",
         "%onnx doctor --show-code",
         # With feeds from a file: compare and profile take providers/provider second.

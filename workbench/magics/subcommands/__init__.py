@@ -10,6 +10,7 @@ from workbench.magics.parser import Subcommand
 from workbench.magics.subcommands import (
     bench,
     compare,
+    diff,
     doctor,
     explore,
     graph,
@@ -33,6 +34,7 @@ ALL: tuple[Subcommand, ...] = tuple(
         compare,
         bench,
         variants,
+        diff,
         profile,
         explore,
         report,
