@@ -586,3 +586,23 @@ def unnamed_nodes() -> onnx.ModelProto:
         [_tensor("y", TensorProto.FLOAT, [1, 256])],
         initializers=[weight, shape],
     )
+
+
+def renamed(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """The same graph with every node, value and initializer renamed (another exporter)."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(proto)
+    names: dict[str, str] = {}
+    for index, node in enumerate(copy.graph.node):
+        node.name = f"node{index}"
+        for output in node.output:
+            names[output] = f"value{len(names)}"
+    for tensor in copy.graph.initializer:
+        names[tensor.name] = f"weight{len(names)}"
+        tensor.name = names[tensor.name]
+    for node in copy.graph.node:
+        node.input[:] = [names.get(t, t) for t in node.input]
+        node.output[:] = [names.get(t, t) for t in node.output]
+    for value in copy.graph.output:
+        value.name = names.get(value.name, value.name)
+    return copy

@@ -12,39 +12,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import onnx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import workbench
 from tests import models
 from tests.perf._common import report
 
 
-def renamed(proto: onnx.ModelProto) -> onnx.ModelProto:
-    """The same graph with every node and tensor renamed, as another exporter would."""
-    copy = onnx.ModelProto()
-    copy.CopyFrom(proto)
-    names = {}
-    for index, node in enumerate(copy.graph.node):
-        node.name = f"node{index}"
-        for output in node.output:
-            names[output] = f"value{len(names)}"
-    for tensor in copy.graph.initializer:
-        names[tensor.name] = f"weight{len(names)}"
-        tensor.name = names[tensor.name]
-    for node in copy.graph.node:
-        node.input[:] = [names.get(t, t) for t in node.input]
-        node.output[:] = [names.get(t, t) for t in node.output]
-    for value in copy.graph.output:
-        value.name = names.get(value.name, value.name)
-    return copy
-
-
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = models.large_chain(Path(tmp) / "chain.onnx", blocks=250, width=32)
         a = workbench.load(path)
-        b = workbench.load(renamed(a.proto))
+        b = workbench.load(models.renamed(a.proto))
         start = time.perf_counter()
         result = workbench.diff_models(a, b)
         seconds = time.perf_counter() - start
