@@ -26,7 +26,7 @@ from workbench.errors import (
 )
 from workbench.feeds.checker import FeedChecker, Range
 from workbench.feeds.hints import DimHints
-from workbench.model import external_data, names, walk
+from workbench.model import external_data, extract, names, walk
 from workbench.model.compat import Compatibility
 from workbench.model.compat import check as check_compatibility
 from workbench.model.parsing import parse_model
@@ -446,6 +446,26 @@ class Model(Rendered):
                 self._named = Model(proto, base_dir=self.external_data.base_dir)
                 self._named._original = self
         return self._named
+
+    def subgraph(
+        self,
+        *,
+        around: str | None = None,
+        depth: int = 1,
+        between: tuple[str, str] | None = None,
+        nodes: list[str] | None = None,
+    ) -> Model:
+        """Part of the model as a model of its own, to inspect, run and benchmark.
+
+        Around a node (`depth` hops along its tensors), between two tensors, or a list of
+        nodes (names as `named()` gives them). Its boundary tensors become its inputs and
+        outputs; external weights stay where they are; onnx's checker passes it, or an
+        error says why not.
+        """
+        proto = extract.subgraph(
+            self.named().proto, around=around, depth=depth, between=between, nodes=nodes
+        )
+        return Model(proto, base_dir=self.external_data.base_dir)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model atomically to `path`; external-data references stay as they are."""
