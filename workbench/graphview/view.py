@@ -205,10 +205,9 @@ def graph_files(
     check_optimized(optimized)
     files = []
     if optimized in (False, "both"):
-        own = model.path is not None and model.path.suffix in (".onnx", ".ort")
         shown = model.named() if named else model
         source = _model_file(shown)
-        name = source.name if own and shown is model else f"{_stem(model)}.onnx"
+        name = source.name if _own_file(model) and shown is model else f"{_stem(model)}.onnx"
         files.append(GraphFile("original", source, name))
     if optimized:
         config = SessionConfig.make(provider, opt_level=opt_level)
@@ -226,9 +225,13 @@ def optimized_graph(model: Model, config: SessionConfig) -> tuple[GraphFile, onn
     return graph, onnx.load(str(path), load_external_data=False)
 
 
+def _own_file(model: Model) -> bool:
+    """Whether the model came from an .onnx or .ort file the viewer can name it by."""
+    return model.path is not None and model.path.suffix in (".onnx", ".ort")
+
+
 def _stem(model: Model) -> str:
-    own = model.path is not None and model.path.suffix in (".onnx", ".ort")
-    return model.path.stem if own and model.path is not None else model.name
+    return model.path.stem if _own_file(model) and model.path is not None else model.name
 
 
 def check_optimized(optimized: object) -> None:

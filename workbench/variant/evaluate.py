@@ -31,7 +31,6 @@ from workbench.run.profile import profile
 from workbench.text import human_bytes
 from workbench.variant.recipes import (
     Recipe,
-    VariantFailed,
     VariantSkipped,
     build,
     calibration_feeds,
@@ -278,9 +277,7 @@ def _variants(
             made = build(reference, recipe, calibration=calibration, folder=folder)
         except VariantSkipped as error:
             found.append((recipe.name, None, recipe, "skipped", error.message))
-        except VariantFailed as error:
-            found.append((recipe.name, None, recipe, "failed", error.message))
-        except WorkbenchError as error:
+        except WorkbenchError as error:  # VariantFailed, a bad file, a feed error...
             found.append((recipe.name, None, recipe, "failed", error.message))
         else:
             found.append((recipe.name, made, recipe, "ok", ""))
