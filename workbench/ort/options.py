@@ -99,19 +99,6 @@ class SessionConfig:
             enable_profiling=enable_profiling,
         )
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SessionConfig:
-        """Inverse of `as_dict()` (a profile's or a report's record), validated as by `make()`."""
-        return cls.make(
-            str(data.get("provider") or "cpu"),
-            provider_options=dict(data.get("provider_options") or {}),
-            opt_level=str(data.get("opt_level") or "all"),
-            intra_op_threads=data.get("intra_op_threads"),
-            inter_op_threads=data.get("inter_op_threads"),
-            execution_mode=str(data.get("execution_mode") or "sequential"),
-            allow_fallback=bool(data.get("allow_fallback")),
-        )
-
     def session_options(self, profile_prefix: str | None = None) -> Any:
         """Onnxruntime SessionOptions for this configuration."""
         rt = runtime.ort()
