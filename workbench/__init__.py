@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     from workbench.report.diff import ReportDiff, diff_reports
     from workbench.report.load import load_report
     from workbench.run.compare import Comparison, compare
+    from workbench.run.localize import Localization, localize
     from workbench.run.profile import profile
     from workbench.run.result import RunResult
     from workbench.variant.evaluate import Evaluation, evaluate
     from workbench.variant.recipes import variants
+    from workbench.variant.requantize import requantize
     from workbench.widgets.explorer import Explorer, explore
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "Evaluation",
     "Explorer",
     "GraphView",
+    "Localization",
     "MissingDependencyError",
     "Model",
     "ModelDiff",
@@ -66,7 +69,9 @@ __all__ = [
     "load_feeds",
     "load_outputs",
     "load_report",
+    "localize",
     "profile",
+    "requantize",
     "show_graph",
     "variants",
 ]
@@ -77,6 +82,9 @@ _LAZY = {
     "BenchmarkResult": "workbench.bench.results",
     "Comparison": "workbench.run.compare",
     "compare": "workbench.run.compare",
+    "Localization": "workbench.run.localize",
+    "localize": "workbench.run.localize",
+    "requantize": "workbench.variant.requantize",
     "demo_model": "workbench.demo",
     "diff_models": "workbench.model.diff",
     "ModelDiff": "workbench.model.diff",

@@ -14,6 +14,7 @@ import pytest
 
 import workbench
 from tests import models
+from tests.graphview.test_viewer_bundle import _embedded_model
 from tests.run.test_compare import variant
 from workbench.graphview import netron
 from workbench.graphview.overlay import VIRIDIS, resolve
@@ -394,3 +395,64 @@ def test_the_offline_file_keeps_the_overlay_beside_the_model(demo, demo_profile,
     assert found is not None
     assert json.loads(found.group(1)) == overlay.payload()
     assert page.count('id="onnx-workbench-model"') == 1
+
+
+# --- a localization and a diff ------------------------------------------------------------
+
+
+def test_a_localization_is_drawn_on_the_candidate_with_the_first_outlined(demo, tmp_path):
+    from tests.run.test_localize import _broken
+
+    broken = workbench.load(_broken(tmp_path / "broken.onnx"))
+    result = workbench.localize(demo, broken, samples=2)
+    overlay, _ = resolve(broken, result)
+    assert overlay.kind == "localize" and overlay.graph == "original"
+    assert overlay.matched == demo.node_count and overlay.top[0] == "stage1/Conv"
+    assert overlay.marks["stage1/Conv"].outline and not overlay.marks["stem/Conv"].outline
+    assert overlay.marks["stage1/Conv"].label.startswith("✗")
+    assert any("SQNR" in value for _, value in overlay.marks["stage1/Conv"].details)
+    assert not overlay.notes
+    on_reference, _ = resolve(demo, result)  # drawn where names match, and said
+    assert on_reference.matched and "another model" in on_reference.notes[0]
+    with pytest.raises(workbench.WorkbenchError, match="drawn on the original graph"):
+        resolve(broken, result, optimized=True)
+
+
+def test_a_diff_is_drawn_on_either_model(demo, tmp_path) -> None:
+    from tests.run.test_localize import _broken
+
+    broken = workbench.load(_broken(tmp_path / "broken.onnx"))
+    difference = workbench.diff_models(demo, broken)
+    overlay, _ = resolve(broken, difference)
+    assert overlay.kind == "diff" and set(overlay.marks) == {"stage1/Conv"}
+    assert overlay.marks["stage1/Conv"].label == "changed"
+    assert any("weight stage1.conv.weight" in k for k, _ in overlay.marks["stage1/Conv"].details)
+    int8 = workbench.variants(demo, ["int8-dynamic"], folder=tmp_path)["int8-dynamic"]
+    to_int8 = workbench.diff_models(demo, int8)
+    on_b, _ = resolve(int8, to_int8)
+    on_a, _ = resolve(demo, to_int8)
+    assert {m.label for m in on_b.marks.values()} >= {"added"}
+    assert on_a.marks["stem/Conv"].label == "removed" and "only in model b" in on_a.notes[0]
+    assert "only in model a" in on_b.notes[0]
+    # Unnamed nodes ("#0" in the diff) are drawn under the names show_graph gives them.
+    plain = models.build("unnamed_nodes")
+    changed = models.build("unnamed_nodes")
+    changed.graph.node[0].attribute[0].ints[:] = [0, 0, 0, 0]  # the unnamed Conv's pads
+    difference = workbench.diff_models(workbench.load(plain), workbench.load(changed))
+    assert difference.nodes_changed[0]["b"] == "#0"
+    overlay, _ = resolve(workbench.load(changed), difference)
+    assert overlay.marks["Conv_0"].label == "changed" and not overlay.unmatched
+
+
+def test_show_graph_draws_a_part_around_a_node_or_a_block(runtime_dir, demo, tmp_path) -> None:
+    view = show_graph(demo, around="block/Conv", depth=1)
+    shown = workbench.load(view.files[0].path)
+    assert {n.name for n in shown.proto.graph.node} == {"stage1/MaxPool", "block/Conv",
+                                                       "block/Relu"}  # fmt: skip
+    chain = workbench.load(models.large_chain(tmp_path / "chain.onnx", blocks=12, width=8))
+    out, _ = save_graph(chain, tmp_path / "b.html", block=3)
+    drawn = _embedded_model(out)
+    assert [n.name for n in drawn.graph.node] == ["block3/MatMul", "block3/Add", "block3/Relu",
+                                                  "block3/Mul"]  # fmt: skip
+    with pytest.raises(workbench.WorkbenchError, match="around= or block="):
+        show_graph(chain, around="block3/Add", block=3)

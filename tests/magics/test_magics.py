@@ -174,6 +174,24 @@ def test_diff_compares_two_models_by_name_or_path(shell, model_path) -> None:
     assert "No model named 'nowhere'" in cell.text and "Traceback" not in cell.text
 
 
+def test_localize_draws_on_the_graph_and_cuts_a_part(shell, tmp_path) -> None:
+    from tests.run.test_localize import _broken
+
+    shell.user_ns["broken"] = str(_broken(tmp_path / "broken.onnx"))
+    cell = run(loaded(shell), "%onnx localize tinynet $broken --samples 2 -o loc")
+    assert cell.error is None, cell.text
+    assert shell.user_ns["loc"].first.node == "stage1/Conv" and cell.result is shell.user_ns["loc"]
+    cell = run(shell, "%onnx graph $broken --overlay loc --html drawn.html")
+    assert cell.error is None and "Localization: error per tensor" in cell.text, cell.text
+    cell = run(shell, "%onnx graph tinynet --around block/Conv --depth 1 --save part.onnx")
+    assert isinstance(cell.result, GraphView) and "Saved the part (3 nodes)" in cell.text
+    assert workbench.load(tmp_path / "part.onnx").node_count == 3
+    cell = run(shell, "%onnx graph tinynet --block 0")
+    assert "no repeated blocks" in cell.text and "Traceback" not in cell.text
+    cell = run(shell, "%onnx localize tinynet")
+    assert "nothing to compare against" in cell.text and "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -281,6 +299,11 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx bench --batch 1 --time-budget 0.1 --show-code",
         "%onnx profile --runs 1 --show-code",
         "%onnx diff tinynet tinynet --show-code",
+        "%onnx localize tinynet tinynet --samples 1 --show-code",
+        "%onnx localize tinynet {demo} --providers cpu --data feeds.npz -o loc --show-code",
+        "%onnx graph --around block/Conv --depth 2 --save p.onnx --show-code",
+        "%onnx graph --overlay diff --expected {demo} --show-code",
+        "%onnx graph --overlay localize --expected {demo} --html l.html --show-code",
         "%onnx variants --variants fp16 --time-budget 0.1 --samples 2 --show-code",
         "%onnx doctor --show-code",
         # With feeds from a file: compare and profile take providers/provider second.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import pytest
@@ -67,3 +69,68 @@ def test_a_part_of_a_model_with_subgraphs_keeps_the_bodies() -> None:
 def test_bad_requests_are_refused_clearly(demo, ask, message) -> None:
     with pytest.raises(workbench.WorkbenchError, match=message):
         demo.subgraph(**ask)
+
+
+# --- repeated blocks ----------------------------------------------------------------------
+
+
+def test_blocks_are_found_by_structure_and_labelled_by_names(tmp_path) -> None:
+    chain = workbench.load(models.large_chain(tmp_path / "chain.onnx", blocks=12, width=8))
+    blocks = chain.blocks()
+    assert len(blocks) == 12 and [b.label for b in blocks] == [f"block{i}" for i in range(12)]
+    assert blocks[3].nodes == ("block3/MatMul", "block3/Add", "block3/Relu", "block3/Mul")
+    part = chain.subgraph(block=3)
+    assert [n.name for n in part.proto.graph.node] == list(blocks[3].nodes)
+    onnx.checker.check_model(part.proto)
+    assert chain.subgraph(block=-1).proto.graph.node[0].name == "block11/MatMul"
+    with pytest.raises(workbench.WorkbenchError, match=r"Block 12 is out of range.*12 blocks"):
+        chain.subgraph(block=12)
+
+
+def test_blocks_of_a_model_its_exporter_did_not_name(tmp_path) -> None:
+    proto = onnx.load(models.large_chain(tmp_path / "chain.onnx", blocks=6, width=8))
+    for node in proto.graph.node:
+        node.name = ""
+    blocks = workbench.load(proto).blocks()
+    assert len(blocks) == 6 and {b.label for b in blocks} == {""}
+    assert blocks[1].nodes == ("MatMul_4", "Add_5", "Relu_6", "Mul_7")  # onnxruntime's names
+
+
+def test_a_model_without_repeated_blocks_says_so(demo) -> None:
+    assert demo.blocks() == []  # Relu, MaxPool, Conv twice is not a layer: names disagree
+    with pytest.raises(workbench.WorkbenchError, match="no repeated blocks") as caught:
+        demo.subgraph(block=0)
+    assert "around=" in caught.value.hint
+
+
+def test_the_cli_draws_and_saves_a_part(tmp_path) -> None:
+    from tests.cli import cli
+
+    chain = models.large_chain(tmp_path / "chain.onnx", blocks=12, width=8)
+    done = cli("graph", str(chain), "--block", "3", "--save", str(tmp_path / "part.onnx"),
+               "--html", str(tmp_path / "p.html"), "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["path"] == str(tmp_path / "p.html")
+    saved = workbench.load(tmp_path / "part.onnx")
+    assert saved.node_count == 4 and saved.run({"h2": np.ones((2, 8), np.float32)})
+    around = cli("graph", str(chain), "--around", "block5/Relu", "--depth", "1",
+                 "--html", str(tmp_path / "a.html"))  # fmt: skip
+    assert around.returncode == 0 and "p.html" not in around.stdout
+    lonely = cli("graph", str(chain), "--save", str(tmp_path / "x.onnx"))
+    assert lonely.returncode != 0 and "--save writes a part" in lonely.stderr
+
+
+def test_pytorch_module_paths_label_the_blocks(tmp_path) -> None:
+    proto = onnx.load(models.large_chain(tmp_path / "chain.onnx", blocks=4, width=8))
+    for index, node in enumerate(proto.graph.node):
+        layer = index // 4
+        node.name = f"node_{node.op_type.lower()}_{layer}"  # as torch.onnx.export(dynamo=True)
+        entry = node.metadata_props.add()
+        entry.key = "pkg.torch.onnx.name_scopes"
+        entry.value = repr(["", "layers", f"layers.{layer}", f"op_{index}"])
+    assert [b.label for b in workbench.load(proto).blocks()] == [
+        f"layers/layers.{i}" for i in range(4)
+    ]
+    for node in proto.graph.node:  # code where a list should be: never run, names stand
+        node.metadata_props[0].value = "__import__('os').system('false')"
+    assert [b.label for b in workbench.load(proto).blocks()] == [""] * 4

@@ -45,9 +45,9 @@ def image() -> np.ndarray:
 def perturb_one_weight(image):
     """Add 1.0 to the centre tap of one conv6 filter, on its most active input channel (a
     dead ReLU channel would hide any change): one wrong weight, as a bad load would give."""
-    from workbench.run.compare import _with_every_node_output
+    from workbench.run.compare import with_every_node_output
 
-    marked = _with_every_node_output(workbench.load(models.build("small_cnn")))
+    marked = with_every_node_output(workbench.load(models.build("small_cnn")))
     channel = int(marked.run({"image": image})["relu5"].mean(axis=(0, 2, 3)).argmax())
 
     def change(name: str, array: np.ndarray) -> np.ndarray:

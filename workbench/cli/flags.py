@@ -396,7 +396,7 @@ def variants_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-OVERLAYS = ("profile", "placement", "compare")
+OVERLAYS = ("profile", "placement", "compare", "localize", "diff")
 
 
 def add_overlay_options(parser: argparse.ArgumentParser, *, help_extra: str = "") -> None:
@@ -405,7 +405,8 @@ def add_overlay_options(parser: argparse.ArgumentParser, *, help_extra: str = ""
         "--overlay",
         metavar="KIND",
         help="draw measurements on the graph: profile (time per node), placement (provider "
-        f"per node) or compare (error per node){help_extra}",
+        "per node), compare (error per node), localize (error per tensor against --expected "
+        f"over --data samples) or diff (what changed since --expected){help_extra}",
     )
     parser.add_argument(
         "--provider", default="cpu", help="provider of --optimized and the overlay (default cpu)"
@@ -417,13 +418,19 @@ def add_overlay_options(parser: argparse.ArgumentParser, *, help_extra: str = ""
     parser.add_argument(
         "--providers",
         type=names,
-        default=["cpu", "cuda"],
-        help="for --overlay compare: providers, the first the baseline (default cpu,cuda)",
+        help="for --overlay compare: providers, the first the baseline (default cpu,cuda); "
+        "for localize: the reference's and the model's (default cpu)",
     )
     parser.add_argument(
         "--expected",
         metavar="FILE",
-        help="for --overlay compare: a reference model (.onnx) as the baseline",
+        help="for --overlay compare, localize and diff: the reference model (.onnx)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="for --overlay localize: the samples (.npz, a test_data_set folder or a folder "
+        "of them; default 16 synthetic ones)",
     )
     parser.add_argument("--top", type=int, default=10, help="nodes listed beside the graph")
     add_shape_options(parser)  # the inputs a profile or a comparison runs on
@@ -440,9 +447,24 @@ def overlay_call(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
         options = {"provider": args.provider, "runs": args.runs, "opt_level": args.opt_level}
         return "workbench.profile", _present({**options, **inputs})
     if args.overlay == "compare":
-        options = {"providers": args.providers, "expected": args.expected, "intermediates": True}
+        options = {"providers": args.providers or ["cpu", "cuda"], "expected": args.expected,
+                   "intermediates": True}  # fmt: skip
         return "workbench.compare", _present({**options, **inputs})
+    if args.overlay == "localize":
+        options = {"reference": _reference(args), "providers": args.providers, "data": args.data}
+        return "workbench.localize", _present({**options, **inputs})
+    if args.overlay == "diff":
+        return "workbench.diff_models", {"a": _reference(args)}
     return None
+
+
+def _reference(args: argparse.Namespace) -> str:
+    if not args.expected:
+        raise WorkbenchError(
+            f"--overlay {args.overlay} needs the reference model.",
+            f"Add --expected REFERENCE.onnx (the model --overlay {args.overlay} compares with).",
+        )
+    return str(args.expected)
 
 
 def overlay_value(model: Model, args: argparse.Namespace) -> Any:
@@ -456,16 +478,46 @@ def overlay_value(model: Model, args: argparse.Namespace) -> Any:
     called = overlay_call(args)
     if called is None:
         return args.overlay
-    from workbench.run.compare import compare  # noqa: PLC0415  (heavy: loads when measuring)
+    from workbench.model.diff import diff_models  # noqa: PLC0415  (heavy: loads when measuring)
+    from workbench.run.compare import compare  # noqa: PLC0415  (as above)
+    from workbench.run.localize import localize  # noqa: PLC0415  (as above)
     from workbench.run.profile import profile  # noqa: PLC0415  (as above)
 
     function, options = called
     measures: dict[str, Callable[..., Any]] = {
         "workbench.profile": profile,
         "workbench.compare": compare,
+        "workbench.localize": lambda m, reference, **o: localize(reference, m, **o),
+        "workbench.diff_models": lambda m, a: diff_models(a, m),
     }
-    measure = measures[function]
-    return measure(model, **options)
+    return measures[function](model, **options)
+
+
+def add_part_options(parser: argparse.ArgumentParser) -> None:
+    """--around NODE --depth N, --block I (a part of the graph), --save PART.onnx."""
+    parser.add_argument("--around", metavar="NODE", help="only the part around this node")
+    parser.add_argument(
+        "--depth", type=int, default=1, help="with --around: hops along tensors (default 1)"
+    )
+    parser.add_argument(
+        "--block", type=int, metavar="I", help="only repeated block I (of model.blocks())"
+    )
+    parser.add_argument(
+        "--save", metavar="PART.onnx", help="also save that part as a model of its own"
+    )
+
+
+def part_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """show_graph()/save_graph() keyword arguments for --around, --depth and --block."""
+    if args.around is None and args.block is None:
+        if args.save:
+            raise WorkbenchError(
+                "--save writes a part: say which.", "Add --around NODE [--depth N] or --block I."
+            )
+        return {}
+    if args.block is not None:
+        return {"block": args.block}
+    return {"around": args.around, "depth": args.depth}
 
 
 def add_output_options(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:

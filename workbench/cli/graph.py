@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import webbrowser
 from pathlib import Path
 from typing import Any
 
 from workbench.cli import flags
-from workbench.graphview.show import save_graph
+from workbench.graphview.show import part_of, save_graph
 from workbench.model.model import load
 from workbench.text import human_bytes, printable
 
@@ -39,6 +40,7 @@ def register(subparsers: Any) -> None:
         help="the graph after onnxruntime's optimizations (what it fused)",
     )
     flags.add_overlay_options(parser)
+    flags.add_part_options(parser)
     parser.add_argument("--open", action="store_true", help="open it in the default browser")
     parser.add_argument(
         "--json", action="store_true", help="print what was written as one JSON object"
@@ -48,9 +50,18 @@ def register(subparsers: Any) -> None:
 
 def graph_command(args: argparse.Namespace) -> int:
     """Write the file and say where it is (and what the overlay matched)."""
+    part = flags.part_kwargs(args)
     model = load(args.model)
+    if part:
+        model = part_of(model, around=part.get("around"), depth=part.get("depth", 1),
+                        block=part.get("block"))  # fmt: skip
+        if args.save:
+            saved = model.save(args.save)
+            print(printable(f"Saved the part ({model.node_count} nodes) to {saved}"),
+                  file=sys.stderr if args.json else sys.stdout)  # fmt: skip
     overlay = flags.overlay_value(model, args)
     suffix = f".{args.overlay}" if args.overlay else ".optimized" if args.optimized else ""
+    suffix = (".part" if part else "") + suffix
     target, drawn = save_graph(
         model,
         args.html or f"{Path(args.model).stem}{suffix}.html",

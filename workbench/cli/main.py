@@ -14,13 +14,24 @@ import warnings
 from collections.abc import Sequence
 
 from workbench._version import __version__
-from workbench.cli import bench, compare, diff, doctor, graph, info, report, run, variants
+from workbench.cli import (
+    bench,
+    compare,
+    diff,
+    doctor,
+    graph,
+    info,
+    localize,
+    report,
+    run,
+    variants,
+)
 from workbench.errors import WorkbenchError, WorkbenchWarning
 from workbench.text import printable
 
 EXIT_USER_ERROR, EXIT_BUG = 1, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
-_SUBCOMMANDS = (info, run, compare, bench, variants, diff, graph, report, doctor)
+_SUBCOMMANDS = (info, run, compare, bench, variants, diff, localize, graph, report, doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

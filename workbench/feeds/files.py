@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +37,34 @@ def load_feeds(path: str | os.PathLike[str], model: Model | None = None) -> dict
 def load_outputs(path: str | os.PathLike[str], model: Model | None = None) -> dict[str, Any]:
     """Expected outputs: like `load_feeds`, from output_K.pb files or an .npz."""
     return _load(Path(path), "output", model)
+
+
+def load_samples(data: Any, model: Model | None = None) -> list[dict[str, Any]]:
+    """Several sets of feeds: a dict, a list of dicts, or a file or folder `load_feeds` reads.
+
+    A folder of `test_data_set_N` folders gives one sample per folder, in order.
+    """
+    if isinstance(data, str | os.PathLike):
+        found = Path(data)
+        folders = sorted(found.glob("test_data_set_*"), key=_set_number) if found.is_dir() else []
+        return [load_feeds(p, model) for p in folders or [found]]
+    if isinstance(data, Mapping):
+        return [dict(data)]
+    if isinstance(data, Iterable):
+        samples = list(data)
+        if all(isinstance(s, Mapping) for s in samples):
+            return [dict(s) for s in samples]
+    raise FeedError(
+        f"Cannot read samples from a {type(data).__name__}.",
+        "Pass a dict of feeds, a list of them, an .npz file, a test_data_set folder or a "
+        "folder of them.",
+    )
+
+
+def _set_number(folder: Path) -> tuple[int, str]:
+    """test_data_set_10 after test_data_set_9."""
+    suffix = folder.name.rpartition("_")[2]
+    return (int(suffix) if suffix.isdigit() else -1, folder.name)
 
 
 def _load(path: Path, role: str, model: Model | None) -> dict[str, Any]:

@@ -27,11 +27,13 @@ from typing import TYPE_CHECKING, Any
 from workbench.errors import WorkbenchError
 from workbench.graphview.view import GraphFile, graph_files, optimized_graph
 from workbench.model import names
+from workbench.model.diff import ModelDiff
 from workbench.ort import providers
 from workbench.ort.options import SessionConfig
 from workbench.ort.profiling import NodePlacement, ProfileResult
 from workbench.ort.session import Session
 from workbench.run.compare import Comparison
+from workbench.run.localize import Localization
 from workbench.text import plural, printable
 
 if TYPE_CHECKING:
@@ -59,6 +61,10 @@ _OTHER_FILLS = ("#999999", "#882255", "#44AA99", "#AA4499")
 MEMCPY_FILL = "#D55E00"  # vermillion: copies between devices stand out from every provider
 OUTLINE = "#D55E00"  # the first diverging node
 MEMCPY_OPS = ("MemcpyToHost", "MemcpyFromHost")
+# A diff's changes, in Okabe and Ito's palette: bluish green new, vermillion gone, orange
+# changed, sky blue only renamed.
+DIFF_FILLS = {"added": "#009E73", "removed": "#D55E00", "changed": "#E69F00",
+              "renamed": "#56B4E9"}  # fmt: skip
 _LABEL_CHARS = 60
 
 
@@ -151,7 +157,7 @@ class Overlay:
         )
 
 
-def resolve(
+def resolve(  # noqa: PLR0911  (one return per kind of overlay)
     model: Model,
     overlay: Any,
     *,
@@ -167,9 +173,9 @@ def resolve(
             "Drop optimized='both': a profile and the placement are drawn on the graph "
             "onnxruntime ran, a comparison on the original, your data where optimized= says.",
         )
-    if optimized and isinstance(overlay, Comparison):
+    if optimized and isinstance(overlay, Comparison | Localization | ModelDiff):
         raise WorkbenchError(
-            "A comparison is drawn on the original graph, whose node outputs it compared.",
+            "A comparison, a localization or a diff is drawn on the original graph.",
             "Drop optimized=True.",
         )
     if isinstance(overlay, ProfileResult):
@@ -180,6 +186,10 @@ def resolve(
         return _placement(model, overlay.placement(), overlay.config, top=top)
     if isinstance(overlay, Comparison):
         return _comparison(model, overlay, provider=provider, top=top)
+    if isinstance(overlay, Localization):
+        return _localization(model, overlay, top=top)
+    if isinstance(overlay, ModelDiff):
+        return _diff(model, overlay, top=top)
     if (
         isinstance(overlay, Sequence)
         and overlay
@@ -410,12 +420,151 @@ def _comparison(
     if len(candidates) > 1:
         others = ", ".join(c for c in candidates if c != wanted)
         notes.append(f"Drawn for {wanted}; the comparison also covers {others} (provider=...).")
-    errors = [e for e in comparison.node_errors if e.provider == wanted]
-    by_node: dict[str, list[Any]] = {}
+    errors = [
+        _Error(e.node, e.op_type, e.output, e.status, e.max_abs_error, e.max_rel_error,
+               f"{e.mismatches} of {e.elements} outside tolerance")
+        for e in comparison.node_errors
+        if e.provider == wanted
+    ]  # fmt: skip
+    first = next((d.node for d in comparison.divergences if d.provider == wanted), "")
+    summary = [
+        f"Largest absolute error of each node's outputs on {wanted or 'no provider'} against "
+        f"{comparison.baseline}, compared on the unoptimized graph (exposing every node's "
+        "output blocks onnxruntime's fusions)."
+    ]
+    return _errors(graph, known, errors, first=first, kind="compare", summary=summary,
+                   notes=notes, top=top, details=[("provider", wanted)])  # fmt: skip
+
+
+def _localization(model: Model, result: Localization, *, top: int) -> tuple[Overlay, GraphFile]:
+    """Error per tensor of a localization, on the candidate's (original) graph."""
+    (graph,) = graph_files(model, named=True)
+    known = _node_ops(model.named().proto)
+    notes = []
+    if result.candidate.get("sha256") and result.candidate["sha256"] != model.sha256:
+        notes.append(
+            f"The localization's candidate is another model ({result.candidate.get('name')}); "
+            "drawn where node names match: show_graph(candidate, overlay=result)."
+        )
+    errors = [
+        _Error(t.node, t.op_type, t.tensor, t.status, t.max_abs_error, t.max_rel_error,
+               f"SQNR {t.sqnr_db:.1f} dB, {t.mismatches} of {t.elements} outside tolerance "
+               f"over {result.samples} samples")
+        for t in result.tensors
+    ]  # fmt: skip
+    first = result.first
+    summary = [
+        f"Largest absolute error of each tensor of {result.candidate.get('name')} on "
+        f"{result.candidate.get('provider')} against {result.reference.get('name')} on "
+        f"{result.reference.get('provider')}, over {result.samples} samples, on the "
+        "unoptimized graph."
+    ]
+    return _errors(graph, known, errors, first=first.node if first else "", kind="localize",
+                   summary=summary, notes=notes, top=top, details=[])  # fmt: skip
+
+
+def _diff(model: Model, diff: ModelDiff, *, top: int) -> tuple[Overlay, GraphFile]:
+    """A model diff on model b (added, changed, renamed nodes) or on model a (removed)."""
+    (graph,) = graph_files(model, named=True)
+    named = model.named().proto.graph.node
+    side = "a" if model.sha256 == diff.a.get("sha256") != diff.b.get("sha256") else "b"
+    notes = []
+    if model.sha256 not in (diff.a.get("sha256"), diff.b.get("sha256")):
+        notes.append(
+            f"This model is neither side of the diff ({diff.a.get('name')} -> "
+            f"{diff.b.get('name')}); drawn as model b, where node names match."
+        )
+
+    def identity(label: str) -> str:  # "#5" (an unnamed node) -> the name show_graph draws
+        if label.startswith("#") and label[1:].isdigit() and int(label[1:]) < len(named):
+            return str(named[int(label[1:])].name)
+        return label
+
+    marks: dict[str, Mark] = {}
+    if side == "b":
+        for n in diff.nodes_added:
+            marks[identity(n["name"])] = _diff_mark("added", n["op_type"])
+        for n in diff.nodes_renamed:
+            marks[identity(n["b"])] = _diff_mark("renamed", "", (("was", n["a"]),))
+    else:
+        for n in diff.nodes_removed:
+            marks[identity(n["name"])] = _diff_mark("removed", n["op_type"])
+        for n in diff.nodes_renamed:
+            marks[identity(n["a"])] = _diff_mark("renamed", "", (("now", n["b"]),))
+    for change in diff.nodes_changed:
+        what = tuple((c["what"], f"{c['a']} -> {c['b']}") for c in change["changes"])
+        marks[identity(change[side])] = _diff_mark("changed", change["op_type"], what)
+    # A node reading weights whose values, type or shape changed is changed too.
+    weights = {
+        t["name"]: t for t in diff.initializers if t["change"] in ("values", "type or shape")
+    }
+    for node in named:
+        for tensor in (t for t in node.input if t in weights and node.name not in marks):
+            change = weights[tensor]
+            detail = (f"weight {tensor}", f"{change['change']}: {change['a']} -> {change['b']}")
+            marks[node.name] = _diff_mark("changed", node.op_type, (detail,))
+    known = {node.name for node in named}
+    other = diff.nodes_removed if side == "b" else diff.nodes_added
+    if other:
+        shown = ", ".join(repr(printable(n["name"])) for n in other[:5])
+        where = "only in model a (draw it on a)" if side == "b" else "only in model b"
+        notes.append(f"{plural(len(other), 'node')} {where}: {shown}"
+                     f"{' and more' if len(other) > 5 else ''}.")  # fmt: skip
+    counts = Counter(m.label for m in marks.values())
+    overlay = Overlay(
+        "diff",
+        "original",
+        f"Diff: {diff.a.get('name')} -> {diff.b.get('name')} (model {side})",
+        {k: v for k, v in marks.items() if k in known},
+        {"categories": [{"fill": DIFF_FILLS[label], "text": f"{label}: {count}"}
+                        for label, count in counts.items()]},
+        top=[k for k, v in marks.items() if k in known and v.label != "renamed"][:top],
+        top_caption="Changed nodes",
+        matched=sum(k in known for k in marks),
+        unmatched=[k for k in marks if k not in known],
+        notes=notes,
+        summary=[", ".join(f"{count} {label}" for label, count in counts.items())
+                 or "No node differs."],
+    )  # fmt: skip
+    return overlay, graph
+
+
+def _diff_mark(change: str, op_type: str, details: tuple[tuple[str, str], ...] = ()) -> Mark:
+    fill = DIFF_FILLS[change]
+    shown = (("change", change), *((("op type", op_type),) if op_type else ()), *details)
+    return Mark(fill, _ink(fill), change, shown)
+
+
+@dataclass(frozen=True)
+class _Error:
+    """One compared tensor, as the error overlays draw it."""
+
+    node: str
+    op_type: str
+    tensor: str
+    status: str
+    max_abs: float
+    max_rel: float
+    detail: str
+
+
+def _errors(
+    graph: GraphFile,
+    known: Mapping[str, str],
+    errors: Sequence[_Error],
+    *,
+    first: str,
+    kind: str,
+    summary: list[str],
+    notes: list[str],
+    top: int,
+    details: list[tuple[str, str]],
+) -> tuple[Overlay, GraphFile]:
+    """Each node filled by its largest error (log scale), the first one outlined."""
+    by_node: dict[str, list[_Error]] = {}
     for error in errors:
         by_node.setdefault(error.node, []).append(error)
-    first = next((d.node for d in comparison.divergences if d.provider == wanted), "")
-    worst = {n: max(_ordered(e.max_abs_error) for e in errs) for n, errs in by_node.items()}
+    worst = {n: max(_ordered(e.max_abs) for e in errs) for n, errs in by_node.items()}
     positive = [v for v in worst.values() if v > 0 and math.isfinite(v)]
     low, high = (min(positive), max(positive)) if positive else (0.0, 0.0)
     marks = {}
@@ -425,35 +574,26 @@ def _comparison(
         value = worst[node]
         fill = _scale_colour(_log_position(value, low, high))
         failed = any(e.status == "mismatch" for e in errs)
-        rel = max(_ordered(e.max_rel_error) for e in errs)
-        details = [("provider", wanted), ("op type", errs[0].op_type)]
-        for e in errs:
-            details.append((f"output {e.output}", f"max abs {e.max_abs_error:.3g}, max rel "
-                            f"{e.max_rel_error:.3g}, {e.mismatches} of {e.elements} outside "
-                            "tolerance"))  # fmt: skip
+        rel = max(_ordered(e.max_rel) for e in errs)
+        shown = [*details, ("op type", errs[0].op_type)]
+        shown += [(f"output {e.tensor}", f"max abs {e.max_abs:.3g}, max rel {e.max_rel:.3g}, "
+                   f"{e.detail}") for e in errs]  # fmt: skip
         marks[node] = Mark(
             fill,
             _ink(fill),
             f"{'✗ ' if failed else ''}abs {value:.2g} · rel {rel:.2g}",
-            tuple(details),
+            tuple(shown),
             outline=OUTLINE if node == first else "",
         )
-    ranked = sorted(marks, key=lambda n: worst[n], reverse=True)
-    baseline = comparison.baseline
-    summary = [
-        f"Largest absolute error of each node's outputs on {wanted or 'no provider'} against "
-        f"{baseline}, compared on the unoptimized graph (exposing every node's output blocks "
-        "onnxruntime's fusions)."
-    ]
     if first:
-        summary.append(f"The first node beyond tolerance, {printable(first)!r}, is outlined.")
+        summary = [*summary, f"The first node beyond tolerance, {printable(first)!r}, is outlined."]
     overlay = Overlay(
-        "compare",
+        kind,
         "original",
-        "Comparison: error per node",
+        "Comparison: error per node" if kind == "compare" else "Localization: error per tensor",
         marks,
         _scale_legend("max abs error (log scale)", low, high, ""),
-        top=ranked[:top],
+        top=sorted(marks, key=lambda n: worst[n], reverse=True)[:top],
         top_caption="Largest errors",
         matched=len(marks),
         unmatched=[n for n in by_node if n not in known],

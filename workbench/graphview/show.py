@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.errors import WorkbenchError
 from workbench.graphview import netron
 from workbench.graphview.overlay import TOP, Overlay, resolve
 from workbench.graphview.view import (
@@ -34,6 +35,9 @@ def show_graph(
     opt_level: str | None = None,
     overlay: Any = None,
     top: int = TOP,
+    around: str | None = None,
+    depth: int = 1,
+    block: int | None = None,
     server: str | None = None,
     token: str | None = None,
 ) -> GraphView:
@@ -51,13 +55,17 @@ def show_graph(
     column colours, the others label). The `top` hottest nodes are listed beside the
     graph; `view.overlay` says what matched (`matched`, `unmatched`, `attributed_share`).
 
+    `around="node"` (with `depth`, hops along its tensors) or `block=i` (one of
+    `model.blocks()`) draws only that part, a model of its own (`Model.subgraph`): a big
+    graph's neighbourhood, in a second.
+
     A kernel that does not share the Jupyter server's filesystem (a remote kernel) uploads
     the model instead: pass the server's URL as the browser sees it, and a token
     (`server="https://hub/user/me/"`). The graph draws in a sandboxed frame that cannot
     reach the page, your cookies or the Jupyter API; `.save("graph.html")` writes it as one
     offline file to share.
     """
-    model = load(model)
+    model = part_of(load(model), around=around, depth=depth, block=block)
     return show(
         model,
         lambda: _graphs(
@@ -84,12 +92,16 @@ def save_graph(
     opt_level: str | None = None,
     overlay: Any = None,
     top: int = TOP,
+    around: str | None = None,
+    depth: int = 1,
+    block: int | None = None,
 ) -> tuple[Path, Overlay | None]:
     """Write the graph (and its overlay) as an offline HTML file (what `GraphView.save` does).
 
     Returns the file and the overlay drawn in it.
     """
     netron.viewer()  # first: nothing is optimized for a file that cannot be written
+    model = part_of(model, around=around, depth=depth, block=block)
     check_optimized(optimized)
     one_graph(2 if optimized == "both" and overlay is None else 1)
     (graph,), drawn = _graphs(
@@ -101,6 +113,17 @@ def save_graph(
         top=top,
     )
     return write_offline(graph, path, drawn), drawn
+
+
+def part_of(model: Model, *, around: str | None, depth: int, block: int | None) -> Model:
+    """The part of `model` asked for (around a node, or a block), or the whole model."""
+    if around is None and block is None:
+        return model
+    if around is not None and block is not None:
+        raise WorkbenchError("Pass around= or block=, not both.", "E.g. around='layer.3/MatMul'.")
+    if block is not None:
+        return model.subgraph(block=block)
+    return model.subgraph(around=around, depth=depth)
 
 
 def _graphs(

@@ -112,6 +112,7 @@ def diff_models(a: ModelLike, b: ModelLike, *, read_external: bool = False) -> M
     graph_a, graph_b = first.proto.graph, second.proto.graph
     matched_a = {id(n) for n, _ in matched}
     matched_b = {id(n) for _, n in matched}
+    labels = {id(n): _label(n, i) for graph in (graph_a, graph_b) for i, n in enumerate(graph.node)}
     return ModelDiff(
         a=_identity(first),
         b=_identity(second),
@@ -119,8 +120,10 @@ def diff_models(a: ModelLike, b: ModelLike, *, read_external: bool = False) -> M
         ops=_ops(first, second),
         nodes_added=[_node(n, i) for i, n in enumerate(graph_b.node) if id(n) not in matched_b],
         nodes_removed=[_node(n, i) for i, n in enumerate(graph_a.node) if id(n) not in matched_a],
-        nodes_changed=[c for c in (_node_change(x, y) for x, y in matched) if c is not None],
-        nodes_renamed=[{"a": x.name, "b": y.name} for x, y in matched if x.name != y.name],
+        nodes_changed=[c for c in (_node_change(x, y, labels) for x, y in matched) if c],
+        nodes_renamed=[
+            {"a": labels[id(x)], "b": labels[id(y)]} for x, y in matched if x.name != y.name
+        ],
         matched_by_name=by_name,
         matched_by_structure=by_structure,
         initializers=_initializer_changes(graph_a, graph_b, read_external=read_external),
@@ -175,11 +178,18 @@ def _producers(graph: onnx.GraphProto) -> dict[str, str]:
     return {o: n.op_type for n in graph.node for o in n.output if o}
 
 
+def _label(node: onnx.NodeProto, index: int) -> str:
+    """A node's name, or `#index` (its place in the graph) where it has none."""
+    return node.name or f"#{index}"
+
+
 def _node(node: onnx.NodeProto, index: int) -> dict[str, str]:
-    return {"name": node.name or f"#{index}", "op_type": op_key(node.domain, node.op_type)}
+    return {"name": _label(node, index), "op_type": op_key(node.domain, node.op_type)}
 
 
-def _node_change(a: onnx.NodeProto, b: onnx.NodeProto) -> dict[str, Any] | None:
+def _node_change(
+    a: onnx.NodeProto, b: onnx.NodeProto, labels: dict[int, str]
+) -> dict[str, Any] | None:
     """The differences of two matched nodes: attributes, and the op when its name matched."""
     changes = []
     if a.op_type != b.op_type or a.domain != b.domain:
@@ -195,7 +205,8 @@ def _node_change(a: onnx.NodeProto, b: onnx.NodeProto) -> dict[str, Any] | None:
                         "b": f"{len(b.input)} in, {len(b.output)} out"})  # fmt: skip
     if not changes:
         return None
-    return {"a": a.name, "b": b.name, "op_type": op_key(b.domain, b.op_type), "changes": changes}
+    return {"a": labels[id(a)], "b": labels[id(b)], "op_type": op_key(b.domain, b.op_type),
+            "changes": changes}  # fmt: skip
 
 
 def _attributes(node: onnx.NodeProto) -> dict[str, str]:

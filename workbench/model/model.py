@@ -26,7 +26,8 @@ from workbench.errors import (
 )
 from workbench.feeds.checker import FeedChecker, Range
 from workbench.feeds.hints import DimHints
-from workbench.model import external_data, extract, names, walk
+from workbench.model import blocks, external_data, extract, names, walk
+from workbench.model.blocks import Block
 from workbench.model.compat import Compatibility
 from workbench.model.compat import check as check_compatibility
 from workbench.model.parsing import parse_model
@@ -105,6 +106,7 @@ class Model(Rendered):
         self.size_bytes = size_bytes
         self._original: Model | None = None  # what a named copy was made from (label, name)
         self._named: Model | None = None
+        self._blocks: list[Block] | None = None
         try:
             self._stats = walk.collect(proto)
         except CorruptModelError as error:
@@ -447,6 +449,18 @@ class Model(Rendered):
                 self._named._original = self
         return self._named
 
+    def blocks(self) -> list[Block]:
+        """The repeated blocks (the layers of an encoder), found by structure, in order.
+
+        Each has its `index`, its `nodes` (names as `named()` gives them) and the name
+        prefix they share as its `label`; [] when nothing repeats. `subgraph(block=i)`
+        cuts one out.
+        """
+        if self._blocks is None:
+            given = [blocks.node_path(node) for node in self.proto.graph.node]
+            self._blocks = blocks.find_blocks(self.named().proto.graph, given)
+        return list(self._blocks)
+
     def subgraph(
         self,
         *,
@@ -454,18 +468,38 @@ class Model(Rendered):
         depth: int = 1,
         between: tuple[str, str] | None = None,
         nodes: list[str] | None = None,
+        block: int | None = None,
     ) -> Model:
         """Part of the model as a model of its own, to inspect, run and benchmark.
 
-        Around a node (`depth` hops along its tensors), between two tensors, or a list of
-        nodes (names as `named()` gives them). Its boundary tensors become its inputs and
-        outputs; external weights stay where they are; onnx's checker passes it, or an
-        error says why not.
+        Around a node (`depth` hops along its tensors), between two tensors, a list of
+        nodes (names as `named()` gives them), or one of `blocks()`. Its boundary tensors
+        become its inputs and outputs; external weights stay where they are; onnx's checker
+        passes it, or an error says why not.
         """
+        if block is not None:
+            if nodes is not None:
+                raise WorkbenchError("Pass block= or nodes=, not both.", "E.g. subgraph(block=3).")
+            nodes = list(self._block(block).nodes)
         proto = extract.subgraph(
             self.named().proto, around=around, depth=depth, between=between, nodes=nodes
         )
         return Model(proto, base_dir=self.external_data.base_dir)
+
+    def _block(self, index: int) -> Block:
+        found = self.blocks()
+        if not found:
+            raise WorkbenchError(
+                f"{self.label} has no repeated blocks: no run of nodes repeats back to back.",
+                "Cut a part with subgraph(around=NODE, depth=N) or between=(A, B) instead.",
+            )
+        if not -len(found) <= index < len(found):
+            raise WorkbenchError(
+                f"Block {index} is out of range: {self.label} has {len(found)} blocks "
+                f"(0 to {len(found) - 1}).",
+                "model.blocks() lists them.",
+            )
+        return found[index]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the model atomically to `path`; external-data references stay as they are."""

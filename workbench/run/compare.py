@@ -341,7 +341,7 @@ def compare(
                     baseline_name, "", SKIPPED, reason="the baseline provider did not run"
                 )
             )
-    tolerances = _Tolerances(rtol, atol, use_tf32)
+    tolerances = Tolerances(rtol, atol, use_tf32)
     divergences: list[Divergence] = []
     node_errors: list[NodeError] = []
     for name, produced in outputs.items():
@@ -415,7 +415,7 @@ def _run_each(
 
 
 @dataclass(frozen=True)
-class _Tolerances:
+class Tolerances:
     """The user's tolerances, else the defaults for each output's dtype and provider."""
 
     rtol: float | None
@@ -423,13 +423,14 @@ class _Tolerances:
     use_tf32: bool | None
 
     def for_output(self, provider: str, dtype: str) -> tuple[float, float]:
+        """(rtol, atol) for an output of `dtype` computed on `provider`."""
         tf32 = provider in _TF32_PROVIDERS and self.use_tf32 is not False
         rtol, atol = tolerance(dtype, tf32=tf32, accelerator=provider != provider_names.CPU)
         return (rtol if self.rtol is None else self.rtol, atol if self.atol is None else self.atol)
 
 
 def _compare_output(
-    provider: str, output: str, actual: Any, expected: Any, tolerances: _Tolerances
+    provider: str, output: str, actual: Any, expected: Any, tolerances: Tolerances
 ) -> OutputComparison:
     rtol, atol = tolerances.for_output(provider, _dtype_of(expected))
     metrics = compare_values(actual, expected, rtol, atol)
@@ -457,7 +458,7 @@ def first_divergence(
     candidate: tuple[Model, str],
     feeds: Mapping[str, Any],
     *,
-    tolerances: _Tolerances | None = None,
+    tolerances: Tolerances | None = None,
     session_options: Mapping[str, Any] | None = None,
 ) -> Divergence | None:
     """The first node, in graph order, whose output differs beyond tolerance.
@@ -477,7 +478,7 @@ def intermediate_errors(
     candidate: tuple[Model, str],
     feeds: Mapping[str, Any],
     *,
-    tolerances: _Tolerances | None = None,
+    tolerances: Tolerances | None = None,
     session_options: Mapping[str, Any] | None = None,
 ) -> list[NodeError]:
     """Every node output of the candidate's main graph against the baseline's, in graph order.
@@ -487,11 +488,11 @@ def intermediate_errors(
     tensors are matched by name; nodes are named by `Model.named()`. Empty where either
     run fails.
     """
-    tolerances = tolerances or _Tolerances(None, None, None)
+    tolerances = tolerances or Tolerances(None, None, None)
     options = {**(session_options or {}), "opt_level": "disabled"}
     runs = []
     for model, provider in (baseline, candidate):
-        marked = _with_every_node_output(model.named())
+        marked = with_every_node_output(model.named())
         try:
             outputs, _, _ = _run_each(marked, [provider], feeds, options)
         finally:
@@ -534,7 +535,8 @@ def _divergence(error: NodeError) -> Divergence:
     )
 
 
-def _with_every_node_output(model: Model) -> Model:
+def with_every_node_output(model: Model) -> Model:
+    """A copy of `model` whose main graph outputs every node's outputs (as Polygraphy does)."""
     import onnx  # noqa: PLC0415  (heavy: imported on first use)
 
     proto = onnx.ModelProto()

@@ -28,12 +28,12 @@ from workbench.ort.doctor import fingerprint
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.profile import profile
+from workbench.run.samples import sample_feeds
 from workbench.text import human_bytes
 from workbench.variant.recipes import (
     Recipe,
     VariantSkipped,
     build,
-    calibration_feeds,
     recipe_list,
     recipe_of,
 )
@@ -199,7 +199,8 @@ def evaluate(
     (and its largest absolute error at most `atol`, if given). `metric(reference_outputs,
     outputs) -> float` adds your own, averaged over samples. Latency is measured on the
     first sample, for `time_budget` seconds (or `runs`) per row. `calibration` and
-    `recipe_options` (opt_level, per_channel, quant_format, fp16_block_list) go to the
+    `recipe_options` (opt_level, per_channel, quant_format, fp16_block_list,
+    nodes_to_exclude) go to the
     recipes. `cancel` (an Event or a callable) stops after the row being measured: the rest
     are `skipped` rows saying so, the rows measured are kept; `on_update(result)` is called
     after each row (the explorer's live table).
@@ -208,7 +209,7 @@ def evaluate(
     names = [provider_names.resolve(p) for p in providers]
     if not names:
         raise WorkbenchError("evaluate() needs at least one provider.", "E.g. providers=['cpu'].")
-    feeds, source, notes = _samples(
+    feeds, source, notes = sample_feeds(
         reference, data, count=samples, dims=dims, values=values, ranges=ranges, batch=batch
     )
     expected = [reference.run(f, provider=provider_names.CPU).outputs for f in feeds]
@@ -291,42 +292,6 @@ def _recipe_notes(rows: Sequence[tuple[str, Model | None, Recipe | None, str, st
         recorded = recipe_of(made) if made is not None else None
         notes += [f"{name}: {note}" for note in (recorded or {}).get("notes", [])]
     return notes
-
-
-def _samples(
-    model: Model,
-    data: Any,
-    *,
-    count: int,
-    dims: Mapping[str, int] | None,
-    values: Mapping[str, Any] | None,
-    ranges: Mapping[str, Any] | None,
-    batch: int | None,
-) -> tuple[list[dict[str, Any]], str, list[str]]:
-    """The feeds accuracy is measured on, where they came from, and what to know of them."""
-    if data is not None:
-        feeds = calibration_feeds(model, data)
-        if not feeds:
-            raise WorkbenchError("The data holds no sample.", "Give at least one set of feeds.")
-        label = str(data) if isinstance(data, str | os.PathLike) else "the samples given"
-        return feeds, label, []
-    from workbench.ort.options import SessionConfig  # noqa: PLC0415  (only without data)
-
-    with model.open_session(SessionConfig.make("cpu")) as session:
-        feeds = [
-            dict(
-                session.prepare_feeds(
-                    values=values, dims=dims, ranges=ranges, batch=batch, seed=seed
-                ).values
-            )
-            for seed in range(count)
-        ]
-    note = (
-        f"Accuracy is measured on {count} synthetic samples: agreement with the reference on "
-        "random inputs is no evidence of accuracy on real data. Pass data= (feeds, an .npz "
-        "file or test_data_set folders)."
-    )
-    return feeds, f"{count} synthetic samples", [note]
 
 
 def _row(

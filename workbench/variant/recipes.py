@@ -30,7 +30,9 @@ from workbench.errors import WorkbenchError
 from workbench.model.model import Model, load
 from workbench.ort import runtime
 from workbench.ort.options import SessionConfig
+from workbench.ort.quantized import QUANTIZED_OPS
 from workbench.ort.session import save_optimized
+from workbench.run.samples import sample_feeds, synthetic_samples
 from workbench.text import first_line
 
 RECIPES = ("ort-optimized", "fp16", "fp16-mixed", "int8-dynamic", "int8-static")
@@ -48,11 +50,6 @@ if TYPE_CHECKING:
     from workbench.model import ModelLike
 
 _PROTOBUF_LIMIT = 2**31 - 2**26  # leave room: save weights apart past ~1.9 GB
-_QUANTIZED_OPS = {
-    "MatMulInteger", "ConvInteger", "DynamicQuantizeLinear", "QLinearMatMul", "QLinearConv",
-    "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
-    "QGemm", "QAttention", "QLinearAdd", "QLinearMul",
-}  # fmt: skip
 _MEMO: dict[tuple[str, str, str], Model] = {}  # (source sha256, recipe key, folder) -> variant
 
 
@@ -85,6 +82,7 @@ def recipe_list(
     per_channel: bool = False,
     quant_format: str = "QDQ",
     fp16_block_list: Sequence[str] | None = None,
+    nodes_to_exclude: Sequence[str] = (),
 ) -> list[Recipe]:
     """The recipes asked for: names (a list or "fp16,int8-dynamic"), or name -> file."""
     if isinstance(recipes, str):
@@ -102,6 +100,9 @@ def recipe_list(
         "int8-dynamic": {"per_channel": per_channel, "weight_type": "QInt8"},
         "int8-static": {"per_channel": per_channel, "quant_format": quant_format},
     }  # fmt: skip
+    if nodes_to_exclude:  # only then: the cache keys of plain variants stay as they were
+        for kind in ("int8-dynamic", "int8-static"):
+            options[kind]["nodes_to_exclude"] = sorted(nodes_to_exclude)
     chosen = []
     if isinstance(recipes, Mapping):
         for name, value in recipes.items():
@@ -139,13 +140,15 @@ def variants(
     per_channel: bool = False,
     quant_format: str = "QDQ",
     fp16_block_list: Sequence[str] | None = None,
+    nodes_to_exclude: Sequence[str] = (),
 ) -> dict[str, Model]:
     """The model's variants by name: each a `Model`, saved with its recipe in its metadata.
 
     `recipes`: any of "ort-optimized" (onnxruntime's offline optimization at `opt_level`
     for `provider`), "fp16" (float32 IO kept), "fp16-mixed" (precision-sensitive ops kept in
     float32: `FP16_MIXED_BLOCK_LIST`, or `fp16_block_list`), "int8-dynamic", "int8-static"
-    (QDQ, or `quant_format="QOperator"`; `per_channel` for both int8 recipes), or a dict
+    (QDQ, or `quant_format="QOperator"`; `per_channel` and `nodes_to_exclude`, nodes left in
+    float, for both int8 recipes), or a dict
     name -> recipe or your own .onnx file. `calibration` (int8-static): feeds (a dict or a
     list of dicts), an .npz file or a test_data_set folder; without it, synthetic feeds
     calibrate, and a warning says that proves nothing about accuracy. Variants are cached by
@@ -156,7 +159,8 @@ def variants(
     made: dict[str, Model] = {}
     chosen = recipe_list(recipes, opt_level=opt_level, provider=provider,
                          per_channel=per_channel, quant_format=quant_format,
-                         fp16_block_list=fp16_block_list)  # fmt: skip
+                         fp16_block_list=fp16_block_list,
+                         nodes_to_exclude=nodes_to_exclude)  # fmt: skip
     for recipe in chosen:
         try:
             made[recipe.name] = build(source, recipe, calibration=calibration, folder=folder)
@@ -178,7 +182,7 @@ def build(
     samples: list[dict[str, Any]] = []
     if recipe.kind == "int8-static":  # the calibration data is part of the recipe
         samples = calibration_feeds(model, calibration)
-        digest = "synthetic" if calibration is None else _digest(samples)
+        digest = "synthetic" if calibration is None else calibration_digest(samples)
         recipe = Recipe(recipe.name, recipe.kind, {**recipe.options, "calibration": digest})
     memo = (model.sha256, recipe.key(), os.fspath(folder) if folder else "")
     known = _MEMO.get(memo)
@@ -234,7 +238,7 @@ def _fp16(model: Model, recipe: Recipe, work: Path, _: Any) -> tuple[Any, list[s
         convert_float_to_float16,
     )
 
-    if {op.rpartition("::")[2] for op in model.ops} & _QUANTIZED_OPS:
+    if {op.rpartition("::")[2] for op in model.ops} & QUANTIZED_OPS:
         raise VariantSkipped(
             "The model is quantized: onnxruntime's float16 converter does not convert "
             "quantized graphs (it would leave integer ops between float16 tensors).",
@@ -268,6 +272,7 @@ def _int8_dynamic(model: Model, recipe: Recipe, work: Path, _: Any) -> tuple[Any
             quantize_dynamic(
                 source, out, per_channel=bool(recipe.options["per_channel"]),
                 weight_type=QuantType.QInt8, use_external_data_format=_large(model),
+                nodes_to_exclude=list(recipe.options.get("nodes_to_exclude", [])),
             )  # fmt: skip
     except Exception as error:
         raise VariantFailed(f"onnxruntime's quantize_dynamic failed: {error}", "") from None
@@ -299,6 +304,7 @@ def _int8_static(
                 quant_format=getattr(QuantFormat, recipe.options["quant_format"]),
                 per_channel=bool(recipe.options["per_channel"]),
                 use_external_data_format=_large(model),
+                nodes_to_exclude=list(recipe.options.get("nodes_to_exclude", [])),
             )  # fmt: skip
     except Exception as error:
         raise VariantFailed(f"onnxruntime's quantize_static failed: {error}", "") from None
@@ -312,8 +318,6 @@ def _int8_static(
 
 def calibration_feeds(model: Model, calibration: Any) -> list[dict[str, Any]]:
     """Feeds to calibrate with: the user's (dicts, a file, a folder) or synthetic ones."""
-    from workbench.feeds.files import load_feeds  # noqa: PLC0415  (only int8-static needs it)
-
     if calibration is None:
         warnings.warn(
             f"int8-static calibrates on {SYNTHETIC_CALIBRATION_SAMPLES} synthetic samples: its "
@@ -321,26 +325,14 @@ def calibration_feeds(model: Model, calibration: Any) -> list[dict[str, Any]]:
             "(feeds, an .npz file or a test_data_set folder).",
             stacklevel=4,
         )
-        with model.open_session(SessionConfig.make("cpu")) as session:
-            return [dict(session.prepare_feeds(seed=seed).values)
-                    for seed in range(SYNTHETIC_CALIBRATION_SAMPLES)]  # fmt: skip
-    if isinstance(calibration, str | os.PathLike):
-        found = Path(calibration)
-        folders = sorted(found.glob("test_data_set_*")) if found.is_dir() else []
-        paths = folders or [found]
-        samples = [load_feeds(p, model) for p in paths]
-    elif isinstance(calibration, Mapping):
-        samples = [dict(calibration)]
-    else:
-        samples = [dict(feeds) for feeds in calibration]
-    checker = model.session_source.checker
-    return [dict(checker.check(sample)) for sample in samples]
+        return synthetic_samples(model, SYNTHETIC_CALIBRATION_SAMPLES)
+    return sample_feeds(model, calibration, count=0)[0]
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _digest(samples: list[dict[str, Any]]) -> str:
+def calibration_digest(samples: list[dict[str, Any]]) -> str:
     """What identifies calibration feeds: a hash of every array's name, type, shape, bytes."""
     import numpy as np  # noqa: PLC0415  (with the feeds, loaded already)
 
@@ -476,7 +468,7 @@ def _quantized(path: Path) -> Any:
 
     proto = onnx.load(str(path))
     ops = {node.op_type for node in proto.graph.node}
-    if not ops & _QUANTIZED_OPS:
+    if not ops & QUANTIZED_OPS:
         raise VariantSkipped(
             "onnxruntime's quantizer found nothing to quantize in this model (it quantizes "
             "MatMul, Conv, Gemm, Gather, Attention and a few more).",

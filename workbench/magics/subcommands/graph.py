@@ -1,8 +1,10 @@
 """`%onnx graph [NAME] [--optimized | --both] [--overlay KIND|VAR] [--html OUT.html]`: the graph.
 
-With --overlay, measurements are drawn on it: profile, placement or compare (measured here),
-or a variable holding a ProfileResult, a Comparison or your own data. With --html, the graph
-is written as one offline HTML file instead of shown.
+With --overlay, measurements are drawn on it: profile, placement, compare, localize or diff
+(measured here), or a variable holding a ProfileResult, a Comparison, a Localization, a
+ModelDiff or your own data. --around NODE [--depth N] or --block I draw only that part
+(--save PART.onnx keeps it). With --html, the graph is written as one offline HTML file
+instead of shown.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ def parser(magics: OnnxMagics) -> MagicParser:
     )
     parser.add_argument("--both", action="store_true", help="original and optimized side by side")
     flags.add_overlay_options(
-        parser, help_extra=", or a variable holding a profile, a comparison or your data"
+        parser,
+        help_extra=", or a variable holding a profile, a comparison, a localization, a diff "
+        "or your data",
     )
+    flags.add_part_options(parser)
     parser.add_argument(
         "--html",
         metavar="OUT.html",
@@ -58,9 +63,17 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> GraphView | None:
         options["opt_level"] = args.opt_level
     if args.top != 10:
         options["top"] = args.top
+    part = flags.part_kwargs(args)
     if args.show_code:
-        _show_code(model, args, options)
+        _show_code(model, args, {**options, **part})
         return None
+    if part:
+        from workbench.graphview.show import part_of  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
+
+        model = part_of(model, around=part.get("around"), depth=part.get("depth", 1),
+                        block=part.get("block"))  # fmt: skip
+        if args.save:
+            print(f"Saved the part ({model.node_count} nodes) to {model.save(args.save)}")
     if args.overlay:
         options["overlay"] = (
             flags.overlay_value(model, args)
@@ -92,9 +105,14 @@ def _show_code(model: Model, args: argparse.Namespace, options: dict[str, Any]) 
     measure = flags.overlay_call(args) if args.overlay in flags.OVERLAYS else None
     lines = [codegen.model_line(model_path(model))]
     overlay = ""
+    if args.save:
+        part = {k: options.pop(k) for k in ("around", "depth", "block") if k in options}
+        lines.append(f"model = {codegen.call('model.subgraph', **part)}")
+        lines.append(f"model.save({args.save!r})")
     if measure is not None:
         function, keywords = measure
-        lines.append(f"overlay = {codegen.call(function, 'model', **keywords)}")
+        reference = [repr(keywords.pop(k)) for k in ("reference", "a") if k in keywords]
+        lines.append(f"overlay = {codegen.call(function, *reference, 'model', **keywords)}")
         overlay = "overlay"
     elif args.overlay == "placement":
         overlay = repr("placement")
