@@ -72,3 +72,9 @@ def test_tensorrt_without_libraries_is_reported_not_hidden() -> None:
     with pytest.raises(workbench.errors.ProviderFallbackError) as caught:
         model.run(provider="tensorrt")
     assert caught.value.reason == status.reason
+
+
+def test_localize_one_model_on_cpu_and_cuda() -> None:
+    result = workbench.localize(models.build("small_cnn"), providers=("cpu", "cuda"), samples=4)
+    assert result.candidate["provider"] == "CUDAExecutionProvider" and result.tensors
+    assert result.passed, result.text()  # TF32 tolerances, as compare() applies them

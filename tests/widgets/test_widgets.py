@@ -293,3 +293,22 @@ def test_no_provider_ticked() -> None:
         box.value = False
     panel.start()
     assert "Tick at least one provider" in panel.message.value
+
+
+def test_the_graph_tab_draws_and_profiles_the_part_around_a_node() -> None:
+    app = explore(workbench.demo_model())
+    assert "block/Conv" in app.graph.node.options
+    app.graph.node.value = "block/Conv"
+    app.graph.depth.value = 1
+    (shown,) = app.graph.output.outputs
+    assert "Graph tinynet_part: 3 nodes" in shown["data"]["text/plain"]
+    app.graph.switch.value = "Profile"  # measured on the part, not the whole model
+    (shown,) = app.graph.output.outputs
+    assert '"title": "Profile: share of run time"' in shown["data"]["text/html"]
+    assert "stem/Conv" not in shown["data"]["text/html"]
+    app.graph.node.value = "block/Cnv"
+    assert "Did you mean &#39;block/Conv&#39;" in app.graph.note.value  # escaped
+    assert not app.graph.output.outputs
+    app.graph.node.value = ""
+    app.graph.switch.value = "Graph"
+    assert "Graph tinynet: 14 nodes" in app.graph.output.outputs[0]["data"]["text/plain"]

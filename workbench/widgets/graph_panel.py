@@ -1,4 +1,8 @@
-"""The Graph tab: the graph, or the graph with the profile or the placement drawn on it."""
+"""The Graph tab: the graph, or the graph with the profile or the placement drawn on it.
+
+Around a node (a depth of hops along its tensors), only that part is drawn and measured: a
+big model's neighbourhood, in a second.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from workbench.widgets.run_panel import RunPanel
 
 VIEWS = ("Graph", "Profile", "Placement")
 HEIGHT = 520
+MAX_NODE_CHOICES = 5000  # node names offered as you type (more would weigh on the page)
 
 
 class GraphPanel(widgets.VBox):
@@ -27,6 +32,7 @@ class GraphPanel(widgets.VBox):
 
     model = Instance(Model, allow_none=True)
     view = Unicode("Graph", help="What the tab shows: one of VIEWS.")
+    around = Unicode("", help="A node to draw only the part around; empty: the whole graph.")
 
     def __init__(self, run_panel: RunPanel, **kwargs: Any) -> None:
         self.run_panel = run_panel
@@ -39,12 +45,32 @@ class GraphPanel(widgets.VBox):
             ],
             style={"button_width": "auto"},
         )
+        self.node = widgets.Combobox(
+            placeholder="a node name: draw only the part around it",
+            description="Around",
+            ensure_option=False,
+            continuous_update=False,
+            layout=widgets.Layout(width="28em"),
+        )
+        self.depth = widgets.BoundedIntText(
+            value=2, min=0, max=50, description="Depth", layout=widgets.Layout(width="10em")
+        )
         self.note = widgets.HTML()
         self.output = widgets.Output()
-        super().__init__([self.switch, self.note, self.output], **kwargs)
+        part = widgets.HBox([self.node, self.depth])
+        super().__init__([self.switch, part, self.note, self.output], **kwargs)
         widgets.link((self.switch, "value"), (self, "view"))
+        widgets.link((self.node, "value"), (self, "around"))
+        self.depth.observe(lambda _: self._show(None), "value")
 
-    @observe("model", "view")
+    @observe("model")
+    def _offer_nodes(self, _: Any) -> None:
+        self.around = ""
+        if self.model is not None:
+            graph = self.model.named().proto.graph
+            self.node.options = tuple(n.name for n in graph.node[:MAX_NODE_CHOICES])
+
+    @observe("model", "view", "around")
     def _show(self, _: Any) -> None:
         self.output.outputs = ()
         self.note.value = ""
@@ -60,6 +86,8 @@ class GraphPanel(widgets.VBox):
         self.output.append_display_data(shown)
 
     def _graph(self, model: Model) -> Any:
+        if self.around.strip():
+            model = model.subgraph(around=self.around.strip(), depth=self.depth.value)
         provider = self.run_panel.provider
         if self.view == "Profile":
             measured = profile(model, provider, **self.run_panel.feed_options)
