@@ -75,7 +75,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check workbench tests hatch_build.py
 
 # The core packages pass mypy --strict; the adapters pass mypy's checks as configured.
-CORE := workbench/model workbench/ort workbench/feeds workbench/run workbench/bench \
+CORE := workbench/model workbench/ort workbench/feeds workbench/run workbench/bench workbench/loadtest \
 	workbench/render workbench/report workbench/graphview workbench/errors.py workbench/text.py \
 	workbench/plots.py workbench/cache.py workbench/demo.py
 

@@ -240,14 +240,14 @@ LAYERS = {
         "workbench.bench.results", "workbench.bench.report", "workbench.graphview"),
     5: ("workbench.model.model", "workbench.model.diff"),
     6: ("workbench.run", "workbench.bench", "workbench.report", "workbench.graphview.show",
-        "workbench.graphview.overlay", "workbench.variant", "workbench.demo"),
+        "workbench.graphview.overlay", "workbench.variant", "workbench.loadtest", "workbench.demo"),
     7: ADAPTERS,
 }  # fmt: skip
 # Package files that hold only a docstring (and an alias) belong to the bottom layer.
 DOCSTRING_PACKAGES = {
     "workbench.model", "workbench.ort", "workbench.feeds", "workbench.run", "workbench.bench",
     "workbench.render", "workbench.report", "workbench.graphview", "workbench.cli",
-    "workbench.variant",
+    "workbench.variant", "workbench.loadtest",
 }  # fmt: skip
 
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from workbench.feeds.files import load_feeds, load_outputs
     from workbench.graphview.show import show_graph
     from workbench.graphview.view import GraphView
+    from workbench.loadtest.engine import load_test
+    from workbench.loadtest.result import LoadResult
     from workbench.model import ModelLike
     from workbench.model.diff import ModelDiff, diff_models
     from workbench.model.model import Model, load
@@ -45,6 +47,7 @@ __all__ = [
     "Evaluation",
     "Explorer",
     "GraphView",
+    "LoadResult",
     "Localization",
     "MissingDependencyError",
     "Model",
@@ -69,6 +72,7 @@ __all__ = [
     "load_feeds",
     "load_outputs",
     "load_report",
+    "load_test",
     "localize",
     "profile",
     "requantize",
@@ -82,6 +86,8 @@ _LAZY = {
     "BenchmarkResult": "workbench.bench.results",
     "Comparison": "workbench.run.compare",
     "compare": "workbench.run.compare",
+    "LoadResult": "workbench.loadtest.result",
+    "load_test": "workbench.loadtest.engine",
     "Localization": "workbench.run.localize",
     "localize": "workbench.run.localize",
     "requantize": "workbench.variant.requantize",

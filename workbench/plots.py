@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from workbench.bench.results import BenchmarkResult, ConfigResult
+    from workbench.loadtest.result import LoadResult, LoadRow
     from workbench.ort.profiling import ProfileResult
     from workbench.variant.evaluate import Evaluation
 
@@ -336,4 +337,117 @@ def pareto(result: Evaluation, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("p50 latency (ms)")
     ax.set_ylabel("max abs error vs reference (log)")
     ax.set_title("Variants: speed against accuracy (x: below the accuracy bar)")
+    return ax
+
+
+def latency_throughput(result: LoadResult, ax: Axes | None = None) -> Axes:
+    """p50 (dashed) and the bound's percentile (solid) against the achieved rate.
+
+    One curve per provider and batching policy, from its runs (a peak search's probes, a
+    concurrency sweep's levels, server runs); the bound drawn, each peak starred. Latency
+    on a log scale: past capacity it grows by orders of magnitude.
+    """
+    groups: dict[tuple[str, str], list[tuple[float, float | None, float]]] = defaultdict(list)
+    peaks: list[tuple[float, float]] = []
+    for row in result.rows:
+        key = (row.provider, row.policy)
+        if row.probes:
+            measured = [p for p in row.probes if p["achieved_qps"] and p["percentile_ms"]]
+            groups[key] += [(p["achieved_qps"], p.get("p50_ms"), p["percentile_ms"])
+                            for p in measured]  # fmt: skip
+        elif row.achieved_qps and row.percentile_ms:
+            groups[key].append((row.achieved_qps, row.p50_ms, row.percentile_ms))
+        if row.peak_qps and row.percentile_ms:
+            peaks.append((row.peak_qps, row.percentile_ms))
+    if not groups:
+        raise WorkbenchError(
+            "Nothing to plot: no run completed a request.",
+            "Check the rows' verdicts and reasons: result.to_frame().",
+        )
+    ax = _axes(ax, len(groups), horizontal=False)
+    percentile = result.rows[0].percentile
+    styles = ("-", "--", ":", "-.")
+    for index, ((provider, policy), points) in enumerate(sorted(groups.items())):
+        points.sort()
+        colour = _provider_color(provider)
+        name = _label(f"{provider.removesuffix('ExecutionProvider')} {policy}", 32)
+        xs = [p[0] for p in points]
+        ax.plot(xs, [p[2] for p in points], styles[index % 4], marker="o", color=colour,
+                label=f"{name} p{percentile:g}")  # fmt: skip
+        medians = [p[1] if p[1] is not None else float("nan") for p in points]
+        if any(p[1] for p in points):
+            ax.plot(xs, medians, styles[index % 4], marker=".", color=colour, alpha=0.5,
+                    label=f"{name} p50")  # fmt: skip
+    bound = result.settings.get("bound_ms")
+    if bound:
+        ax.axhline(bound, color="tab:red", linestyle=":", label=f"bound {bound:g} ms")
+    for rate, latency in peaks:
+        ax.scatter([rate], [latency], marker="*", s=160, color="tab:red", zorder=4)
+        ax.annotate(f"peak {rate:.4g}/s", (rate, latency), textcoords="offset points",
+                    xytext=(6, -12), fontsize=8)  # fmt: skip
+    ax.set_yscale("log")
+    ax.set_xlabel("achieved requests per second")
+    ax.set_ylabel("latency from scheduled arrival (ms)")
+    ax.set_title(_label(f"Latency against throughput: {result.model.get('name', '')}", 70))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def latency_over_time(row: LoadRow, ax: Axes | None = None) -> Axes:
+    """Each request's latency at its scheduled time: warm-up and overload show as trends.
+
+    Dropped requests are marked along the top.
+    """
+    table = row.table
+    status, ok = table[:, 5], 0
+    done = table[status == ok]
+    if not len(done):
+        raise WorkbenchError(
+            f"Nothing to plot: {row.label} completed no request.", "Check its verdict and reason."
+        )
+    ax = _axes(ax, 1, horizontal=False)
+    when = done[:, 0] / 1e9
+    latency = (done[:, 3] - done[:, 0]) / 1e6
+    ax.scatter(when, latency, s=4, alpha=0.5, color=_provider_color(row.provider),
+               label="completed")  # fmt: skip
+    dropped = table[status == 2]
+    if len(dropped):
+        top = float(latency.max())
+        ax.scatter(dropped[:, 0] / 1e9, [top] * len(dropped), marker="x", color="tab:red",
+                   s=12, label=f"dropped ({len(dropped)})")  # fmt: skip
+    if row.bound_ms:
+        ax.axhline(row.bound_ms, color="tab:red", linestyle=":", label=f"bound {row.bound_ms:g} ms")
+    ax.set_yscale("log")
+    ax.set_xlabel("scheduled arrival (s since the start)")
+    ax.set_ylabel("latency (ms)")
+    ax.set_title(_label(f"Latency over time: {row.label}", 70))
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def queue_breakdown(result: LoadResult, ax: Axes | None = None) -> Axes:
+    """Mean queueing and service time of each run, stacked: where the latency went."""
+    rows = [r for r in result.rows if r.service_ms is not None]
+    if not rows:
+        raise WorkbenchError(
+            "Nothing to plot: no run completed a request.", "Check the rows' verdicts."
+        )
+    horizontal = len(rows) > HORIZONTAL_ABOVE
+    ax = _axes(ax, len(rows), horizontal)
+    positions = np.arange(len(rows))
+    queue = [r.queue_ms or 0.0 for r in rows]
+    service = [r.service_ms or 0.0 for r in rows]
+    bar = ax.barh if horizontal else ax.bar
+    bar(positions, queue, color="tab:orange", label="queueing")
+    if horizontal:
+        ax.barh(positions, service, left=queue, color="tab:blue", label="service")
+        ax.set_xlabel("mean time per request (ms)")
+    else:
+        ax.bar(positions, service, bottom=queue, color="tab:blue", label="service")
+        ax.set_ylabel("mean time per request (ms)")
+    _label_configs(ax, positions, [r.label for r in rows], horizontal)
+    ax.set_title("Queueing and service time")
+    ax.legend(fontsize=8)
     return ax

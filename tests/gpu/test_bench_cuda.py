@@ -80,3 +80,11 @@ def test_out_of_memory_batch_fails_and_the_sweep_goes_on() -> None:
     assert "out of memory on CUDAExecutionProvider at batch 524288" in rows[2**19].reason
     assert rows[512].status == "ok", rows[512].reason
     assert rows[512].stats is not None and rows[512].stats.p50_ms > 0
+
+
+def test_load_test_peak_on_cuda_with_and_without_batching() -> None:
+    result = workbench.load_test(workbench.demo_model(), ["cuda"], "peak", bound="10ms",
+                                 duration=2, batching=["none", "dynamic:8:2ms"])  # fmt: skip
+    for row in result.rows:
+        assert row.provider == "CUDAExecutionProvider" and row.verdict == "ok", row.reason
+        assert row.peak_qps and row.gpu_percent is not None  # NVML sampled during the runs

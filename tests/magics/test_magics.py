@@ -192,6 +192,16 @@ def test_localize_draws_on_the_graph_and_cuts_a_part(shell, tmp_path) -> None:
     assert "nothing to compare against" in cell.text and "Traceback" not in cell.text
 
 
+def test_load_test_shows_its_table_and_curve(shell) -> None:
+    cell = run(loaded(shell), "%onnx load-test --scenario server --qps 200 --duration 1 -o lt")
+    assert cell.error is None, cell.text
+    result = shell.user_ns["lt"]
+    assert isinstance(result, workbench.LoadResult) and result.rows[0].verdict == "ok"
+    assert any("image/png" in o.data for o in cell.outputs)  # the latency-throughput curve
+    cell = run(shell, "%onnx load-test --scenario server --qps -5")
+    assert "needs a target rate above 0" in cell.text and "Traceback" not in cell.text
+
+
 def test_run_with_dims_and_output_variable(shell) -> None:
     cell = run(loaded(shell), "%onnx run --dims batch=3 -o out")
     assert cell.error is None
@@ -300,6 +310,9 @@ def test_config_sets_the_defaults(shell) -> None:
         "%onnx profile --runs 1 --show-code",
         "%onnx diff tinynet tinynet --show-code",
         "%onnx localize tinynet tinynet --samples 1 --show-code",
+        "%onnx load-test --scenario server --qps 200 --duration 1 --executor inprocess --show-code",
+        "%onnx load-test --scenario peak --p99 5ms --duration 0.3 --batching none,dynamic:4:1ms "
+        "--max-probes 4 --executor inprocess --show-code",
         "%onnx localize tinynet {demo} --providers cpu --data feeds.npz -o loc --show-code",
         "%onnx graph --around block/Conv --depth 2 --save p.onnx --show-code",
         "%onnx graph --overlay diff --expected {demo} --show-code",

@@ -312,3 +312,29 @@ def test_the_graph_tab_draws_and_profiles_the_part_around_a_node() -> None:
     app.graph.node.value = ""
     app.graph.switch.value = "Graph"
     assert "Graph tinynet: 14 nodes" in app.graph.output.outputs[0]["data"]["text/plain"]
+
+
+def test_the_load_tab_runs_a_peak_search_live_and_cancels(tmp_path) -> None:
+    app = explore(workbench.demo_model())
+    panel = app.load_panel
+    assert app.tabs.get_title(5) == "Load" and panel.model is app.model
+    panel.scenario.value = "server"
+    panel.qps.value, panel.duration.value = 200, 1
+    panel.start()
+    panel.wait(120)
+    assert not panel.running and panel.result is not None, panel.message.value
+    (row,) = panel.result.rows
+    assert row.verdict == "ok" and "CPU server" in panel.table.value
+    assert panel.plot.value[:4] == b"\x89PNG" and panel.updates >= 1
+    assert [p.rsplit(".", 1)[1] for p in panel.export()] == ["html", "json"]
+    panel.scenario.value, panel.bound.value, panel.duration.value = "peak", "5ms", 0.3
+    panel.start()
+    while panel.running and panel.updates < 3:  # the search shows its probes as they come
+        threading.Event().wait(0.05)
+    panel.cancel()
+    panel.wait(120)
+    assert panel.status == "cancelled" and panel.result.rows[0].verdict in ("partial", "ok")
+    panel.bound.value, panel.scenario.value = "fast", "peak"
+    panel.start()
+    assert "Cannot read the bound &#39;fast&#39;" in panel.message.value  # escaped
+    assert not panel.running

@@ -15,6 +15,7 @@ Events:
   (`latency_ns` today; a load test's `scheduled_ns`, `start_ns`, `end_ns` tomorrow), a
   batch every ~50 ms rather than one event per run, so thousands a second stay cheap;
 - `Progress`: warmup and first-run facts, while measuring;
+- `Facts`: what a job measured beside its samples (a load run's CPU and GPU use);
 - `Finished`: why measuring stopped, and memory use;
 - `Failed`: a WorkbenchError raised where the job ran, rebuilt here by type name.
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -113,7 +114,8 @@ class Job:
     config: BenchConfig
     policy: StopPolicy
     seed: int = 0
-    kind: Literal["latency"] = "latency"
+    kind: Literal["latency", "load"] = "latency"
+    spec: dict[str, Any] = field(default_factory=dict)  # a load run's scenario (JSON-ready)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (what travels to a worker)."""
@@ -122,6 +124,7 @@ class Job:
             "config": self.config.as_dict(),
             "policy": self.policy.as_dict(),
             "seed": self.seed,
+            "spec": self.spec,
         }
 
     @classmethod
@@ -132,6 +135,7 @@ class Job:
             StopPolicy(**data["policy"]),
             data["seed"],
             data.get("kind", "latency"),
+            dict(data.get("spec") or {}),
         )
 
 
@@ -167,6 +171,14 @@ class Progress:
     kind: ClassVar[str] = "progress"
     warmup_runs: int
     first_run_s: float | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a job measured beside its samples, by name (JSON-ready values)."""
+
+    kind: ClassVar[str] = "facts"
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -208,8 +220,10 @@ class Failed:
 
 # Keyword arguments of WorkbenchError subclasses beyond message and hint (errors.py).
 _ERROR_FIELDS = ("requested", "applied", "reason", "runtime_message", "how")
-Event = Started | Samples | Progress | Finished | Failed
-_KINDS: dict[str, type[Any]] = {k.kind: k for k in (Started, Samples, Progress, Finished, Failed)}
+Event = Started | Samples | Progress | Facts | Finished | Failed
+_KINDS: dict[str, type[Any]] = {
+    k.kind: k for k in (Started, Samples, Progress, Facts, Finished, Failed)
+}
 
 
 def encode(event: Event) -> bytes:

@@ -8,13 +8,16 @@ hand-written `perf_counter_ns` loop.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
+import psutil
 
 from workbench.bench.config import StopPolicy, Timing
 from workbench.bench.stats import MIN_CI_RUNS, median_ci
+from workbench.ort import system
 
 CHECK_SECONDS = 0.05  # how often stop rules, progress and cancellation are looked at
 _SETTLED = 0.02  # auto warmup ends when the window median moves less than this
@@ -149,3 +152,44 @@ def _stop_reason(
         if median > 0 and (high - low) / 2 <= policy.target_ci * median:
             return "ci"
     return ""
+
+
+MiB = 1024 * 1024
+
+
+class MemoryWatch:
+    """Peak host memory, and GPU memory held, while one job runs: every executor's bookkeeping."""
+
+    def __init__(self, *, gpu: bool) -> None:
+        self._process = psutil.Process()
+        self._peak = int(self._process.memory_info().rss)
+        self._gpu_before = system.gpu_memory_used(0) if gpu else None
+
+    def sample(self) -> None:
+        """Note the current RSS (called at every progress check)."""
+        self._peak = max(self._peak, int(self._process.memory_info().rss))
+
+    def peak_rss_mb(self, *, lifetime: bool = False) -> float:
+        """The highest RSS seen, or the process's lifetime peak when it ran this job alone."""
+        self.sample()
+        if lifetime:
+            return _lifetime_peak_rss() / MiB
+        return self._peak / MiB
+
+    def gpu_mb(self) -> float | None:
+        """GPU memory the job left in use (its session's weights and buffers), or None."""
+        if self._gpu_before is None:
+            return None
+        after = system.gpu_memory_used(0)
+        return (after - self._gpu_before) / MiB if after is not None else None
+
+
+def _lifetime_peak_rss() -> float:
+    """The process's peak RSS in bytes since it started."""
+    if sys.platform == "win32":  # no getrusage: the working set's peak
+        info = psutil.Process().memory_info()
+        return float(getattr(info, "peak_wset", info.rss))
+    import resource  # noqa: PLC0415  (Unix only: an import here keeps Windows importing us)
+
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)

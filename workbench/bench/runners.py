@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from workbench.bench.config import Mode
+from workbench.bench.config import BenchConfig, Mode
 from workbench.errors import ModeUnavailable, WorkbenchError
-from workbench.feeds.synthetic import Feeds
+from workbench.feeds.synthetic import FeedRequest, Feeds
 from workbench.ort import providers
 from workbench.ort.session import Session
 from workbench.text import describe_node
@@ -87,3 +87,26 @@ def _cuda_graph_runner(session: Session, feeds: Mapping[str, Any]) -> Callable[[
     binding = session.bind(feeds, preallocate=shapes)
     binding.run()  # the first run captures the graph
     return binding.run
+
+
+def feeds_for(
+    session: Session, config: BenchConfig, request: FeedRequest, seed: int
+) -> tuple[Feeds, int]:
+    """Feeds for one configuration (the user's, or synthetic ones of its shapes).
+
+    Also the items per run: the batch size, or the user's first input's leading dim.
+    """
+    feeds = session.prepare_feeds(
+        request.feeds,
+        values=request.values,
+        ranges=request.ranges,
+        dims=dict(config.dims),
+        shapes={k: list(v) for k, v in config.shapes},
+        batch=config.batch,
+        seed=seed,
+    )
+    if feeds.plan is not None:
+        return feeds, feeds.plan.batch or 1
+    first = next(iter(feeds.values.values()), None)
+    items = int(getattr(first, "shape", (1,))[0] or 1) if getattr(first, "ndim", 0) else 1
+    return feeds, items

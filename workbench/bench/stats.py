@@ -59,19 +59,26 @@ class LatencyStats:
 
 
 def median_ci(sorted_ms: np.ndarray) -> tuple[float, float]:
-    """Distribution-free 95% CI of the median from order statistics (binomial, normal approx.).
+    """Distribution-free 95% CI of the median from order statistics (see `quantile_ci`)."""
+    return quantile_ci(sorted_ms, 0.5)
 
-    With n sorted samples the interval is [x(j), x(k)], j = n/2 - 1.96 sqrt(n)/2 and
-    k = n/2 + 1.96 sqrt(n)/2 (1-based, rounded outward). Below 6 samples it is [min, max].
+
+def quantile_ci(sorted_ms: np.ndarray, q: float) -> tuple[float, float]:
+    """Distribution-free 95% CI of the q-quantile from order statistics (binomial, normal approx.).
+
+    With n sorted samples the interval is [x(j), x(k)], j = nq - 1.96 sqrt(nq(1-q)) and
+    k = nq + 1.96 sqrt(nq(1-q)) (1-based, rounded outward, clipped to the samples). For the
+    median, below 6 samples, it is [min, max]; a tail quantile with few samples beyond it
+    gets an interval that reaches the largest sample.
     """
     n = len(sorted_ms)
     if n == 0:
         return (math.nan, math.nan)
     if n < MIN_CI_RUNS:
         return (float(sorted_ms[0]), float(sorted_ms[-1]))
-    spread = _Z95 * math.sqrt(n) / 2
-    low = max(math.floor(n / 2 - spread), 1)
-    high = min(math.ceil(n / 2 + spread) + 1, n)
+    spread = _Z95 * math.sqrt(n * q * (1 - q))
+    low = max(math.floor(n * q - spread), 1)
+    high = min(math.ceil(n * q + spread) + 1, n)
     return (float(sorted_ms[low - 1]), float(sorted_ms[high - 1]))
 
 

@@ -493,6 +493,77 @@ def overlay_value(model: Model, args: argparse.Namespace) -> Any:
     return measures[function](model, **options)
 
 
+def add_load_test_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `load-test`: scenario, rate, duration, bound, concurrency, batching."""
+    parser.add_argument(
+        "--providers", type=names, default=["cpu"], help="comma-separated providers (default cpu)"
+    )
+    parser.add_argument(
+        "--scenario",
+        default="server",
+        help="single-stream, concurrency, server (default), offline or peak",
+    )
+    parser.add_argument("--qps", type=float, help="server: the target rate (requests per second)")
+    parser.add_argument(
+        "--duration", default="10", help="seconds per run (peak: per probe), e.g. 10 or 500ms"
+    )
+    parser.add_argument(
+        "--p99", metavar="BOUND", help="the latency bound at p99, e.g. 20ms (peak needs a bound)"
+    )
+    parser.add_argument("--bound", metavar="BOUND", help="a bound at --percentile, e.g. 50ms")
+    parser.add_argument(
+        "--percentile", type=float, default=99.0, help="the bound's percentile (default 99)"
+    )
+    parser.add_argument(
+        "--concurrency", type=integers, help="concurrency: clients, e.g. 1,2,4,8 (default 1,2,4)"
+    )
+    parser.add_argument(
+        "--sessions", default="shared", help="concurrency: shared, per-client or both"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="open loop: threads serving the queue (default 1)"
+    )
+    parser.add_argument(
+        "--batching",
+        type=names,
+        help="none, dynamic:MAX_BATCH:MAX_WAIT (e.g. dynamic:8:2ms), or several to compare",
+    )
+    parser.add_argument("--queue-limit", type=int, help="requests queued at most (then dropped)")
+    parser.add_argument("--max-probes", type=int, default=10, help="peak: server runs at most")
+    parser.add_argument(
+        "--executor",
+        default="worker",
+        help="worker (default: a child process) or inprocess",
+    )
+    add_shape_options(parser)
+
+
+def load_test_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.load_test() keyword arguments for parsed `load-test` flags."""
+    if args.p99 and args.bound:
+        raise WorkbenchError("Give --p99 or --bound, not both.", "E.g. --p99 20ms.")
+    inputs = _inputs_kwargs(args)
+    percentile = 99.0 if args.p99 else args.percentile
+    return _present(
+        {
+            "providers": args.providers,
+            "scenario": args.scenario,
+            "qps": args.qps,
+            "duration": args.duration if args.duration != "10" else None,
+            "bound": args.p99 or args.bound,
+            "percentile": percentile if percentile != 99 else None,
+            "concurrency": args.concurrency,
+            "sessions": args.sessions if args.sessions != "shared" else None,
+            "workers": args.workers if args.workers != 1 else None,
+            "batching": args.batching,
+            "queue_limit": args.queue_limit,
+            "max_probes": args.max_probes if args.max_probes != 10 else None,
+            "executor": args.executor if args.executor != "worker" else None,
+            **inputs,
+        }
+    )
+
+
 def add_part_options(parser: argparse.ArgumentParser) -> None:
     """--around NODE --depth N, --block I (a part of the graph), --save PART.onnx."""
     parser.add_argument("--around", metavar="NODE", help="only the part around this node")

@@ -21,6 +21,7 @@ from workbench.cli import (
     doctor,
     graph,
     info,
+    load_test,
     localize,
     report,
     run,
@@ -31,7 +32,9 @@ from workbench.text import printable
 
 EXIT_USER_ERROR, EXIT_BUG = 1, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
-_SUBCOMMANDS = (info, run, compare, bench, variants, diff, localize, graph, report, doctor)
+_SUBCOMMANDS = (
+    info, run, compare, bench, load_test, variants, diff, localize, graph, report, doctor,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

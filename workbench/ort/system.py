@@ -109,6 +109,30 @@ def gpu_memory_used(index: int) -> int | None:
         nvml.nvmlShutdown()
 
 
+def gpu_utilization(index: int) -> int | None:
+    """Percent of the last sample period GPU `index` was busy (NVML), or None without NVML."""
+    try:
+        nvml = _load_nvml()
+    except OSError:
+        return None
+    if nvml.nvmlInit_v2() != 0:
+        return None
+    try:
+        handle = ctypes.c_void_p()
+        rates = _Utilization()
+        if nvml.nvmlDeviceGetHandleByIndex_v2(index, ctypes.byref(handle)) != 0:
+            return None
+        if nvml.nvmlDeviceGetUtilizationRates(handle, ctypes.byref(rates)) != 0:
+            return None
+        return int(rates.gpu)
+    finally:
+        nvml.nvmlShutdown()
+
+
+class _Utilization(ctypes.Structure):
+    _fields_ = (("gpu", ctypes.c_uint), ("memory", ctypes.c_uint))
+
+
 class _Memory(ctypes.Structure):
     _fields_ = (
         ("total", ctypes.c_ulonglong),

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Union
 
 if TYPE_CHECKING:
     from workbench.bench.results import BenchmarkResult
+    from workbench.loadtest.result import LoadResult
     from workbench.variant.evaluate import Evaluation
 
 # What `diff_reports` accepts: a report's path, or a result in memory.
-ReportLike = Union[str, "os.PathLike[str]", "BenchmarkResult", "Evaluation"]
+ReportLike = Union[str, "os.PathLike[str]", "BenchmarkResult", "Evaluation", "LoadResult"]

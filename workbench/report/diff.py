@@ -1,11 +1,13 @@
 """`diff_reports`: whether a change (or another machine) made the model faster or slower.
 
-It reads benchmark reports (configuration by configuration) and variant evaluations
-(variant and provider by variant and provider, with accuracy changes in the notes).
+It reads benchmark reports (configuration by configuration), variant evaluations (variant
+and provider by variant and provider, with accuracy changes in the notes) and load tests
+(run by run: the latency percentile, and a peak search's rate).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -13,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from workbench.bench.results import BenchmarkResult
 from workbench.bench.stats import MIN_CI_RUNS
 from workbench.errors import WorkbenchError
+from workbench.loadtest.engine import PEAK_PRECISION
+from workbench.loadtest.result import LoadResult
 from workbench.render.mixin import Rendered
 from workbench.report.load import load_report
 from workbench.variant.evaluate import Evaluation
@@ -32,6 +36,7 @@ class ConfigChange:
     p50_b_ms: float
     change: float  # relative: (b - a) / a
     verdict: str  # "faster", "slower" or "no significant change"
+    measure: str = "p50 ms"  # what the two values are ("p99 ms", "peak QPS" for load tests)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -61,7 +66,7 @@ class ReportDiff(Rendered):
 
         return pd.DataFrame(
             [c.as_dict() for c in self.changes],
-            columns=["label", "p50_a_ms", "p50_b_ms", "change", "verdict"],
+            columns=["label", "measure", "p50_a_ms", "p50_b_ms", "change", "verdict"],
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,11 +95,11 @@ def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
     below 6 runs on either side there is no such interval, and the verdict says so.
     """
     first, second = _as_result(a), _as_result(b)
-    if isinstance(first, Evaluation) != isinstance(second, Evaluation):
+    if _kind(first) != _kind(second):
         raise WorkbenchError(
-            "One report is a benchmark, the other a variant evaluation: they measure "
-            "different things.",
-            "Compare two benchmark reports, or two evaluations.",
+            f"One report is {_kind(first)}, the other {_kind(second)}: they measure different "
+            "things.",
+            "Compare two benchmark reports, two evaluations, or two load tests.",
         )
     left, right = _timings(first), _timings(second)
     changes = []
@@ -102,15 +107,17 @@ def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
         new = right.get(key)
         if new is None:
             continue
-        change = (new.p50_ms - old.p50_ms) / old.p50_ms
+        change = (new.p50_ms - old.p50_ms) / old.p50_ms if old.p50_ms else math.inf
         overlap = old.ci95_ms[0] <= new.ci95_ms[1] and new.ci95_ms[0] <= old.ci95_ms[1]
         if not (old.has_ci and new.has_ci):
             verdict = "too few runs to tell"
         elif overlap:
             verdict = "no significant change"
-        else:
-            verdict = "slower" if change > 0 else "faster"
-        changes.append(ConfigChange(old.label, old.p50_ms, new.p50_ms, change, verdict))
+        else:  # a rate going up is faster; a latency going up, slower
+            verdict = "slower" if (change > 0) != old.higher_is_better else "faster"
+        changes.append(
+            ConfigChange(old.label, old.p50_ms, new.p50_ms, change, verdict, old.measure)
+        )
     notes = []
     if first.model.get("sha256") != second.model.get("sha256"):
         notes.append("the reports measured different model files (sha256 differs)")
@@ -132,13 +139,26 @@ class _Timing:
     """One measured row of either kind of report."""
 
     label: str
-    p50_ms: float
+    p50_ms: float  # the value compared (a latency in ms, or a peak rate)
     ci95_ms: tuple[float, float]
     has_ci: bool
+    measure: str = "p50 ms"
+    higher_is_better: bool = False
 
 
-def _timings(result: BenchmarkResult | Evaluation) -> dict[Hashable, _Timing]:
-    """Measured rows by key: a benchmark's configurations, or an evaluation's variants."""
+def _kind(result: BenchmarkResult | Evaluation | LoadResult) -> str:
+    if isinstance(result, Evaluation):
+        return "a variant evaluation"
+    return "a load test" if isinstance(result, LoadResult) else "a benchmark"
+
+
+def _timings(result: BenchmarkResult | Evaluation | LoadResult) -> dict[Hashable, _Timing]:
+    """Measured rows by key: configurations, variants, or a load test's runs.
+
+    A load test's runs compare the bound's percentile (with its CI), a peak search its rate.
+    """
+    if isinstance(result, LoadResult):
+        return _load_timings(result)
     if isinstance(result, Evaluation):
         return {
             f"{r.variant}|{r.provider}": _Timing(
@@ -152,6 +172,23 @@ def _timings(result: BenchmarkResult | Evaluation) -> dict[Hashable, _Timing]:
         for r in result.measured
         if r.stats is not None
     }
+
+
+def _load_timings(result: LoadResult) -> dict[Hashable, _Timing]:
+    """A peak run's rate (significant past twice the search's precision), other runs' pXX."""
+    found: dict[Hashable, _Timing] = {}
+    for row in result.rows:
+        key = (row.label, row.target_qps if row.scenario == "server" else None)
+        if row.scenario == "peak" and row.peak_qps:
+            spread = row.peak_qps * 2 * PEAK_PRECISION
+            found[key] = _Timing(f"{row.label} peak", row.peak_qps,
+                                 (row.peak_qps - spread, row.peak_qps + spread), True,
+                                 "peak QPS", higher_is_better=True)  # fmt: skip
+        elif row.percentile_ms and row.percentile_ci_ms and row.verdict in ("ok", "overloaded"):
+            found[key] = _Timing(row.label, row.percentile_ms, row.percentile_ci_ms,
+                                 row.completed >= MIN_CI_RUNS,
+                                 f"p{row.percentile:g} ms")  # fmt: skip
+    return found
 
 
 def _accuracy_changes(first: Evaluation, second: Evaluation) -> list[str]:
@@ -170,7 +207,7 @@ def _accuracy_changes(first: Evaluation, second: Evaluation) -> list[str]:
     return notes
 
 
-def _as_result(value: ReportLike) -> BenchmarkResult | Evaluation:
-    if isinstance(value, BenchmarkResult | Evaluation):
+def _as_result(value: ReportLike) -> BenchmarkResult | Evaluation | LoadResult:
+    if isinstance(value, BenchmarkResult | Evaluation | LoadResult):
         return value
     return load_report(value)

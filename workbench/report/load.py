@@ -10,6 +10,8 @@ from pathlib import Path
 from workbench.bench.report import DATA_ELEMENT_ID
 from workbench.bench.results import SCHEMA_VERSION, BenchmarkResult
 from workbench.errors import WorkbenchError
+from workbench.loadtest.result import KIND as LOAD_TEST
+from workbench.loadtest.result import LoadResult
 from workbench.variant.evaluate import KIND as EVALUATION
 from workbench.variant.evaluate import Evaluation
 
@@ -18,11 +20,12 @@ _EMBEDDED = re.compile(
 )
 
 
-def load_report(path: str | os.PathLike[str]) -> BenchmarkResult | Evaluation:
+def load_report(path: str | os.PathLike[str]) -> BenchmarkResult | Evaluation | LoadResult:
     """A `BenchmarkResult` from a report's .json file (or the data embedded in its .html).
 
     Reports of every schema version up to this release's read back; a variant evaluation's
-    .json (`Evaluation.report`) reads back as an `Evaluation`.
+    .json (`Evaluation.report`) reads back as an `Evaluation`, a load test's
+    (`LoadResult.report`) as a `LoadResult`.
     """
     source = Path(path)
     try:
@@ -48,6 +51,8 @@ def load_report(path: str | os.PathLike[str]) -> BenchmarkResult | Evaluation:
         ) from None
     if isinstance(data, dict) and data.get("kind") == EVALUATION:
         return Evaluation.from_dict(data)
+    if isinstance(data, dict) and data.get("kind") == LOAD_TEST:
+        return LoadResult.from_dict(data)
     version = data.get("schema_version") if isinstance(data, dict) else None
     if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
         raise WorkbenchError(

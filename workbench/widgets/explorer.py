@@ -1,4 +1,4 @@
-"""`workbench.explore()`: pick a model, then Overview, Graph, Run, Benchmark and Variants."""
+"""`workbench.explore()`: pick a model, then Overview, Graph, Run, Benchmark, Variants, Load."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ if TYPE_CHECKING:
 from workbench.widgets.bench_panel import BenchPanel
 from workbench.widgets.graph_panel import GraphPanel
 from workbench.widgets.inputs_form import InputsForm
+from workbench.widgets.load_panel import LoadPanel
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
 from workbench.widgets.variants_panel import VariantsPanel
 
-TABS = ("Overview", "Graph", "Run", "Benchmark", "Variants")
+TABS = ("Overview", "Graph", "Run", "Benchmark", "Variants", "Load")
 
 
 class Explorer(widgets.VBox):
@@ -41,6 +42,7 @@ class Explorer(widgets.VBox):
         self.graph = GraphPanel(self.run_panel)
         self.bench_panel = BenchPanel(self.inputs)
         self.variants_panel = VariantsPanel(self.inputs)
+        self.load_panel = LoadPanel(self.inputs)
         self.tabs = widgets.Tab(
             children=[
                 self.overview,
@@ -48,13 +50,16 @@ class Explorer(widgets.VBox):
                 self.run_panel,
                 self.bench_panel,
                 self.variants_panel,
+                self.load_panel,
             ]
         )
         for index, title in enumerate(TABS):
             self.tabs.set_title(index, title)
         super().__init__([self.picker, self.tabs], **kwargs)
         widgets.dlink((self.picker, "model"), (self, "model"))
-        for panel in (self.graph, self.run_panel, self.bench_panel, self.variants_panel):
+        panels = (self.graph, self.run_panel, self.bench_panel, self.variants_panel,
+                  self.load_panel)  # fmt: skip
+        for panel in panels:
             widgets.dlink((self, "model"), (panel, "model"))
 
     @observe("model")

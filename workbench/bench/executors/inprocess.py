@@ -6,28 +6,24 @@ calls it directly.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import psutil
 
 from workbench.bench.config import BenchConfig, Timing
 from workbench.bench.jobs import Finished, Job, Progress, Samples, Started
-from workbench.bench.measure import measure
-from workbench.bench.runners import cuda_graph_session, make_runner
+from workbench.bench.measure import MemoryWatch, measure
+from workbench.bench.runners import cuda_graph_session, feeds_for, make_runner
 from workbench.errors import WorkbenchError
-from workbench.feeds.synthetic import FeedRequest, Feeds
-from workbench.ort import providers, system
+from workbench.feeds.synthetic import FeedRequest
+from workbench.ort import providers
 
 if TYPE_CHECKING:
     from workbench.bench.executors import Emit, ShouldStop
     from workbench.model.model import Model
     from workbench.ort.session import Session
-
-MiB = 1024 * 1024
 
 
 class InProcessExecutor:
@@ -68,6 +64,11 @@ def execute(
     caller keeps every completed run. `lifetime_peak`: this process measures one job only,
     so its lifetime peak RSS is the job's (more exact than sampling).
     """
+    if job.kind == "load":
+        from workbench.loadtest.probe import run_probe  # noqa: PLC0415  (load jobs only)
+
+        run_probe(model, request, job, emit, cancel=cancel)
+        return
     if job.kind != "latency":
         raise WorkbenchError(f"This onnx-workbench cannot run {job.kind!r} jobs.", "Upgrade it.")
     config = job.config
@@ -103,29 +104,6 @@ def execute(
     emit(finished)
 
 
-def feeds_for(
-    session: Session, config: BenchConfig, request: FeedRequest, seed: int
-) -> tuple[Feeds, int]:
-    """Feeds for one configuration (the user's, or synthetic ones of its shapes).
-
-    Also the items per run: the batch size, or the user's first input's leading dim.
-    """
-    feeds = session.prepare_feeds(
-        request.feeds,
-        values=request.values,
-        ranges=request.ranges,
-        dims=dict(config.dims),
-        shapes={k: list(v) for k, v in config.shapes},
-        batch=config.batch,
-        seed=seed,
-    )
-    if feeds.plan is not None:
-        return feeds, feeds.plan.batch or 1
-    first = next(iter(feeds.values.values()), None)
-    items = int(getattr(first, "shape", (1,))[0] or 1) if getattr(first, "ndim", 0) else 1
-    return feeds, items
-
-
 @contextmanager
 def _session_for(model: Model, config: BenchConfig) -> Iterator[Session]:
     """The configuration's (cached) session; a CUDA-graph session is closed afterwards.
@@ -142,41 +120,3 @@ def _session_for(model: Model, config: BenchConfig) -> Iterator[Session]:
             yield session
     else:
         yield model.session(config.provider, **options)
-
-
-class MemoryWatch:
-    """Peak host memory, and GPU memory held, while one job runs: every executor's bookkeeping."""
-
-    def __init__(self, *, gpu: bool) -> None:
-        self._process = psutil.Process()
-        self._peak = int(self._process.memory_info().rss)
-        self._gpu_before = system.gpu_memory_used(0) if gpu else None
-
-    def sample(self) -> None:
-        """Note the current RSS (called at every progress check)."""
-        self._peak = max(self._peak, int(self._process.memory_info().rss))
-
-    def peak_rss_mb(self, *, lifetime: bool = False) -> float:
-        """The highest RSS seen, or the process's lifetime peak when it ran this job alone."""
-        self.sample()
-        if lifetime:
-            return _lifetime_peak_rss() / MiB
-        return self._peak / MiB
-
-    def gpu_mb(self) -> float | None:
-        """GPU memory the job left in use (its session's weights and buffers), or None."""
-        if self._gpu_before is None:
-            return None
-        after = system.gpu_memory_used(0)
-        return (after - self._gpu_before) / MiB if after is not None else None
-
-
-def _lifetime_peak_rss() -> float:
-    """The process's peak RSS in bytes since it started."""
-    if sys.platform == "win32":  # no getrusage: the working set's peak
-        info = psutil.Process().memory_info()
-        return float(getattr(info, "peak_wset", info.rss))
-    import resource  # noqa: PLC0415  (Unix only: an import here keeps Windows importing us)
-
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale)

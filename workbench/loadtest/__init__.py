@@ -1,0 +1,1 @@
+"""Load tests: how much traffic a model takes at a latency bound (`workbench.load_test`)."""
