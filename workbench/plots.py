@@ -399,22 +399,17 @@ def latency_over_time(row: LoadRow, ax: Axes | None = None) -> Axes:
 
     Dropped requests are marked along the top.
     """
-    table = row.table
-    status, ok = table[:, 5], 0
-    done = table[status == ok]
-    if not len(done):
+    when, latency, dropped = row.timeline()
+    if not len(when):
         raise WorkbenchError(
             f"Nothing to plot: {row.label} completed no request.", "Check its verdict and reason."
         )
     ax = _axes(ax, 1, horizontal=False)
-    when = done[:, 0] / 1e9
-    latency = (done[:, 3] - done[:, 0]) / 1e6
     ax.scatter(when, latency, s=4, alpha=0.5, color=_provider_color(row.provider),
                label="completed")  # fmt: skip
-    dropped = table[status == 2]
     if len(dropped):
         top = float(latency.max())
-        ax.scatter(dropped[:, 0] / 1e9, [top] * len(dropped), marker="x", color="tab:red",
+        ax.scatter(dropped, [top] * len(dropped), marker="x", color="tab:red",
                    s=12, label=f"dropped ({len(dropped)})")  # fmt: skip
     if row.bound_ms:
         ax.axhline(row.bound_ms, color="tab:red", linestyle=":", label=f"bound {row.bound_ms:g} ms")

@@ -18,11 +18,15 @@ QUIET_WORKER = {"progress": False, "executor": "worker"}
 
 
 def _worker_processes() -> list[psutil.Process]:
-    return [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "workbench.bench.executors.worker" in " ".join(child.cmdline())
-    ]
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:  # gone, or a zombie not yet reaped
+            continue
+        if "workbench.bench.executors.worker" in command:
+            found.append(child)
+    return found
 
 
 def test_worker_measures_like_the_in_process_executor() -> None:
@@ -139,3 +143,50 @@ def test_a_worker_that_writes_a_lot_to_stderr_is_not_mistaken_for_a_hung_one(mon
     )
     (row,) = result.results
     assert row.status == "ok" and row.stats is not None and row.stats.n == 20
+
+
+# --- the pool: one long-lived worker for the sweep -------------------------------------------
+
+
+def test_the_pool_measures_a_sweep_in_one_worker_and_leaves_none() -> None:
+    pids = set()
+
+    def note(live, current) -> None:
+        pids.update(p.pid for p in _worker_processes())
+
+    result = workbench.benchmark(workbench.demo_model(), ["cpu"], [1, 2, 4], time_budget=0.3,
+                                 warmup=2, progress=False, executor="pool",
+                                 on_update=note)  # fmt: skip
+    assert [r.status for r in result.results] == ["ok"] * 3
+    assert all(r.items_per_run == r.config.batch and r.peak_rss_mb for r in result.results)
+    assert len(pids) == 1  # the same process for every configuration
+    assert result.settings["executor"] == "pool" and _worker_processes() == []
+
+
+def test_a_killed_pool_worker_fails_its_configuration_and_is_replaced() -> None:
+    killed, pids = [], []
+
+    def kill_once(live, current) -> None:
+        pids.extend(p.pid for p in _worker_processes())
+        if current.config.batch == 1 and len(current.samples_ns) > 30 and not killed:
+            for process in _worker_processes():
+                process.send_signal(signal.SIGKILL)
+                killed.append(process.pid)
+
+    result = workbench.benchmark(workbench.demo_model(), ["cpu"], [1, 2], time_budget=20,
+                                 target_ci=None, warmup=1, progress=False, executor="pool",
+                                 on_update=kill_once)  # fmt: skip
+    first, second = result.results
+    assert killed and first.status == "partial" and "was killed by SIGKILL" in first.reason
+    assert second.status == "ok" and second.stats.n > 10
+    assert len(set(pids) - set(killed)) >= 1  # a new worker measured the second
+    assert _worker_processes() == []
+
+
+def test_an_error_in_the_pool_fails_one_row_and_the_worker_goes_on() -> None:
+    model = workbench.load(models.build("reshape_baked"))
+    result = workbench.benchmark(model, ["cpu"], dims={"seq": 64}, batch_sizes=[1, 2, 1],
+                                 time_budget=0.3, warmup=2, progress=False,
+                                 executor="pool")  # fmt: skip
+    assert [r.status for r in result.results] == ["failed", "ok", "failed"]
+    assert "encoder/Reshape" in result.results[2].reason

@@ -12,10 +12,12 @@ import dataclasses
 import datetime
 import itertools
 import operator
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from workbench.bench.checkpoint import Checkpoint
 from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.executors import Executor, open_executor
 from workbench.bench.jobs import Event, Job, Samples, mark_partial, record
@@ -76,6 +78,8 @@ def benchmark(
     progress: bool = True,
     on_update: OnUpdate = None,
     profile: bool = False,
+    resume: bool = False,
+    checkpoint: str | os.PathLike[str] | None = None,
 ) -> BenchmarkResult:
     """Measure latency over a sweep of configurations and return a `BenchmarkResult`.
 
@@ -94,6 +98,9 @@ def benchmark(
       cannot take this process down, and a silent worker is killed after `run_timeout`.
     - `cancel` (an Event or a callable) and Ctrl-C stop cleanly, keeping every sample.
     - `on_update(result, current)` is called about every 50 ms with the live result.
+    - Every finished row goes to a checkpoint (`checkpoint`, or one in the cache named by
+      the sweep); `resume=True` runs only the configurations it lacks, refused when the
+      model or the machine changed.
     """
     model = load(model)
     request = FeedRequest(feeds, values, ranges).checked(model.session_source.checker)
@@ -132,11 +139,26 @@ def benchmark(
         created=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     should_stop = cancel_check(cancel)
+    saved = Checkpoint.open(
+        checkpoint,
+        model_sha256=model.sha256,
+        environment=result.environment,
+        settings={"policy": policy.as_dict(), "seed": seed, "user_feeds": bool(request.names)},
+        configs=configs,
+        resume=resume,
+    )
+    result.settings["resumed"] = 0
     bar = _progress_bar(len(configs), progress)
     index = 0
     try:
         with open_executor(executor, model, request) as runner:
             for index, config in enumerate(configs):
+                kept = saved.done.get(config.key)
+                if kept is not None:  # measured before the sweep stopped: kept as it was
+                    result.results.append(kept)
+                    result.settings["resumed"] += 1
+                    _advance(bar, kept)
+                    continue
                 current = ConfigResult(config, "ok")
                 result.results.append(current)
                 if should_stop():
@@ -150,6 +172,7 @@ def benchmark(
                     should_stop=should_stop,
                     on_progress=lambda r: on_update(result, r) if on_update else None,
                 )
+                saved.add(current)
                 if on_update is not None:
                     on_update(result, current)
                 _advance(bar, current)

@@ -147,6 +147,7 @@ class Started:
     applied_providers: list[str]
     session_create_s: float
     items_per_run: int
+    host: dict[str, Any] = field(default_factory=dict)  # where it runs (`doctor.host()`)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ def record(event: Event, result: ConfigResult) -> bool:
         result.applied_providers = list(event.applied_providers)
         result.session_create_s = event.session_create_s
         result.items_per_run = event.items_per_run
+        result.host = dict(event.host)
     elif isinstance(event, Finished):
         result.stop_reason = event.stop_reason
         result.warmup_runs, result.first_run_s = event.warmup_runs, event.first_run_s

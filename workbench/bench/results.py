@@ -50,6 +50,7 @@ class ConfigResult:
     stop_reason: str = ""  # as Timing.stop_reason, or "worker died" / "worker hung"
     peak_rss_mb: float | None = None
     peak_gpu_mb: float | None = None
+    host: dict[str, Any] = field(default_factory=dict)  # the machine it ran on
 
     @property
     def partial(self) -> bool:
@@ -91,6 +92,8 @@ class ConfigResult:
             "peak_rss_mb": finite(self.peak_rss_mb),
             "peak_gpu_mb": finite(self.peak_gpu_mb),
             "noisy": self.noisy,
+            "host": self.host.get("hostname", ""),
+            "host_info": self.host,
         }
         if samples:
             entry["samples_ns"] = list(self.samples_ns)
@@ -113,6 +116,7 @@ class ConfigResult:
             stop_reason=data.get("stop_reason", ""),
             peak_rss_mb=data.get("peak_rss_mb"),
             peak_gpu_mb=data.get("peak_gpu_mb"),
+            host=dict(data.get("host_info") or {}),
         )
         return result.finish()
 

@@ -67,9 +67,9 @@ def quantile_ci(sorted_ms: np.ndarray, q: float) -> tuple[float, float]:
     """Distribution-free 95% CI of the q-quantile from order statistics (binomial, normal approx.).
 
     With n sorted samples the interval is [x(j), x(k)], j = nq - 1.96 sqrt(nq(1-q)) and
-    k = nq + 1.96 sqrt(nq(1-q)) (1-based, rounded outward, clipped to the samples). For the
-    median, below 6 samples, it is [min, max]; a tail quantile with few samples beyond it
-    gets an interval that reaches the largest sample.
+    k = nq + 1.96 sqrt(nq(1-q)) (1-based, rounded outward). Below 6 samples it is [min,
+    max]; the median's is clipped to the samples. A tail quantile (q > 0.5) with too few
+    samples beyond it to place k gets an upper bound of infinity: p99 needs about 900.
     """
     n = len(sorted_ms)
     if n == 0:
@@ -78,8 +78,10 @@ def quantile_ci(sorted_ms: np.ndarray, q: float) -> tuple[float, float]:
         return (float(sorted_ms[0]), float(sorted_ms[-1]))
     spread = _Z95 * math.sqrt(n * q * (1 - q))
     low = max(math.floor(n * q - spread), 1)
-    high = min(math.ceil(n * q + spread) + 1, n)
-    return (float(sorted_ms[low - 1]), float(sorted_ms[high - 1]))
+    high = math.ceil(n * q + spread) + 1
+    if high > n and q > 0.5:  # too few samples beyond a tail quantile to bound it from above
+        return (float(sorted_ms[low - 1]), math.inf)
+    return (float(sorted_ms[low - 1]), float(sorted_ms[min(high, n) - 1]))
 
 
 def compute(samples_ns: np.ndarray | list[int], items_per_run: int = 1) -> LatencyStats:

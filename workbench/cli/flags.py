@@ -281,7 +281,20 @@ def add_bench_options(
         "--executor",
         choices=EXECUTORS,
         default=executor,
-        help="'worker' isolates onnxruntime in a child process",
+        help="'worker' isolates onnxruntime in a child process per configuration, 'pool' in "
+        "one for the whole sweep",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="run only the configurations the sweep's checkpoint lacks (refused if the model "
+        "or the machine changed)",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        metavar="PATH",
+        help="where finished rows are kept as JSON lines (default: next to the first --report, "
+        "or in the cache)",
     )
     parser.add_argument(
         "--run-timeout",
@@ -311,8 +324,19 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "executor": None if args.executor == "inprocess" else args.executor,
             "run_timeout": args.run_timeout,
             "profile": args.profile or None,
+            "resume": args.resume or None,
+            "checkpoint": args.checkpoint or _beside_report(args),
         }
     )
+
+
+def _beside_report(args: argparse.Namespace) -> str | None:
+    """A checkpoint next to the first report named (`bench.html` -> `bench.checkpoint.jsonl`)."""
+    reports = getattr(args, "report", None)
+    if not reports:
+        return None
+    first = reports[0]
+    return f"{first.rsplit('.', 1)[0]}.checkpoint.jsonl"
 
 
 def _inputs_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -366,6 +390,12 @@ def add_variants_options(parser: argparse.ArgumentParser) -> None:
         "--time-budget", type=float, default=1.0, help="seconds measured per row (default 1)"
     )
     parser.add_argument("--folder", metavar="DIR", help="save the variants here, not the cache")
+    parser.add_argument(
+        "--executor",
+        default="inprocess",
+        choices=EXECUTORS,
+        help="where latency is measured: inprocess (default), worker or pool",
+    )
     add_shape_options(parser)
     parser.add_argument("--batch", type=int, help="batch size of synthetic samples")
 
@@ -391,6 +421,7 @@ def variants_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "time_budget": args.time_budget if args.time_budget != 1.0 else None,
             "folder": args.folder,
             "batch": args.batch,
+            "executor": args.executor if args.executor != "inprocess" else None,
             **inputs,
         }
     )
@@ -493,6 +524,49 @@ def overlay_value(model: Model, args: argparse.Namespace) -> Any:
     return measures[function](model, **options)
 
 
+def add_localize_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of `localize`: models, providers, samples, tolerances, repro, requantize."""
+    parser.add_argument("reference", help="the reference model (a path, or a loaded name)")
+    parser.add_argument(
+        "candidate", nargs="?", help="the model to check (default: the reference, on two providers)"
+    )
+    parser.add_argument(
+        "--providers",
+        type=names,
+        default=["cpu"],
+        help="one provider for both, or the reference's and the candidate's (default cpu)",
+    )
+    parser.add_argument(
+        "--data",
+        metavar="PATH",
+        help="the samples: .npz, a test_data_set folder or a folder of them (default: "
+        "--samples synthetic ones)",
+    )
+    parser.add_argument("--samples", type=int, default=16, help="synthetic samples (default 16)")
+    parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
+    parser.add_argument("--atol", type=float, help="absolute tolerance, scaled by each range")
+    parser.add_argument("--top", type=int, default=10, help="worst tensors listed (default 10)")
+    parser.add_argument(
+        "--repro", metavar="DIR", help="write the first bad tensor's node as a model to share"
+    )
+    parser.add_argument(
+        "--requantize",
+        type=int,
+        nargs="?",
+        const=3,
+        metavar="N",
+        help="quantize the int8 candidate again without its N worst nodes (default 3) and "
+        "show both rows",
+    )
+
+
+def localize_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """workbench.localize() keyword arguments (beside the two models) for parsed flags."""
+    return _present({"data": args.data, "providers": args.providers, "samples": args.samples,
+                     "rtol": args.rtol, "atol": args.atol,
+                     "top": args.top if args.top != 10 else None})  # fmt: skip
+
+
 def add_load_test_options(parser: argparse.ArgumentParser) -> None:
     """Flags of `load-test`: scenario, rate, duration, bound, concurrency, batching."""
     parser.add_argument(
@@ -533,7 +607,8 @@ def add_load_test_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--executor",
         default="worker",
-        help="worker (default: a child process) or inprocess",
+        choices=EXECUTORS,
+        help="worker (default: a child process per run), pool (one for all) or inprocess",
     )
     add_shape_options(parser)
 

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from workbench.cli import flags
-from workbench.run.localize import TOP, Localization, localize
+from workbench.run.localize import Localization, localize
 from workbench.text import printable
 
 
@@ -26,38 +26,7 @@ def register(subparsers: Any) -> None:
         ),
         epilog="Exit status: 0 every tensor within tolerance; 1 a tensor beyond it.",
     )
-    parser.add_argument("reference", help="the reference model (.onnx)")
-    parser.add_argument(
-        "candidate", nargs="?", help="the model to check (default: the reference, on two providers)"
-    )
-    parser.add_argument(
-        "--providers",
-        type=flags.names,
-        default=["cpu"],
-        help="one provider for both, or the reference's and the candidate's (default cpu)",
-    )
-    parser.add_argument(
-        "--data",
-        metavar="PATH",
-        help="the samples: .npz, a test_data_set folder or a folder of them (default: "
-        "--samples synthetic ones)",
-    )
-    parser.add_argument("--samples", type=int, default=16, help="synthetic samples (default 16)")
-    parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
-    parser.add_argument("--atol", type=float, help="absolute tolerance, scaled by each range")
-    parser.add_argument("--top", type=int, default=TOP, help=f"worst tensors listed ({TOP})")
-    parser.add_argument(
-        "--repro", metavar="DIR", help="write the first bad tensor's node as a model to share"
-    )
-    parser.add_argument(
-        "--requantize",
-        type=int,
-        nargs="?",
-        const=3,
-        metavar="N",
-        help="quantize the int8 candidate again without its N worst nodes (default 3) and "
-        "show both rows",
-    )
+    flags.add_localize_options(parser)
     parser.add_argument(
         "--graph", metavar="OUT.html", help="write the candidate's graph with the errors drawn"
     )
@@ -68,9 +37,7 @@ def register(subparsers: Any) -> None:
 def localize_command(args: argparse.Namespace) -> int:
     """Print the localization (or its JSON); write the repro, the graph, the fix, reports."""
     paths = flags.report_paths(args.report, Localization.report_formats)
-    result = localize(args.reference, args.candidate, args.data, args.providers,
-                      samples=args.samples, rtol=args.rtol, atol=args.atol,
-                      top=args.top)  # fmt: skip
+    result = localize(args.reference, args.candidate, **flags.localize_kwargs(args))
     extra: dict[str, Any] = {}
     said = sys.stderr if args.json else sys.stdout
     if args.requantize is not None:

@@ -30,7 +30,7 @@ from workbench.errors import ProviderFallbackError, WorkbenchError, WorkerCrashe
 from workbench.feeds.synthetic import FeedRequest
 from workbench.loadtest.generator import COLUMNS, Batching
 from workbench.loadtest.probe import batching_refusal
-from workbench.loadtest.result import LoadResult, LoadRow, judge, summarize
+from workbench.loadtest.result import MIN_ACHIEVED, LoadResult, LoadRow, judge, summarize
 from workbench.loadtest.spec import LoadSpec, make_spec, parse_batching
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
@@ -104,7 +104,7 @@ def load_test(
     result = LoadResult(
         {"name": loaded.name, "sha256": loaded.sha256, "path": str(loaded.path or "")},
         [],
-        {**spec.as_dict(), "policies": [p.label if p else "none" for p in policies],
+        {**spec.as_dict(), "batching": [p.label if p else "none" for p in policies],
          "executor": executor, "opt_level": opt_level, "intra_op_threads": intra_op_threads},
         fingerprint(),
         notes,
@@ -306,7 +306,7 @@ def _passes(row: LoadRow, bound_ms: float, *, decide: bool = False) -> bool | No
     """True within the bound (its CI too), False beyond it or behind; None: the CI straddles."""
     if row.verdict in ("failed", "partial") or row.dropped or row.percentile_ms is None:
         return False
-    if row.target_qps and (row.achieved_qps or 0) < 0.95 * row.target_qps:
+    if row.target_qps and (row.achieved_qps or 0) < MIN_ACHIEVED * row.target_qps:
         return False
     low, high = row.percentile_ci_ms or (row.percentile_ms, row.percentile_ms)
     if high <= bound_ms:
@@ -317,7 +317,12 @@ def _passes(row: LoadRow, bound_ms: float, *, decide: bool = False) -> bool | No
 
 
 def _pool(first: LoadRow, second: LoadRow) -> LoadRow:
-    """Two runs at one rate as one: their requests together (the second's times shifted)."""
+    """Two runs at one rate as one: their requests together (the second's times shifted).
+
+    A second run that failed or was stopped is the outcome.
+    """
+    if second.verdict in ("failed", "partial"):
+        return second
     shifted = second.table.copy()
     offset = int(first.table[:, 3].max()) if len(first.table) else 0
     shifted[:, :4] += offset
@@ -404,8 +409,8 @@ class _Prober:
                 stopped[0] = event.stop_reason
             elif isinstance(event, Failed):
                 raise event.error()
-            elif not isinstance(event, Started):
-                return
+            elif isinstance(event, Started):
+                row.host = str(event.host.get("hostname", ""))
 
         job = Job(self.config, _PROBE_POLICY, self.spec.seed, kind="load", spec=spec)
         try:
@@ -420,13 +425,14 @@ class _Prober:
             stopped[0] = "interrupted"
         table = np.concatenate(chunks) if chunks else np.zeros((0, len(COLUMNS)), np.int64)
         # A run stopped early is rated over the time it ran, not the time it was meant to.
-        summarize(row, table, window_s=None if stopped[0] else window)
+        halted = stopped[0] in ("cancelled", "interrupted")
+        summarize(row, table, window_s=None if halted else window)
         row.cpu_percent, row.gpu_percent = facts.get("cpu_percent"), facts.get("gpu_percent")
-        if facts.get("first_error") and row.failed:
-            row.reason = f"{plural(row.failed, 'request')} failed: {facts['first_error']}"
-        if row.verdict == "failed" and row.completed:
-            row.verdict = "partial"
-        if stopped[0] in ("cancelled", "interrupted"):
+        if row.failed and row.verdict not in ("skipped", "failed"):
+            row.verdict = "failed"
+            row.reason = (f"{plural(row.failed, 'request')} of {row.requests} failed: "
+                          f"{facts.get('first_error') or 'no error message'}")  # fmt: skip
+        if halted:
             row.verdict = "partial"
             row.reason = f"{stopped[0]} after {row.completed} requests"
         return row

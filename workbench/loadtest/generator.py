@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-OK, FAILED, DROPPED, CANCELLED = 0, 1, 2, 3
-STATUS = {OK: "ok", FAILED: "failed", DROPPED: "dropped", CANCELLED: "cancelled"}
+OK, FAILED, DROPPED, CANCELLED, SENT = 0, 1, 2, 3, 4
+STATUS = {OK: "ok", FAILED: "failed", DROPPED: "dropped", CANCELLED: "cancelled",
+          SENT: "sent"}  # fmt: skip
 COLUMNS = ("scheduled_ns", "dispatched_ns", "start_ns", "end_ns", "batch", "status")
 _DISPATCHED, _START, _STATUS = 1, 2, 5  # their places
 PROGRESS_EVERY_S = 0.05
-MAX_CLOSED_ROWS = 2_000_000  # a closed loop's requests at most (64 MB of records)
+MAX_CLOSED_ROWS = 2_000_000  # a closed loop's requests at most (96 MB of records)
+_FIRST_ROWS = 4096  # a closed loop's table to start with
 _SPIN_NS = 200_000  # sleep until this close to a request's time, then yield until it is due
 _POLL_S = 0.01  # how often an idle worker checks whether the run is over
 
@@ -68,6 +70,12 @@ class Records:
         table = np.zeros((count, len(COLUMNS)), dtype=np.int64)
         table[:, COLUMNS.index("status")] = CANCELLED
         return cls(table)
+
+    def grow(self, rows: int) -> None:
+        """Make room for at least `rows` rows (doubling), keeping those written."""
+        bigger = Records.empty(max(rows, 2 * len(self.table))).table
+        bigger[: len(self.table)] = self.table
+        self.table = bigger
 
     def column(self, name: str) -> np.ndarray:
         """One column of every row."""
@@ -108,19 +116,20 @@ def open_loop(
             wait_until(start + int(offset), clock)
             scheduled[index], dispatched[index] = offset, clock() - start
             try:
-                status[index] = OK  # sent; a worker overwrites it with the outcome
                 pending.put_nowait(index)
             except queue.Full:
                 status[index] = DROPPED
                 records.finished.append(index)
+            else:
+                status[index] = SENT  # a worker writes the outcome over it
     except KeyboardInterrupt:
         records.stopped = "interrupted"
-    if records.stopped:
-        run.abandon.set()
-    run.over.set()
-    for worker in workers:
-        _join(worker)
-    reporter.stop()
+    finally:
+        if records.stopped:
+            run.abandon.set()
+        run.over.set()
+        _join_all(workers, records)
+        reporter.stop()
     return records
 
 
@@ -138,10 +147,10 @@ def closed_loop(
     For `duration_s` (or `max_requests` in all); a request's time runs from its send, as a
     closed loop measures it. Rows are in the order requests were sent.
     """
-    capacity = min(max_requests or MAX_CLOSED_ROWS, MAX_CLOSED_ROWS)
-    records = Records.empty(capacity)
+    records = Records.empty(_FIRST_ROWS)  # grown as requests are sent
     run = _Run(records, clock, None, queue.Queue())
     run.deadline = run.start + int(duration_s * 1e9)
+    run.limit = min(max_requests or MAX_CLOSED_ROWS, MAX_CLOSED_ROWS)
     clients = [threading.Thread(target=run.client, args=(s,), daemon=True) for s in services]
     reporter = _Reporter(records, on_progress)
     for client in clients:
@@ -189,6 +198,7 @@ class _Run:
         self.over, self.abandon = threading.Event(), threading.Event()
         self.lock = threading.Lock()
         self.next_row = 0  # closed loop: the next row a client takes
+        self.limit = 0  # closed loop: requests at most
         self.deadline = 0
         self.start = clock()
 
@@ -232,21 +242,24 @@ class _Run:
             self.records.finished.extend(batch)
 
     def client(self, service: Service) -> None:
-        """Send, wait, send again (closed loop) until the deadline or the rows run out."""
-        table, clock = self.records.table, self.clock
+        """Send, wait, send again (closed loop) until the deadline or the request limit."""
+        clock, records = self.clock, self.records
         while not self.abandon.is_set():
             sent = clock()
             if sent >= self.deadline:
                 return
             with self.lock:
                 index, self.next_row = self.next_row, self.next_row + 1
-            if index >= len(table):
+            if index >= self.limit:
                 return
             outcome = self._call(service, 1)
             ended = clock()
             at = sent - self.start
-            table[index] = (at, at, at, ended - self.start, 1, outcome)
-            self.records.finished.append(index)
+            with self.lock:  # the table may grow meanwhile: written under the same lock
+                if index >= len(records.table):
+                    records.grow(index + 1)
+                records.table[index] = (at, at, at, ended - self.start, 1, outcome)
+                records.finished.append(index)
 
     def _call(self, service: Service, count: int) -> int:
         try:
@@ -291,3 +304,18 @@ def _join(thread: threading.Thread) -> None:
     """Join, waking for Ctrl-C now and then (a plain join cannot be interrupted on Windows)."""
     while thread.is_alive():
         thread.join(timeout=0.1)
+
+
+def _join_all(threads: list[threading.Thread], records: Records) -> None:
+    """Join every thread; a second Ctrl-C here still lets them finish what they run.
+
+    Requests sent but never run (their worker stopped) are marked cancelled.
+    """
+    for thread in threads:
+        try:
+            _join(thread)
+        except KeyboardInterrupt:
+            records.stopped = "interrupted"
+            _join(thread)
+    status = records.column("status")
+    status[status == SENT] = CANCELLED

@@ -19,6 +19,7 @@ from workbench.bench.jobs import Facts, Finished, Job, Samples, Started
 from workbench.bench.measure import MemoryWatch
 from workbench.bench.runners import feeds_for
 from workbench.errors import WorkbenchError
+from workbench.feeds.synthetic import Feeds
 from workbench.loadtest import schedule
 from workbench.loadtest.generator import (
     COLUMNS,
@@ -29,11 +30,12 @@ from workbench.loadtest.generator import (
     open_loop,
 )
 from workbench.ort import providers, system
+from workbench.ort.doctor import host
 from workbench.ort.options import SessionConfig
 
 if TYPE_CHECKING:
     from workbench.bench.executors import Emit, ShouldStop
-    from workbench.feeds.synthetic import FeedRequest, Feeds
+    from workbench.feeds.synthetic import FeedRequest
     from workbench.model.model import Model
     from workbench.ort.session import Session
 
@@ -63,14 +65,12 @@ def run_probe(
         made = SessionConfig.make(config.provider, **options)
         sessions = [shared] + [model.open_session(made) for _ in range(count - 1)]
     memory = MemoryWatch(gpu=config.provider in (providers.CUDA, providers.TENSORRT))
+    distinct = list({id(s): s for s in sessions}.values())
     try:
-        services = [session_service(s, feeds, batching) for s in sessions]
-        began = time.perf_counter()
-        for service in services[: len(set(map(id, sessions)))]:  # each session once
-            for _ in range(WARMUP_RUNS):
-                service(1)
-        service_s = (time.perf_counter() - began) / (WARMUP_RUNS * len(set(map(id, sessions))))
-        emit(Started(shared.applied_providers, shared.create_seconds, 1))
+        with shared.explaining(feeds.plan):  # a failing model says why, as benchmarks do
+            services = [session_service(s, feeds, batching) for s in sessions]
+            service_s = _warm_up(services[: len(distinct)], batching)
+        emit(Started(shared.applied_providers, shared.create_seconds, 1, host()))
         watch = _Utilisation(gpu=config.provider in (providers.CUDA, providers.TENSORRT))
         sent = 0
 
@@ -88,8 +88,22 @@ def run_probe(
         emit(Finished(records.stopped or "done", WARMUP_RUNS, None, memory.peak_rss_mb(),
                       memory.gpu_mb()))  # fmt: skip
     finally:
-        for session in sessions[1:]:
-            session.close()
+        for session in distinct:
+            if session is not shared:  # the shared one stays cached in the model
+                session.close()
+
+
+def _warm_up(services: list[Service], batching: Batching | None) -> float:
+    """Run each session a few times (and each batch size once); the seconds a request took."""
+    began = time.perf_counter()
+    for service in services:
+        for _ in range(WARMUP_RUNS):
+            service(1)
+    took = (time.perf_counter() - began) / (WARMUP_RUNS * len(services))
+    for size in range(2, (batching.max_batch if batching else 1) + 1):
+        for service in services:
+            service(size)
+    return took
 
 
 def _drive(
@@ -120,26 +134,22 @@ def _drive(
 
 def session_service(session: Session, feeds: Feeds, batching: Batching | None) -> Service:
     """Run `count` requests on `session`: the feeds as given, or `count` of them stacked."""
-    single = session.runner(feeds)
-
-    def one(_: int) -> None:
-        single()
-
-    if batching is None:
-        return one
-    stacked: dict[int, dict[str, Any]] = {}
-    run = session.ort_session.run
+    runners = {1: session.runner(feeds)}
 
     def service(count: int) -> None:
-        if count == 1:
-            single()
-            return
-        batch = stacked.get(count)
-        if batch is None:
-            batch = {k: np.concatenate([v] * count, axis=0) for k, v in feeds.values.items()}
-            stacked[count] = batch
-        run(None, batch)
+        run = runners.get(count)
+        if run is None:  # `count` requests stacked along the batch dim, made once per size
+            stacked = {k: np.concatenate([v] * count, axis=0) for k, v in feeds.values.items()}
+            run = runners[count] = session.runner(Feeds(stacked))
+        run()
 
+    if batching is None:
+        single = runners[1]
+
+        def one(_: int) -> None:
+            single()
+
+        return one
     return service
 
 

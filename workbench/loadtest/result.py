@@ -66,13 +66,14 @@ class LoadRow:
     lateness_p50_ms: float | None = None  # the generator's: dispatch minus schedule
     lateness_p99_ms: float | None = None
     mean_batch: float | None = None
-    cpu_percent: float | None = None
+    cpu_percent: float | None = None  # the process's, of all cores (the generator's included)
     gpu_percent: float | None = None
     duration_s: float | None = None
     peak_qps: float | None = None  # peak: the highest rate that met the bound
     probes: list[dict[str, Any]] = field(default_factory=list)  # peak: each server run
     verdict: str = "ok"
     reason: str = ""
+    host: str = ""  # the machine it ran on (`doctor.host()`'s hostname)
     table: np.ndarray = field(default_factory=lambda: np.zeros((0, len(COLUMNS)), np.int64),
                               repr=False)  # fmt: skip
 
@@ -86,11 +87,12 @@ class LoadRow:
             parts.append(self.policy)
         return " ".join(parts)
 
-    def latencies_ms(self) -> np.ndarray:
-        """Each completed request's latency (end minus scheduled arrival), in ms."""
+    def timeline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Completed requests' arrival (s) and latency (ms), and dropped ones' arrival (s)."""
         done = self.table[self.table[:, _STATUS] == OK]
+        dropped = self.table[self.table[:, _STATUS] == DROPPED]
         latency: np.ndarray = (done[:, _END] - done[:, _SCHEDULED]) / 1e6
-        return latency
+        return done[:, _SCHEDULED] / 1e9, latency, dropped[:, _SCHEDULED] / 1e9
 
     def as_dict(self, *, requests: bool = True) -> dict[str, Any]:
         """JSON-ready row; `requests=False` leaves out the per-request table."""
@@ -106,8 +108,9 @@ class LoadRow:
     def from_dict(cls, data: dict[str, Any]) -> LoadRow:
         """Inverse of `as_dict()`."""
         values = {k: data[k] for k in cls.__dataclass_fields__ if k in data and k != "table"}
-        if values.get("percentile_ci_ms"):
-            values["percentile_ci_ms"] = tuple(values["percentile_ci_ms"])
+        if values.get("percentile_ci_ms"):  # JSON holds an unbounded end as null
+            low, high = values["percentile_ci_ms"]
+            values["percentile_ci_ms"] = (low, math.inf if high is None else high)
         row = cls(**values)
         table = (data.get("requests_table") or {}).get("rows")
         if table:
@@ -243,7 +246,7 @@ class LoadResult(Rendered):
 
 
 HEADERS = ["target QPS", "achieved QPS", "requests", "dropped", "p50 ms", "pXX ms (95% CI)",
-           "queue ms", "service ms", "lateness p99 ms", "CPU %", "peak QPS"]  # fmt: skip
+           "queue ms", "service ms", "lateness p99 ms", "process CPU %", "peak QPS"]  # fmt: skip
 
 
 def _cells(row: LoadRow) -> list[str]:

@@ -42,7 +42,6 @@ class LoadSpec:
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     sessions: str = "shared"
     workers: int = 1  # open-loop scenarios: threads serving the queue (model instances)
-    batching: Batching | None = None
     percentile: float = 99.0
     bound_ms: float | None = None
     queue_limit: int | None = None
@@ -75,7 +74,6 @@ class LoadSpec:
             "concurrency": list(self.concurrency),
             "sessions": self.sessions,
             "workers": self.workers,
-            "batching": self.batching.label if self.batching else "none",
             "percentile": self.percentile,
             "bound_ms": self.bound_ms,
             "queue_limit": self.queue_limit,
@@ -92,7 +90,6 @@ def make_spec(
     concurrency: int | tuple[int, ...] | list[int] | None = None,
     sessions: str = "shared",
     workers: int = 1,
-    batching: str | Batching | None = None,
     percentile: float = 99.0,
     bound: float | str | None = None,
     queue_limit: int | None = None,
@@ -129,7 +126,7 @@ def make_spec(
         )
     spec = LoadSpec(
         scenario, None if qps is None else float(qps), duration_s, levels, sessions, workers,
-        parse_batching(batching), float(percentile), bound_ms, queue_limit, max_probes, seed,
+        float(percentile), bound_ms, queue_limit, max_probes, seed,
     )  # fmt: skip
     _check_scenario(spec)
     return spec

@@ -24,6 +24,7 @@ MIN_NODES = 2  # a block is at least two nodes
 # ...and the blocks cover at least this share of the graph: two short runs of the same ops
 # turn up by chance in any long graph (7 random op types of 8 twice in 10,000), layers do not.
 MIN_SHARE = 0.2
+MAX_PERIOD = 4000  # nodes in a block at most: keeps a 60,000-node graph's search under a second
 _TORCH_SCOPES = "pkg.torch.onnx.name_scopes"  # the PyTorch exporter's module path of a node
 _SCOPES_CHARS = 4096  # a longer entry is not read (it comes from the file: untrusted)
 _SEPARATORS = re.compile(r"[/.:_-]+[^/.:_-]*$")  # the last path component of a prefix
@@ -93,7 +94,7 @@ def _longest_repeat(codes: np.ndarray) -> tuple[int, int, int] | None:
     best: tuple[int, int, int] | None = None
     covered = 0
     n = len(codes)
-    for period in range(MIN_NODES, n // 2 + 1):
+    for period in range(MIN_NODES, min(n // 2, MAX_PERIOD) + 1):
         if period * (n // period) <= covered:  # even a perfect run could not beat it
             continue
         same = codes[:-period] == codes[period:]

@@ -5,8 +5,12 @@ Also the environment fingerprint that reports carry.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib.metadata
+import os
 import platform
+import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +178,33 @@ def fingerprint() -> dict[str, Any]:
         "onnx_workbench": __version__,
         "numpy": importlib.metadata.version("numpy"),
         "onnx": importlib.metadata.version("onnx"),
+    }
+
+
+HOSTNAMES = "ONNX_WORKBENCH_HOSTNAMES"  # keep (default), hash or drop: reports travel
+
+
+@functools.cache
+def host() -> dict[str, Any]:
+    """The machine a measurement ran on, as each row records it (reports may span machines).
+
+    Reports end up in pull requests: with ONNX_WORKBENCH_HOSTNAMES=hash the hostname is a
+    short hash (the same machine, the same hash), with `drop` it is left out.
+    """
+    rt = runtime.ort()
+    scan = system.gpus()
+    name = socket.gethostname()
+    policy = os.environ.get(HOSTNAMES, "keep")
+    if policy == "hash":
+        name = "host-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+    elif policy == "drop":
+        name = ""
+    return {
+        "hostname": name,
+        "cpu": system.cpu().model,
+        "gpus": [g.name for g in scan.gpus],
+        "driver": scan.gpus[0].driver_version if scan.gpus else "",
+        "onnxruntime": f"{runtime.package_name()} {rt.__version__}",
     }
 
 

@@ -7,6 +7,7 @@ import functools
 import os
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -94,23 +95,25 @@ def gpus() -> GpuScan:
 
 def gpu_memory_used(index: int) -> int | None:
     """Bytes in use on GPU `index` right now (all processes), or None without NVML."""
-    try:
-        nvml = _load_nvml()
-    except OSError:
-        return None
-    if nvml.nvmlInit_v2() != 0:
-        return None
-    try:
-        handle = ctypes.c_void_p()
-        if nvml.nvmlDeviceGetHandleByIndex_v2(index, ctypes.byref(handle)) != 0:
-            return None
-        return int(_memory(nvml, handle).used)
-    finally:
-        nvml.nvmlShutdown()
+    return _read_device(index, lambda nvml, handle: int(_memory(nvml, handle).used))
 
 
 def gpu_utilization(index: int) -> int | None:
     """Percent of the last sample period GPU `index` was busy (NVML), or None without NVML."""
+
+    def busy(nvml: ctypes.CDLL, handle: ctypes.c_void_p) -> int | None:
+        rates = _Utilization()
+        if nvml.nvmlDeviceGetUtilizationRates(handle, ctypes.byref(rates)) != 0:
+            return None
+        return int(rates.gpu)
+
+    return _read_device(index, busy)
+
+
+def _read_device(
+    index: int, read: Callable[[ctypes.CDLL, ctypes.c_void_p], int | None]
+) -> int | None:
+    """`read(nvml, handle)` of GPU `index`, NVML initialized around it; None without NVML."""
     try:
         nvml = _load_nvml()
     except OSError:
@@ -119,12 +122,9 @@ def gpu_utilization(index: int) -> int | None:
         return None
     try:
         handle = ctypes.c_void_p()
-        rates = _Utilization()
         if nvml.nvmlDeviceGetHandleByIndex_v2(index, ctypes.byref(handle)) != 0:
             return None
-        if nvml.nvmlDeviceGetUtilizationRates(handle, ctypes.byref(rates)) != 0:
-            return None
-        return int(rates.gpu)
+        return read(nvml, handle)
     finally:
         nvml.nvmlShutdown()
 

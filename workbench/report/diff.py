@@ -32,7 +32,7 @@ class ConfigChange:
     """One configuration present in both reports."""
 
     label: str
-    p50_a_ms: float
+    p50_a_ms: float  # in `measure`'s unit: ms for latencies, requests/s for rates
     p50_b_ms: float
     change: float  # relative: (b - a) / a
     verdict: str  # "faster", "slower" or "no significant change"
@@ -175,18 +175,23 @@ def _timings(result: BenchmarkResult | Evaluation | LoadResult) -> dict[Hashable
 
 
 def _load_timings(result: LoadResult) -> dict[Hashable, _Timing]:
-    """A peak run's rate (significant past twice the search's precision), other runs' pXX."""
+    """Rates where a run measures one (peak, offline), the bound's percentile elsewhere.
+
+    A rate has no confidence interval: each is given +-PEAK_PRECISION, so two rates differ
+    significantly past about twice that.
+    """
     found: dict[Hashable, _Timing] = {}
     for row in result.rows:
         key = (row.label, row.target_qps if row.scenario == "server" else None)
-        if row.scenario == "peak" and row.peak_qps:
-            spread = row.peak_qps * 2 * PEAK_PRECISION
-            found[key] = _Timing(f"{row.label} peak", row.peak_qps,
-                                 (row.peak_qps - spread, row.peak_qps + spread), True,
-                                 "peak QPS", higher_is_better=True)  # fmt: skip
+        rate = row.peak_qps if row.scenario == "peak" else row.achieved_qps
+        if row.scenario in ("peak", "offline") and rate and row.verdict == "ok":
+            spread = rate * PEAK_PRECISION
+            what = "peak QPS" if row.scenario == "peak" else "QPS"
+            found[key] = _Timing(f"{row.label} {what}", rate, (rate - spread, rate + spread),
+                                 True, what, higher_is_better=True)  # fmt: skip
         elif row.percentile_ms and row.percentile_ci_ms and row.verdict in ("ok", "overloaded"):
-            found[key] = _Timing(row.label, row.percentile_ms, row.percentile_ci_ms,
-                                 row.completed >= MIN_CI_RUNS,
+            ci = row.percentile_ci_ms
+            found[key] = _Timing(row.label, row.percentile_ms, ci, math.isfinite(ci[1]),
                                  f"p{row.percentile:g} ms")  # fmt: skip
     return found
 

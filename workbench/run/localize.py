@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import psutil
 
 from workbench.errors import FeedError, WorkbenchError
 from workbench.model.model import Model, load
@@ -247,7 +248,10 @@ def localize(
     )
     _check_fits(cand, feeds, ref.label)
     ops = _ops(cand)
-    qdq, quantized = bool(ops & set(QDQ_OPS)), bool(ops & QUANTIZED_OPS)
+    # QDQ matching pairs a float tensor with its dequantized twin: for a quantized variant of
+    # a float model, not for one model (quantized or not) against itself on two providers.
+    qdq = candidate is not None and bool(ops & set(QDQ_OPS)) and not _ops(ref) & set(QDQ_OPS)
+    quantized = bool(ops & QUANTIZED_OPS) and not _ops(ref) & QUANTIZED_OPS
     tolerances = Tolerances(rtol, atol, None)
 
     half = _half_precision(cand)
@@ -368,10 +372,8 @@ def _check_memory(marked: tuple[Model, Model], feeds: Mapping[str, Any], limit: 
 
 
 def _available_memory() -> int:
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):  # not on this system: no check
-        return 0
+    """Memory available to this process (page cache that can be reclaimed included)."""
+    return int(psutil.virtual_memory().available)
 
 
 def _exposed_bytes(proto: onnx.ModelProto, feeds: Mapping[str, Any]) -> tuple[int, int]:

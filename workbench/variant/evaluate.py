@@ -184,6 +184,7 @@ def evaluate(
     batch: int | None = None,
     time_budget: float = 1.0,
     runs: int | None = None,
+    executor: str = "inprocess",
     progress: bool = False,
     cancel: Cancel = None,
     on_update: Callable[[Evaluation], None] | None = None,
@@ -198,7 +199,8 @@ def evaluate(
     evidence. A row is accurate when its lowest cosine similarity is at least `min_cosine`
     (and its largest absolute error at most `atol`, if given). `metric(reference_outputs,
     outputs) -> float` adds your own, averaged over samples. Latency is measured on the
-    first sample, for `time_budget` seconds (or `runs`) per row. `calibration` and
+    first sample, for `time_budget` seconds (or `runs`) per row, by `executor` (as in
+    `benchmark`: "inprocess", "worker" or "pool"). `calibration` and
     `recipe_options` (opt_level, per_channel, quant_format, fp16_block_list,
     nodes_to_exclude) go to the
     recipes. `cancel` (an Event or a callable) stops after the row being measured: the rest
@@ -213,7 +215,8 @@ def evaluate(
         reference, data, count=samples, dims=dims, values=values, ranges=ranges, batch=batch
     )
     expected = [reference.run(f, provider=provider_names.CPU).outputs for f in feeds]
-    options = {"time_budget": time_budget, "runs": runs, "progress": progress}
+    options = {"time_budget": time_budget, "runs": runs, "progress": progress,
+               "executor": executor}  # fmt: skip
     cancelled = cancel_check(cancel)
     rows: list[VariantRow] = []
     result = Evaluation(

@@ -67,7 +67,8 @@ def requantize(
         quant_format=str(options.get("quant_format", "QDQ")),
         nodes_to_exclude=names,
     )
-    fixed = build(reference, recipe, calibration=calibration)
+    # The exclusions name nodes as `named()` does: quantize that copy, so they match.
+    fixed = build(reference.named(), recipe, calibration=calibration)
     new_name = f"{kind}-excluding-{len(names)}"
     result = evaluate(
         reference,

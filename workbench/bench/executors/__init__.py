@@ -1,6 +1,7 @@
 """Executors: where a benchmark's jobs run. Each implements `Executor` and only adds transport.
 
-`inprocess` measures in this process; `worker` in a child process per configuration, so a
+`inprocess` measures in this process; `worker` in a child process per configuration, and
+`pool` in one long-lived child process for the whole sweep (replaced if it dies), so a
 crash or hang inside onnxruntime cannot take the caller down. Both run the same `execute()`
 and report through the same events (`bench/jobs.py`).
 """
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from workbench.bench.config import EXECUTORS
 from workbench.bench.executors.inprocess import InProcessExecutor
-from workbench.bench.executors.worker import WorkerExecutor
+from workbench.bench.executors.worker import PoolExecutor, WorkerExecutor
 from workbench.errors import WorkbenchError
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Executor(Protocol):
 CLASSES: dict[str, Callable[[Model, FeedRequest], Executor]] = {
     "inprocess": InProcessExecutor,
     "worker": WorkerExecutor,
+    "pool": PoolExecutor,
 }
 
 

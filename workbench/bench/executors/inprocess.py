@@ -19,6 +19,7 @@ from workbench.bench.runners import cuda_graph_session, feeds_for, make_runner
 from workbench.errors import WorkbenchError
 from workbench.feeds.synthetic import FeedRequest
 from workbench.ort import providers
+from workbench.ort.doctor import host
 
 if TYPE_CHECKING:
     from workbench.bench.executors import Emit, ShouldStop
@@ -75,7 +76,7 @@ def execute(
     memory = MemoryWatch(gpu=config.provider in (providers.CUDA, providers.TENSORRT))
     with _session_for(model, config) as session:
         feeds, items = feeds_for(session, config, request, job.seed)
-        emit(Started(session.applied_providers, session.create_seconds, items))
+        emit(Started(session.applied_providers, session.create_seconds, items, host()))
         timing = Timing()
         sent = 0
 

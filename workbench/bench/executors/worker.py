@@ -1,18 +1,22 @@
-"""The isolated executor: each configuration is measured in a child Python process.
+"""The isolated executors: configurations are measured in a child Python process.
 
-A crash or hang inside onnxruntime then kills only the worker. The worker runs `execute()`
-and writes its events (`bench/jobs.py`) to its stdout as JSON lines, so completed samples
-survive it; the parent kills a worker that stays silent for longer than `run_timeout`.
-Timing happens in the worker: the parent adds nothing inside the timed loop.
+`worker` starts a process per configuration; `pool` keeps one and hands it configuration
+after configuration (the model loaded once, sessions made and released per configuration),
+replacing it when it dies. A crash or hang inside onnxruntime then kills only the worker.
+The worker runs `execute()` and writes its events (`bench/jobs.py`) to its stdout as JSON
+lines, so completed samples survive it; the parent kills a worker that stays silent for
+longer than `run_timeout`. Timing happens in the worker: the parent adds nothing inside the
+timed loop.
 
 The sweep's `Payload` (the model's file, the user's feeds) is written once to a scratch
-folder that every worker reads; each worker gets the payload and its job on stdin. Its
+folder that every worker reads; a worker gets the payload and its jobs on stdin. Its
 stderr is drained as it runs (a chatty worker must not block on a full pipe); the last
 lines name what happened if it dies.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -65,34 +69,13 @@ class WorkerExecutor:
 
     def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Start a worker for `job` and follow its events until it finishes, fails or hangs."""
-        request = {"payload": self._payload.as_dict(), "job": job.as_dict()}
-        process = subprocess.Popen(
-            WORKER_COMMAND,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        assert process.stdin is not None and process.stdout is not None
-        assert process.stderr is not None
-        process.stdin.write(json.dumps(request).encode())
-        process.stdin.close()
-        lines: queue.Queue[bytes | None] = queue.Queue()
-        errors: deque[bytes] = deque(maxlen=_STDERR_LINES)
-        pumps = [
-            threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-            threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True),
-        ]
-        for pump in pumps:
-            pump.start()
+        child = _Child(WORKER_COMMAND)
+        child.send(json.dumps({"payload": self._payload.as_dict(), "job": job.as_dict()}))
+        child.close_input()
         try:
-            _follow(process, lines, errors, job=job, emit=emit, cancel=cancel)
+            _follow(child, job=job, emit=emit, cancel=cancel)
         finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-            for pump in pumps:
-                pump.join(timeout=5)
+            child.end()
 
     def close(self) -> None:
         """Remove the scratch folder."""
@@ -105,6 +88,105 @@ class WorkerExecutor:
         self.close()
 
 
+class PoolExecutor:
+    """Measures jobs one after another in a long-lived child process, replaced when it dies.
+
+    The model is loaded once; each configuration still gets sessions of its own (the worker
+    releases them after each job), and its peak memory is sampled while it runs. A crash or
+    a hang kills only the worker: the job is reported failed and the next starts a new one.
+    """
+
+    name: ClassVar[str] = "pool"
+
+    def __init__(self, model: Model, request: FeedRequest) -> None:
+        self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")
+        self._payload = Payload.write(model, request, Path(self._scratch.name))
+        self._child: _Child | None = None
+
+    def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
+        """Hand `job` to the pool's worker (started if needed) and follow its events."""
+        if self._child is None or not self._child.alive():
+            self._child = _Child([*WORKER_COMMAND, "--pool"])
+            self._child.send(json.dumps({"payload": self._payload.as_dict()}))
+        child = self._child
+        child.send(json.dumps({"job": job.as_dict()}))
+        try:
+            _follow(child, job=job, emit=emit, cancel=cancel)
+        except BaseException:
+            if not child.alive():
+                child.end()
+                self._child = None
+            raise
+        if not child.alive():  # stopped by a cancel or Ctrl-C: the next job starts anew
+            child.end()
+            self._child = None
+
+    def close(self) -> None:
+        """Let the worker finish (its input closed), then remove the scratch folder."""
+        if self._child is not None:
+            self._child.close_input()
+            self._child.end(grace=5.0)
+            self._child = None
+        self._scratch.cleanup()
+
+    def __enter__(self) -> PoolExecutor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _Child:
+    """A worker process: its stdin to write jobs to, its stdout lines and stderr tail pumped."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stderr is not None
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.errors: deque[bytes] = deque(maxlen=_STDERR_LINES)
+        self._pumps = [
+            threading.Thread(target=_pump, args=(self.process.stdout, self.lines.put),
+                             daemon=True),
+            threading.Thread(target=_pump, args=(self.process.stderr, self.errors.append),
+                             daemon=True),
+        ]  # fmt: skip
+        for pump in self._pumps:
+            pump.start()
+
+    def send(self, line: str) -> None:
+        """One line to the worker's stdin."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        self.process.stdin.flush()
+
+    def close_input(self) -> None:
+        """Close the worker's stdin: no more jobs."""
+        assert self.process.stdin is not None
+        if not self.process.stdin.closed:
+            self.process.stdin.close()
+
+    def alive(self) -> bool:
+        """True while the process runs."""
+        return self.process.poll() is None
+
+    def end(self, *, grace: float = 0.0) -> None:
+        """Wait up to `grace` seconds for it to exit, then kill it; join the pumps."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=grace)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for pump in self._pumps:
+            pump.join(timeout=5)
+
+
 def _pump(stream: IO[bytes], put: Callable[[Any], None]) -> None:
     """Hand each line of `stream` to `put`, then None at its end."""
     for line in stream:
@@ -112,16 +194,9 @@ def _pump(stream: IO[bytes], put: Callable[[Any], None]) -> None:
     put(None)
 
 
-def _follow(
-    process: subprocess.Popen[bytes],
-    lines: queue.Queue[bytes | None],
-    errors: deque[bytes],
-    *,
-    job: Job,
-    emit: Emit,
-    cancel: ShouldStop,
-) -> None:
+def _follow(child: _Child, *, job: Job, emit: Emit, cancel: ShouldStop) -> None:
     """Pass the worker's events on until it finishes, fails, hangs or is cancelled."""
+    process, lines, errors = child.process, child.lines, child.errors
     policy = job.policy
     setup = True  # until the first samples: starting, creating the session, warming up
     samples = 0
@@ -162,7 +237,7 @@ def _follow(
             elif isinstance(event, Progress):
                 progress = event
             emit(event)
-            if isinstance(event, Finished):
+            if isinstance(event, Finished | Failed):
                 return
     except KeyboardInterrupt:
         _stop(process)
@@ -207,7 +282,12 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _serve() -> int:
-    """Worker entry point: read one request from stdin, write events to the real stdout."""
+    """Worker entry point: read requests from stdin, write events to the real stdout.
+
+    One request (`worker`): the payload and a job, the whole of stdin. A pool (`--pool`):
+    the payload on the first line, then a job per line until stdin closes; each job's
+    sessions are released after it, so the next starts from the same state.
+    """
     # The protocol owns the original stdout; anything else printed (onnxruntime's Python
     # layer prints EP errors) goes to stderr, which the parent keeps for crash reports.
     protocol = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -217,14 +297,24 @@ def _serve() -> int:
     def emit(event: Any) -> None:
         protocol.write(encode(event))
 
-    request = json.loads(sys.stdin.read())
+    pool = "--pool" in sys.argv
+    first = json.loads(sys.stdin.readline() if pool else sys.stdin.read())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WorkbenchWarning)
-            model, wanted = Payload.from_dict(request["payload"]).open()
-        execute(model, wanted, Job.from_dict(request["job"]), emit, lifetime_peak=True)
+            model, wanted = Payload.from_dict(first["payload"]).open()
     except WorkbenchError as error:
         emit(Failed.of(error))
+        return 0
+    jobs = (json.loads(line)["job"] for line in sys.stdin) if pool else iter([first["job"]])
+    for job in jobs:
+        try:
+            execute(model, wanted, Job.from_dict(job), emit, lifetime_peak=not pool)
+        except WorkbenchError as error:
+            emit(Failed.of(error))
+        finally:
+            if pool:
+                model.close()
     return 0
 
 

@@ -21,29 +21,7 @@ def parser(magics: OnnxMagics) -> MagicParser:
         "Compare every intermediate tensor of two models (or one model on two providers) over "
         "every sample: the first tensor beyond tolerance and the worst ten.",
     )
-    parser.add_argument("reference", help="a loaded model's name, or a model file's path")
-    parser.add_argument("candidate", nargs="?", help="the model to check (default: reference)")
-    parser.add_argument(
-        "--providers",
-        type=flags.names,
-        default=["cpu"],
-        help="one for both, or the reference's and the candidate's (default cpu)",
-    )
-    parser.add_argument(
-        "--data", metavar="PATH", help="samples: .npz, a test_data_set folder or a folder of them"
-    )
-    parser.add_argument("--samples", type=int, default=16, help="synthetic samples (default 16)")
-    parser.add_argument("--rtol", type=float, help="relative tolerance (default: by dtype)")
-    parser.add_argument("--atol", type=float, help="absolute tolerance, scaled by each range")
-    parser.add_argument("--repro", metavar="DIR", help="write the first bad tensor's node to share")
-    parser.add_argument(
-        "--requantize",
-        type=int,
-        nargs="?",
-        const=3,
-        metavar="N",
-        help="quantize the int8 candidate again without its N worst nodes; show both rows",
-    )
+    flags.add_localize_options(parser)
     parser.add_argument("-o", "--output", metavar="VAR", help="store the result in this variable")
     return parser
 
@@ -52,14 +30,13 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> Any:
     """The localization (it displays as the cell's result), or the re-quantized evaluation."""
     reference = magics.model(args.reference)
     candidate = magics.model(args.candidate) if args.candidate else None
-    options = {k: v for k, v in {"samples": args.samples, "rtol": args.rtol,
-                                 "atol": args.atol}.items() if v is not None}  # fmt: skip
+    options = flags.localize_kwargs(args)
     if args.show_code:
         _show_code(reference, candidate, args, options)
         return None
     from workbench.run.localize import localize  # noqa: PLC0415  (the core loads on use: %load_ext stays fast)
 
-    result: Localization = localize(reference, candidate, args.data, args.providers, **options)
+    result: Localization = localize(reference, candidate, **options)
     magics.store(args.output, result)
     if args.repro:
         print(f"Wrote the repro to {result.repro(args.repro)}")
@@ -78,10 +55,8 @@ def _show_code(
     if candidate is not None:
         lines.append(f"candidate = workbench.load({model_path(candidate)!r})")
         positional.append("candidate")
-    keywords = {"data": args.data, "providers": args.providers, **options}
-    keywords = {k: v for k, v in keywords.items() if v is not None}
     name = args.output or "localization"
-    lines.append(f"{name} = {codegen.call('workbench.localize', *positional, **keywords)}")
+    lines.append(f"{name} = {codegen.call('workbench.localize', *positional, **options)}")
     if args.repro:
         lines.append(f"{name}.repro({args.repro!r})")
     if args.requantize is not None:
