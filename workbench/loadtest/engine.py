@@ -234,6 +234,7 @@ def peak(prober: _Prober, spec: LoadSpec) -> LoadRow:
         )
         row.percentile_ms, row.p50_ms, row.p99_ms = (single.percentile_ms, single.p50_ms,
                                                     single.p99_ms)  # fmt: skip
+        row.achieved_qps, row.table = single.achieved_qps, single.table  # one at a time, drawn
         return row
     ceiling = prober.offline()
     if ceiling.verdict in ("failed", "partial") or not ceiling.achieved_qps:
