@@ -28,7 +28,7 @@ $(VENV)/.installed-jupyter: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python 
 
 $(VENV)/.installed-dev: pyproject.toml $(EXTENSION_SOURCES) | $(BIN)/python node
 	rm -rf workbench/labextension workbench/graphview/bundle
-	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev,examples]"
+	$(BIN)/python -m pip install --quiet -e ".[jupyter,dev,examples,ray]"
 	touch $@ $(VENV)/.installed-jupyter
 
 demo: $(VENV)/.installed-jupyter

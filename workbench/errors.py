@@ -122,6 +122,10 @@ class WorkerCrashed(WorkbenchError):
         self.how = how  # "worker died" or "worker hung": the row's stop_reason
 
 
+class ResourceUnavailable(WorkbenchError):
+    """No machine of a cluster offers what a job needs, or none took it in time: skipped."""
+
+
 class ModeUnavailable(WorkbenchError):
     """A benchmark mode that cannot run for this provider or model; the message says why."""
 

@@ -10,7 +10,7 @@ from workbench.ort import providers
 
 Mode = Literal["host", "device", "cuda-graph"]
 MODES: tuple[Mode, ...] = ("host", "device", "cuda-graph")
-EXECUTORS = ("inprocess", "worker", "pool")
+EXECUTORS = ("inprocess", "worker", "pool", "ray")
 REPORT_FORMATS = ("html", "json", "csv", "md")  # a benchmark's report files, by suffix
 MODE_LABELS = {
     "host": "host: numpy feeds, copies included",

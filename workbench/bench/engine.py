@@ -27,6 +27,7 @@ from workbench.errors import (
     FeedError,
     ModeUnavailable,
     ProviderFallbackError,
+    ResourceUnavailable,
     WorkbenchError,
     WorkerCrashed,
 )
@@ -343,8 +344,8 @@ def _measure(
         runner.run(job, emit, lambda: bool(callback_failure) or should_stop())
     except ProviderFallbackError as error:
         current.status, current.reason = "skipped", error.reason or error.message
-    except ModeUnavailable as error:
-        current.status, current.reason = "skipped", error.message
+    except (ModeUnavailable, ResourceUnavailable) as error:
+        current.status, current.reason = "skipped", f"{error.message} {error.hint}".strip()
     except WorkerCrashed as error:
         _failed(current, error.message)
         current.stop_reason = error.how

@@ -2,7 +2,8 @@
 
 `inprocess` measures in this process; `worker` in a child process per configuration, and
 `pool` in one long-lived child process for the whole sweep (replaced if it dies), so a
-crash or hang inside onnxruntime cannot take the caller down. Both run the same `execute()`
+crash or hang inside onnxruntime cannot take the caller down; `ray` as tasks on a Ray
+cluster's nodes. Both run the same `execute()`
 and report through the same events (`bench/jobs.py`).
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from workbench.bench.config import EXECUTORS
 from workbench.bench.executors.inprocess import InProcessExecutor
+from workbench.bench.executors.ray_cluster import RayExecutor
 from workbench.bench.executors.worker import PoolExecutor, WorkerExecutor
 from workbench.errors import WorkbenchError
 
@@ -50,6 +52,7 @@ CLASSES: dict[str, Callable[[Model, FeedRequest], Executor]] = {
     "inprocess": InProcessExecutor,
     "worker": WorkerExecutor,
     "pool": PoolExecutor,
+    "ray": RayExecutor,
 }
 
 
