@@ -385,13 +385,12 @@ def latency_throughput(result: LoadResult, ax: Axes | None = None) -> Axes:
         ax.scatter([rate], [latency], marker="*", s=160, color="tab:red", zorder=4)
         ax.annotate(f"peak {rate:.4g}/s", (rate, latency), textcoords="offset points",
                     xytext=(6, -12), fontsize=8)  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_xlabel("achieved requests per second")
-    ax.set_ylabel("latency from scheduled arrival (ms)")
-    ax.set_title(_label(f"Latency against throughput: {result.model.get('name', '')}", 70))
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3, which="both")
-    return ax
+    return _log_latency(
+        ax,
+        "achieved requests per second",
+        "latency from scheduled arrival (ms)",
+        f"Latency against throughput: {result.model.get('name', '')}",
+    )
 
 
 def latency_over_time(row: LoadRow, ax: Axes | None = None) -> Axes:
@@ -413,10 +412,20 @@ def latency_over_time(row: LoadRow, ax: Axes | None = None) -> Axes:
                    s=12, label=f"dropped ({len(dropped)})")  # fmt: skip
     if row.bound_ms:
         ax.axhline(row.bound_ms, color="tab:red", linestyle=":", label=f"bound {row.bound_ms:g} ms")
+    return _log_latency(
+        ax,
+        "scheduled arrival (s since the start)",
+        "latency (ms)",
+        f"Latency over time: {row.label}",
+    )
+
+
+def _log_latency(ax: Axes, x: str, y: str, title: str) -> Axes:
+    """The load plots' common frame: latency on a log scale, labels, legend, grid."""
     ax.set_yscale("log")
-    ax.set_xlabel("scheduled arrival (s since the start)")
-    ax.set_ylabel("latency (ms)")
-    ax.set_title(_label(f"Latency over time: {row.label}", 70))
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(_label(title, 70))
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return ax

@@ -33,17 +33,23 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _ray(*args: str) -> None:
+def _ray(*args: str) -> str:
     done = subprocess.run([RAY, *args], env=ENV, capture_output=True, text=True, timeout=120,
                           check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.stdout
 
 
 @pytest.fixture(scope="module")
 def cluster():
+    if ray.is_initialized():  # a local Ray an earlier test started (executor="ray" alone)
+        ray.shutdown()
     port = _free_port()
     common = ["--node-ip-address=127.0.0.1", "--num-cpus=1", "--disable-usage-stats"]
     try:
+        # A new machine has no token yet: made here, and handed to this driver explicitly
+        # (Ray may have looked for the file before it existed).
+        os.environ["RAY_AUTH_TOKEN"] = _ray("get-auth-token", "--generate").strip().splitlines()[-1]
         _ray("start", "--head", f"--port={port}", "--include-dashboard=false",
              '--resources={"bench_slot": 1}', *common)  # fmt: skip
         _ray("start", f"--address=127.0.0.1:{port}",
@@ -53,6 +59,7 @@ def cluster():
     finally:
         if ray.is_initialized():
             ray.shutdown()
+        os.environ.pop("RAY_AUTH_TOKEN", None)
         subprocess.run([RAY, "stop", "--force"], env=ENV, capture_output=True, timeout=120,
                        check=False)  # fmt: skip
 
