@@ -456,3 +456,19 @@ def test_show_graph_draws_a_part_around_a_node_or_a_block(runtime_dir, demo, tmp
                                                   "block3/Mul"]  # fmt: skip
     with pytest.raises(workbench.WorkbenchError, match="around= or block="):
         show_graph(chain, around="block3/Add", block=3)
+
+
+def test_the_cli_draws_a_diff_and_a_localization(tmp_path) -> None:
+    from tests.cli import cli
+    from tests.run.test_localize import _broken
+
+    broken = _broken(tmp_path / "broken.onnx")
+    demo = str(workbench.demo_model())
+    for kind in ("diff", "localize"):
+        done = cli("graph", str(broken), "--overlay", kind, "--expected", demo, "--top", "5",
+                   "--html", str(tmp_path / f"{kind}.html"), "--json")  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        drawn = json.loads(done.stdout)["overlay"]
+        assert drawn["kind"] == kind and drawn["top"][0]["node"] == "stage1/Conv"
+    lonely = cli("graph", str(broken), "--overlay", "diff")
+    assert lonely.returncode != 0 and "needs the reference model" in lonely.stderr

@@ -188,3 +188,14 @@ def test_failed_requests_fail_the_run_and_keep_the_error() -> None:
     row = prober.closed(1, "shared", scenario="single-stream")
     assert row.verdict == "failed" and row.failed == 50 and row.host == "here"
     assert row.reason == "50 requests of 50 failed: RuntimeError: boom"
+
+
+def test_the_cli_peak_adds_peak_qps_and_writes_the_plot(tmp_path) -> None:
+    plot = tmp_path / "curve.png"
+    done = cli("load-test", DEMO, "--providers", "cpu", "--scenario", "peak", "--p99", "20ms",
+               "--duration", "0.5", "--max-probes", "4", "--json", "--plot", str(plot))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (row,) = json.loads(done.stdout)["rows"]
+    assert row["scenario"] == "peak" and row["verdict"] == "ok" and row["peak_qps"] > 0
+    assert row["bound_ms"] == 20 and plot.read_bytes()[:4] == b"\x89PNG"
+    assert f"wrote {plot}" in done.stderr  # stdout holds the JSON alone

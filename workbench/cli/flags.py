@@ -606,9 +606,9 @@ def add_load_test_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-probes", type=int, default=10, help="peak: server runs at most")
     parser.add_argument(
         "--executor",
-        default="worker",
+        default="pool",
         choices=EXECUTORS,
-        help="worker (default: a child process per run), pool (one for all) or inprocess",
+        help="pool (default: one child process for every run), worker (one each), inprocess or ray",
     )
     add_shape_options(parser)
 
@@ -633,7 +633,7 @@ def load_test_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "batching": args.batching,
             "queue_limit": args.queue_limit,
             "max_probes": args.max_probes if args.max_probes != 10 else None,
-            "executor": args.executor if args.executor != "worker" else None,
+            "executor": args.executor if args.executor != "pool" else None,
             **inputs,
         }
     )

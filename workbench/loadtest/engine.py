@@ -1,10 +1,10 @@
 """`workbench.load_test()`: how much traffic a model takes, per provider and batching policy.
 
 Each run (a probe) is a job for an executor, like a benchmark's configuration: by default
-the isolated worker process, so the generator's timing is not disturbed by the kernel and a
-crash cannot take the kernel down. A provider that cannot run here is a skipped row with the
-reason; a failure is a failed row (partial when requests completed: they are kept); cancel
-and Ctrl-C keep every completed request.
+an isolated worker process (the pool's: one for every run of the call), so the generator's
+timing is not disturbed by the kernel and a crash cannot take the kernel down. A provider
+that cannot run here is a skipped row with the reason; a failure is a failed row (partial
+when requests completed: they are kept); cancel and Ctrl-C keep every completed request.
 
 The peak search: a single-stream run first (a bound that one request at a time cannot meet
 is `unattainable`, not searched), then the offline throughput as the ceiling, then a binary
@@ -69,7 +69,7 @@ def load_test(
     shapes: Mapping[str, Sequence[int]] | None = None,
     opt_level: str = "all",
     intra_op_threads: int | None = None,
-    executor: str = "worker",
+    executor: str = "pool",
     seed: int = 0,
     cancel: Cancel = None,
     on_update: OnUpdate = None,
@@ -83,10 +83,11 @@ def load_test(
     `percentile` stays within `bound`, e.g. "20ms"). Open-loop scenarios serve the queue with
     `workers` threads; `batching`: "none", "dynamic:8:2ms" (up to 8 queued requests as one
     run, waiting at most 2 ms), or a list of policies to compare. Each request is one set of
-    feeds (the model's batch size, or yours). Runs happen in a worker process (`executor=
-    "inprocess"` to run here). `feeds`, `values`, `ranges`, `dims` and `shapes` shape the
-    request as in `benchmark`. `cancel` and Ctrl-C stop, keeping every completed request;
-    `on_update(result)` is called as rows finish.
+    feeds (the model's batch size, or yours). Runs happen in one worker process reused for
+    every run (`executor="worker"`: a new one each run; "inprocess": here). `feeds`,
+    `values`, `ranges`, `dims` and `shapes` shape the request as in `benchmark`. `cancel` and
+    Ctrl-C stop, keeping every completed request; `on_update(result)` is called as rows
+    finish.
     """
     loaded = load(model)
     spec = make_spec(

@@ -38,6 +38,7 @@ from workbench.ort.quantized import (
     QUANT_INPUT_SUFFIX,
     QUANTIZED_OPS,
 )
+from workbench.render.files import finite
 from workbench.render.mixin import Rendered
 from workbench.run.compare import (
     MISMATCH,
@@ -82,8 +83,9 @@ class TensorError:
     worst_sample: int  # the sample with the largest absolute error
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready row (infinities as strings JSON can hold)."""
-        return {k: _json_number(v) for k, v in asdict(self).items()}
+        """JSON-ready row (an infinite SQNR, no error at all, as null)."""
+        row: dict[str, Any] = finite(asdict(self))
+        return row
 
 
 @dataclass(frozen=True)
@@ -507,10 +509,10 @@ def _accumulate(stats: _Stats, index: int, want: Any, got: Any, tolerance: Toler
         return
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(a - b)
-        finite = np.isfinite(diff)
-        stats.sum_abs += float(diff[finite].sum())
+        kept = np.isfinite(diff)
+        stats.sum_abs += float(diff[kept].sum())
         stats.sum_ref2 += float(np.square(b[np.isfinite(b)]).sum())
-        stats.sum_err2 += float(np.square(diff[finite]).sum())
+        stats.sum_err2 += float(np.square(diff[kept]).sum())
 
 
 def _rows(graph: onnx.GraphProto, stats: Mapping[str, _Stats]) -> list[TensorError]:
@@ -571,9 +573,3 @@ def _floats(value: Any) -> np.ndarray | None:
 def _identity(model: Model, provider: str) -> dict[str, Any]:
     return {"name": model.name, "sha256": model.sha256, "path": str(model.path or ""),
             "provider": provider}  # fmt: skip
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return value

@@ -11,7 +11,6 @@ with its reason; the others go on.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ from workbench.errors import WorkbenchError
 from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
+from workbench.render.files import finite
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 from workbench.run.profile import profile
@@ -85,7 +85,8 @@ class VariantRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready row (NaN and infinities as null)."""
-        return {k: _json_number(v) for k, v in asdict(self).items()}
+        row: dict[str, Any] = finite(asdict(self))
+        return row
 
 
 @dataclass
@@ -457,11 +458,3 @@ def _cells(row: VariantRow) -> list[str]:
         else f"{100 * row.on_provider:.0f}%"
         + ("" if row.time_on_provider is None else f" ({100 * row.time_on_provider:.0f}% of time)"),
     ]
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, tuple):
-        return [_json_number(v) for v in value]
-    return value
