@@ -146,6 +146,39 @@ def p50_bars(result: BenchmarkResult, ax: Axes | None = None, baseline: str | No
     return ax
 
 
+def p50_by_machine(result: BenchmarkResult, ax: Axes | None = None) -> Axes:
+    """Median latency of each configuration on each machine, side by side, with 95% CIs.
+
+    Rows group by `ConfigResult.machine` (the `machines=` kind, else the host), so the same
+    configuration measured on a T4 node and an H200 node sits in one group of bars.
+    """
+    measured = _measured(result)
+    machines = list(dict.fromkeys(r.machine for r in measured))
+    if len(machines) < 2:
+        raise WorkbenchError(
+            "Only one machine measured this sweep: nothing to compare across machines.",
+            "Run it with executor='ray' and machines={...}, or plot result.plot('p50').",
+        )
+    configs = list(dict.fromkeys(r.config.label_without_machine for r in measured))
+    by_key = {(r.config.label_without_machine, r.machine): r for r in measured}
+    ax = _axes(ax, len(configs) * len(machines), horizontal=True)
+    height = 0.8 / len(machines)
+    for slot, machine in enumerate(machines):
+        rows = [(i, by_key[c, machine]) for i, c in enumerate(configs) if (c, machine) in by_key]
+        p50 = np.array([r.stats.p50_ms for _, r in rows if r.stats])
+        low = np.array([r.stats.ci95_ms[0] for _, r in rows if r.stats])
+        high = np.array([r.stats.ci95_ms[1] for _, r in rows if r.stats])
+        errors = np.vstack([np.clip(p50 - low, 0, None), np.clip(high - p50, 0, None)])
+        positions = np.array([i for i, _ in rows]) - 0.4 + height * (slot + 0.5)
+        ax.barh(positions, p50, height=height, xerr=errors, capsize=2, label=printable(machine))
+    ax.invert_yaxis()
+    _label_configs(ax, np.arange(len(configs)), configs, horizontal=True)
+    ax.set_xlabel("p50 latency (ms), 95% CI")
+    ax.set_title("Median latency by machine")
+    ax.legend(fontsize=8, title="machine")
+    return ax
+
+
 def _baselines_by_batch(
     measured: list[ConfigResult], base: ConfigResult
 ) -> dict[int | None, float]:

@@ -261,6 +261,18 @@ def test_benchmark_runs_in_the_background_and_updates_live() -> None:
     assert panel.link.outputs
 
 
+def test_the_benchmark_tab_runs_on_the_executor_chosen() -> None:
+    panel = Explorer().bench_panel
+    panel.model = workbench.load(workbench.demo_model())
+    panel.batches.value, panel.budget.value, panel.executor.value = "1,2", 0.2, "pool"
+    assert list(panel.executor.options) == ["inprocess", "worker", "pool", "ray"]
+    panel.start()
+    panel.wait(60)
+    assert panel.status == "done" and panel.result.settings["executor"] == "pool"
+    assert [r.status for r in panel.result.results] == ["ok", "ok"]
+    assert panel.progress.value == 2
+
+
 def test_cancel_keeps_completed_samples() -> None:
     panel = BenchPanel()
     panel.model = workbench.load(workbench.demo_model())

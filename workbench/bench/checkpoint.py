@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from workbench.bench.config import BenchConfig
-from workbench.bench.results import ConfigResult
+from workbench.bench.results import UNSCHEDULED, ConfigResult
 from workbench.cache import cache_dir
 from workbench.errors import WorkbenchError
 
 # What must match for rows to be reused (the machine's identity, not its momentary state).
 _MACHINE = ("cpu", "cpu_cores", "onnxruntime", "onnx_workbench")
 _FINAL = ("ok", "skipped", "failed")  # a partial row (cancelled, crashed) is measured again
+# Rows the machine lost rather than measured (its process or node died, no node could take
+# it): measured again too, so resuming after a node failure fills them in.
+_LOST = ("worker died", UNSCHEDULED)
 KEPT_IN_CACHE = 32  # checkpoints the cache keeps (the most recent); a named one is yours
 
 
@@ -67,8 +70,8 @@ class Checkpoint:
         return cls(target, header, done)
 
     def add(self, result: ConfigResult) -> None:
-        """Append a finished row (a partial one is left out: it is measured again)."""
-        if result.status not in _FINAL:
+        """Append a finished row (a partial or lost one is left out: it is measured again)."""
+        if result.status not in _FINAL or result.stop_reason in _LOST:
             return
         with self.path.open("a", encoding="utf-8") as file:
             file.write(json.dumps(result.as_dict()) + "\n")
@@ -111,4 +114,4 @@ def _read(path: Path, header: dict[str, Any]) -> dict[Any, ConfigResult]:
             "Rows from two setups would make one report that mixes them; run without "
             "resume=True to start again here.",
         )
-    return {r.config.key: r for r in rows if r.status in _FINAL}
+    return {r.config.key: r for r in rows if r.status in _FINAL and r.stop_reason not in _LOST}

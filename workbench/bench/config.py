@@ -21,7 +21,11 @@ MODE_LABELS = {
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """One point of a sweep: provider, shapes, threads, optimization level and mode."""
+    """One point of a sweep: provider, shapes, threads, optimization level, mode and machine.
+
+    `machine` names a kind of node of a Ray cluster (`benchmark(machines=...)`); None: the
+    machine the executor runs on.
+    """
 
     provider: str  # full provider name
     batch: int | None = None
@@ -35,6 +39,7 @@ class BenchConfig:
     # before still match and a run still knows which dims were guessed.
     chosen_batch: int | None = None
     chosen_dims: tuple[tuple[str, int], ...] = ()
+    machine: str | None = None
 
     @property
     def measured_dims(self) -> dict[str, int]:
@@ -43,7 +48,7 @@ class BenchConfig:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """Identity used to match configurations across two reports."""
+        """Identity used to match configurations across two reports (the machine last)."""
         return (
             self.provider,
             self.batch,
@@ -52,11 +57,19 @@ class BenchConfig:
             self.mode,
             self.intra_op_threads,
             self.opt_level,
+            self.machine,
         )
 
     @property
     def label(self) -> str:
-        """Short human label, e.g. "cpu b8 host" (threads/opt level shown when set)."""
+        """Short human label, e.g. "cpu b8 host" (threads, opt level, "@machine" when set)."""
+        if self.machine is None:
+            return self.label_without_machine
+        return f"{self.label_without_machine} @{self.machine}"
+
+    @property
+    def label_without_machine(self) -> str:
+        """The label of the same configuration on any machine, e.g. "cpu b8 host"."""
         parts = [providers.short_name(self.provider)]
         batch = self.batch if self.batch is not None else self.chosen_batch
         if batch is not None:
@@ -82,6 +95,7 @@ class BenchConfig:
             "mode": self.mode,
             "measured_batch": self.batch if self.batch is not None else self.chosen_batch,
             "measured_dims": self.measured_dims,
+            "machine": self.machine,
         }
 
     @classmethod
@@ -103,6 +117,7 @@ class BenchConfig:
                     if k not in (data.get("dims") or {})
                 )
             ),
+            machine=data.get("machine"),
         )
 
 

@@ -8,6 +8,7 @@ sample is kept and the result is marked partial.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import itertools
@@ -15,13 +16,14 @@ import operator
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from workbench.bench.checkpoint import Checkpoint
 from workbench.bench.config import MODES, BenchConfig, StopPolicy
 from workbench.bench.executors import Executor, open_executor
 from workbench.bench.jobs import Event, Job, Samples, mark_partial, record
-from workbench.bench.results import BenchmarkResult, ConfigResult
+from workbench.bench.results import UNSCHEDULED, BenchmarkResult, ConfigResult
 from workbench.bench.runners import check_mode
 from workbench.errors import (
     FeedError,
@@ -81,6 +83,7 @@ def benchmark(
     profile: bool = False,
     resume: bool = False,
     checkpoint: str | os.PathLike[str] | None = None,
+    machines: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> BenchmarkResult:
     """Measure latency over a sweep of configurations and return a `BenchmarkResult`.
 
@@ -96,7 +99,11 @@ def benchmark(
     - Warmup by count or "auto" (until the median settles); stop after `runs`, after
       `time_budget` seconds, or when the median's 95% CI is within +-`target_ci`.
     - `executor="worker"` measures in a child process: a crash or hang in onnxruntime
-      cannot take this process down, and a silent worker is killed after `run_timeout`.
+      cannot take this process down, and a silent worker is killed after `run_timeout`;
+      "pool" in one long-lived child for the sweep; "ray" on a Ray cluster's nodes, one
+      measurement per node at a time, several nodes at once.
+    - `machines` (with `executor="ray"`) runs every configuration on each kind of node:
+      `{"h200": {"accelerator_type": "H200"}, "cpu": {"resources": {"cpu_box": 1}}}`.
     - `cancel` (an Event or a callable) and Ctrl-C stop cleanly, keeping every sample.
     - `on_update(result, current)` is called about every 50 ms with the live result.
     - Every finished row goes to a checkpoint (`checkpoint`, or one in the cache named by
@@ -115,6 +122,7 @@ def benchmark(
             intra_op_threads=intra_op_threads,
             opt_levels=opt_levels,
             modes=modes,
+            machines=list(machines or ()),
         )
     ]
     policy = StopPolicy(
@@ -132,6 +140,7 @@ def benchmark(
         settings={
             "policy": policy.as_dict(),
             "executor": executor,
+            "machines": {name: dict(spec) for name, spec in (machines or {}).items()},
             "seed": seed,
             "user_feeds": bool(request.names),
             "given_inputs": request.names,
@@ -150,48 +159,26 @@ def benchmark(
     )
     result.settings["resumed"] = 0
     bar = _progress_bar(len(configs), progress)
-    index = 0
+    todo = []
+    for config in configs:
+        kept = saved.done.get(config.key)
+        if kept is None:
+            todo.append(Job(config, policy, seed))
+        else:  # measured before the sweep stopped: kept as it was
+            result.results.append(kept)
+            result.settings["resumed"] += 1
+            _advance(bar, kept)
+    sweep_run = _Sweep(result, saved, bar, should_stop, on_update)
     try:
-        with open_executor(executor, model, request) as runner:
-            for index, config in enumerate(configs):
-                kept = saved.done.get(config.key)
-                if kept is not None:  # measured before the sweep stopped: kept as it was
-                    result.results.append(kept)
-                    result.settings["resumed"] += 1
-                    _advance(bar, kept)
-                    continue
-                current = ConfigResult(config, "ok")
-                result.results.append(current)
-                if should_stop():
-                    _not_run(result, configs[index:], "cancelled before it ran")
-                    result.results.remove(current)
-                    break
-                _measure(
-                    runner,
-                    Job(config, policy, seed),
-                    current,
-                    should_stop=should_stop,
-                    on_progress=lambda r: on_update(result, r) if on_update else None,
-                )
-                saved.add(current)
-                if on_update is not None:
-                    on_update(result, current)
-                _advance(bar, current)
-                if current.stop_reason in ("interrupted", "cancelled"):
-                    result.settings["interrupted"] = True
-                    _not_run(result, configs[index + 1 :], f"{current.stop_reason} before it ran")
-                    break
-    except KeyboardInterrupt:
-        # Ctrl-C between two measurements (in a callback or the bookkeeping): keep what was
-        # measured and list the rest as not run, as a Ctrl-C during a measurement does.
-        result.settings["interrupted"] = True
-        last = result.results[-1] if result.results else None
-        if last is not None and last.status == "ok" and not last.samples_ns:
-            last.status, last.reason = "skipped", "interrupted before it ran"
-        _not_run(result, configs[index + 1 :], "interrupted before it ran")
+        with open_executor(executor, model, request, machines=machines) as runner:
+            if runner.concurrency > 1:
+                sweep_run.concurrently(runner, todo)
+            else:
+                sweep_run.one_by_one(runner, todo)
     finally:
         if bar is not None:
             bar.close()
+    result.results[:] = _in_sweep_order(result.results, configs)
     if profile and not result.settings["interrupted"]:
         usable = [r for r in result.results if r.status == "ok"]
         if usable:
@@ -213,6 +200,109 @@ def benchmark(
     return result
 
 
+class _Sweep:
+    """Runs a sweep's jobs through an executor into `result`, one at a time or several at once.
+
+    Every finished row goes to the checkpoint, the progress bar and `on_update`; a cancel or
+    Ctrl-C stops the sweep, keeping every sample, and lists what did not run.
+    """
+
+    def __init__(
+        self,
+        result: BenchmarkResult,
+        saved: Checkpoint,
+        bar: Any,
+        should_stop: Callable[[], bool],
+        on_update: OnUpdate,
+    ) -> None:
+        self.result, self.saved, self.bar = result, saved, bar
+        self.should_stop, self.on_update = should_stop, on_update
+        self.lock = threading.RLock()  # rows, the checkpoint and callbacks, across threads
+        self.stopped = threading.Event()  # a row was cancelled or interrupted: stop the rest
+
+    def one_by_one(self, runner: Executor, jobs: Sequence[Job]) -> None:
+        """Measure `jobs` in order in this thread (Ctrl-C reaches the running measurement)."""
+        index = 0
+        try:
+            for index, job in enumerate(jobs):
+                if self.should_stop() or self.stopped.is_set():
+                    reason = "cancelled" if not self.stopped.is_set() else self._why_stopped()
+                    _not_run(
+                        self.result, [j.config for j in jobs[index:]], f"{reason} before it ran"
+                    )
+                    return
+                self.measure(runner, job)
+        except KeyboardInterrupt:
+            # Ctrl-C between two measurements (in a callback or the bookkeeping): keep what
+            # was measured and list the rest as not run, as a Ctrl-C during one does.
+            self.result.settings["interrupted"] = True
+            last = self.result.results[-1] if self.result.results else None
+            if last is not None and last.status == "ok" and not last.samples_ns:
+                last.status, last.reason = "skipped", "interrupted before it ran"
+            _not_run(
+                self.result, [j.config for j in jobs[index + 1 :]], "interrupted before it ran"
+            )
+
+    def concurrently(self, runner: Executor, jobs: Sequence[Job]) -> None:
+        """Measure `jobs` `runner.concurrency` at a time, each from its own thread."""
+        started: set[int] = set()
+
+        def measure(index: int) -> None:
+            with self.lock:
+                if self.should_stop() or self.stopped.is_set():
+                    return
+                started.add(index)
+            self.measure(runner, jobs[index])
+
+        pool = ThreadPoolExecutor(runner.concurrency, thread_name_prefix="workbench-sweep")
+        futures = [pool.submit(measure, index) for index in range(len(jobs))]
+        try:
+            for future in futures:
+                future.result()  # a failing on_update is raised here, after the others stop
+        except BaseException:
+            self.stopped.set()  # the running jobs see it through their cancel check
+            raise
+        finally:
+            for future in futures:
+                future.cancel()
+            try:
+                pool.shutdown(wait=True)
+            except KeyboardInterrupt:
+                self.stopped.set()
+                pool.shutdown(wait=True)
+            if self.stopped.is_set():
+                self.result.settings["interrupted"] = True
+            not_run = [jobs[i].config for i in range(len(jobs)) if i not in started]
+            why = "cancelled" if self.should_stop() else self._why_stopped()
+            _not_run(self.result, not_run, f"{why} before it ran")
+
+    def measure(self, runner: Executor, job: Job) -> None:
+        """Measure one job into a new row (thread-safe)."""
+        current = ConfigResult(job.config, "ok")
+        with self.lock:
+            self.result.results.append(current)
+
+        def live(row: ConfigResult) -> None:
+            if self.on_update is not None:
+                with self.lock:
+                    self.on_update(self.result, row)
+
+        _measure(runner, job, current,
+                 should_stop=lambda: self.should_stop() or self.stopped.is_set(),
+                 on_progress=live)  # fmt: skip
+        with self.lock:
+            self.saved.add(current)
+            live(current)
+            _advance(self.bar, current)
+            if current.stop_reason in ("interrupted", "cancelled"):
+                self.result.settings["interrupted"] = True
+                self.stopped.set()
+
+    def _why_stopped(self) -> str:
+        rows = self.result.results
+        return "interrupted" if any(r.stop_reason == "interrupted" for r in rows) else "cancelled"
+
+
 def sweep(
     providers: Sequence[str],
     batch_sizes: Sequence[int] | None,
@@ -222,8 +312,13 @@ def sweep(
     intra_op_threads: Sequence[int | None] | None,
     opt_levels: Sequence[str] | str | None,
     modes: Sequence[str],
+    machines: Sequence[str] = (),
 ) -> list[BenchConfig]:
-    """Every configuration of the sweep, provider outermost (names checked up front)."""
+    """Every configuration of the sweep, provider outermost (names checked up front).
+
+    Machines vary innermost, so consecutive jobs go to different kinds of node.
+    """
+    kinds: list[str | None] = [*machines] or [None]
     names = [provider_names.resolve(p) for p in providers]
     if not names:
         raise WorkbenchError("benchmark() needs at least one provider.", "E.g. providers=['cpu'].")
@@ -251,9 +346,18 @@ def sweep(
         )
     )
     return [
-        BenchConfig(provider, batch, fixed_dims, fixed_shapes, threads, level, mode)  # type: ignore[arg-type]
-        for provider, level, threads, batch, mode in itertools.product(
-            names, levels, intra_op_threads or [None], batches or [None], modes
+        BenchConfig(
+            provider,
+            batch,
+            fixed_dims,
+            fixed_shapes,
+            threads,
+            level,
+            mode,  # type: ignore[arg-type]
+            machine=machine,
+        )
+        for provider, level, threads, batch, mode, machine in itertools.product(
+            names, levels, intra_op_threads or [None], batches or [None], modes, kinds
         )
     ]
 
@@ -325,8 +429,8 @@ def _measure(
     raised again here, not mistaken for onnxruntime failing.
     """
     config = job.config
-    status = provider_names.probe(config.provider)
-    if not status.usable:
+    status = None if runner.remote else provider_names.probe(config.provider)
+    if status is not None and not status.usable:
         current.status, current.reason = "skipped", status.reason
         return
     callback_failure: list[Exception] = []
@@ -344,8 +448,11 @@ def _measure(
         runner.run(job, emit, lambda: bool(callback_failure) or should_stop())
     except ProviderFallbackError as error:
         current.status, current.reason = "skipped", error.reason or error.message
-    except (ModeUnavailable, ResourceUnavailable) as error:
+    except ModeUnavailable as error:
         current.status, current.reason = "skipped", f"{error.message} {error.hint}".strip()
+    except ResourceUnavailable as error:  # no node for it now: a resumed sweep tries again
+        current.status, current.reason = "skipped", f"{error.message} {error.hint}".strip()
+        current.stop_reason = UNSCHEDULED
     except WorkerCrashed as error:
         _failed(current, error.message)
         current.stop_reason = error.how
@@ -373,6 +480,15 @@ def _explain(message: str, config: BenchConfig) -> str:
             "The sweep went on with the next configuration; try a smaller batch."
         )
     return message
+
+
+def _in_sweep_order(rows: list[ConfigResult], configs: list[BenchConfig]) -> list[ConfigResult]:
+    """`rows` in the order of `configs` (rows of a repeated configuration keep their order)."""
+    positions: dict[Any, collections.deque[int]] = collections.defaultdict(collections.deque)
+    for index, config in enumerate(configs):
+        positions[config.key].append(index)
+    # sorted() calls the key once per row, in order: each row takes its configuration's next slot
+    return sorted(rows, key=lambda row: positions[row.config.key].popleft())
 
 
 def _not_run(result: BenchmarkResult, configs: Sequence[BenchConfig], why: str) -> None:

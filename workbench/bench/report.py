@@ -55,8 +55,11 @@ def summary_row(result: ConfigResult) -> dict[str, Any]:
 def report_html(result: BenchmarkResult) -> str:
     """The full report page."""
     figures = []
+    machines = machines_used(result)
+    order = {name: index for index, name in enumerate(machines)}
     for title, draw in (
         ("Median latency", lambda ax: plots.p50_bars(result, ax=ax)),
+        ("Median latency by machine", lambda ax: plots.p50_by_machine(result, ax=ax)),
         ("Latency distribution", lambda ax: plots.latency_distribution(result, ax=ax)),
         ("Scaling with batch size", lambda ax: plots.scaling(result, ax=ax)),
     ):
@@ -73,7 +76,19 @@ def report_html(result: BenchmarkResult) -> str:
         "bench_report.html.j2",
         title=f"Benchmark report: {result.model.get('name', 'model')}",
         result=result,
-        rows=[r.as_dict(samples=False) for r in result.results],
+        # Grouped by machine when the sweep spans several (a stable sort keeps the sweep order).
+        rows=[
+            {
+                **r.as_dict(samples=False),
+                "machine_name": r.machine if r.machine in machines else "(none: not run)",
+            }
+            for r in (
+                sorted(result.results, key=lambda r: order.get(r.machine, len(order)))
+                if len(machines) > 1
+                else result.results
+            )
+        ],
+        machines=machines if len(machines) > 1 else {},
         overhead=result.copy_overhead().to_dict("records"),
         warnings=result.warnings,
         figures=figures,
@@ -84,6 +99,22 @@ def report_html(result: BenchmarkResult) -> str:
         data_id=DATA_ELEMENT_ID,
         modes=modes_used(result),
     )
+
+
+def machines_used(result: BenchmarkResult) -> dict[str, dict[str, Any]]:
+    """Each machine the rows ran on (by `ConfigResult.machine`) with what its hosts were."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in result.results:
+        if not row.host and row.config.machine is None:
+            continue  # never ran (skipped before measuring)
+        entry = found.setdefault(row.machine, {"hosts": {}, "rows": 0})
+        entry["rows"] += 1
+        if row.host:  # two nodes of one kind may differ: each distinct host is listed
+            described = {k: v for k, v in row.host.items() if k != "ray_node"}
+            entry["hosts"][repr(sorted(described.items()))] = described
+    for entry in found.values():
+        entry["hosts"] = list(entry["hosts"].values())
+    return found
 
 
 def modes_used(result: BenchmarkResult) -> list[str]:

@@ -30,6 +30,7 @@ NOISY_CI = 0.05  # a CI half-width above 5% of the median makes a measurement "n
 # The report's JSON layout. Whoever changes it bumps this, teaches `BenchmarkResult.from_dict`
 # to read the previous version, and stores a report of that version under tests/report/data.
 SCHEMA_VERSION = 1
+UNSCHEDULED = "unscheduled"  # stop_reason of a row no node of a cluster could take
 
 
 @dataclass
@@ -47,10 +48,15 @@ class ConfigResult:
     session_create_s: float | None = None
     first_run_s: float | None = None
     warmup_runs: int = 0
-    stop_reason: str = ""  # as Timing.stop_reason, or "worker died" / "worker hung"
+    stop_reason: str = ""  # as Timing.stop_reason, or "worker died" / "worker hung" / UNSCHEDULED
     peak_rss_mb: float | None = None
     peak_gpu_mb: float | None = None
     host: dict[str, Any] = field(default_factory=dict)  # the machine it ran on
+
+    @property
+    def machine(self) -> str:
+        """Where it ran, as reports group rows: the `machines=` kind, else the host's name."""
+        return self.config.machine or self.host.get("hostname") or ""
 
     @property
     def partial(self) -> bool:
@@ -286,15 +292,17 @@ class BenchmarkResult(Rendered):
         return super().report_bytes(kind)
 
     def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:
-        """Plot: "p50" (bars with CI), "distribution", "scaling" (see workbench.plots)."""
+        """Plot: "p50" (bars with CI), "distribution", "scaling", "machines" (workbench.plots)."""
         function = {
             "p50": plots.p50_bars,
             "distribution": plots.latency_distribution,
             "scaling": plots.scaling,
+            "machines": plots.p50_by_machine,
         }.get(kind)
         if function is None:
             raise WorkbenchError(
-                f"Unknown plot kind {kind!r}.", "Use 'p50', 'distribution' or 'scaling'."
+                f"Unknown plot kind {kind!r}.",
+                "Use 'p50', 'distribution', 'scaling' or 'machines'.",
             )
         return function(self, ax=ax, **options)
 

@@ -11,9 +11,11 @@ One convention for every command: `--json` prints one JSON object to stdout, and
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.bench.config import EXECUTORS, MODES, StopPolicy
@@ -103,6 +105,40 @@ def warmup(text: str) -> int | str:
     if text == "auto" or text.isdigit():
         return "auto" if text == "auto" else int(text)
     raise argparse.ArgumentTypeError(f"{text!r} is neither 'auto' nor a run count (0 or more)")
+
+
+def machines(text: str) -> dict[str, Any]:
+    """`{"h200": {"accelerator_type": "H200"}}`, or a JSON file holding it -> that mapping."""
+    source = text
+    if not text.lstrip().startswith("{"):
+        try:
+            source = Path(text).read_text(encoding="utf-8")
+        except OSError as error:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is neither a JSON object nor a readable file ({error.strerror}); "
+                'e.g. --machines \'{"h200": {"accelerator_type": "H200"}}\''
+            ) from None
+    try:
+        found = json.loads(source)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"the machines are not valid JSON: {error}") from None
+    if not isinstance(found, dict):
+        raise argparse.ArgumentTypeError(
+            'the machines must be a JSON object of names, e.g. {"h200": {"accelerator_type": '
+            '"H200"}, "cpu": {"resources": {"cpu_box": 1}}}'
+        )
+    return found
+
+
+def machine_pairs(text: str) -> dict[str, str]:
+    """`t4=h200,cpu=h200` -> {"t4": "h200", "cpu": "h200"}."""
+    pairs = {}
+    for item in names(text):
+        old, sep, new = item.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise argparse.ArgumentTypeError(f"expected A=B, got {item!r} (e.g. t4=h200)")
+        pairs[old.strip()] = new.strip()
+    return pairs
 
 
 def _number(text: str, item: str) -> float:
@@ -282,7 +318,15 @@ def add_bench_options(
         choices=EXECUTORS,
         default=executor,
         help="'worker' isolates onnxruntime in a child process per configuration, 'pool' in "
-        "one for the whole sweep",
+        "one for the whole sweep, 'ray' runs it on a Ray cluster's nodes",
+    )
+    parser.add_argument(
+        "--machines",
+        type=machines,
+        metavar="JSON",
+        help="with --executor ray: run each configuration on each kind of node, as a JSON "
+        'object or file, e.g. \'{"h200": {"accelerator_type": "H200"}, "cpu": {"resources": '
+        '{"cpu_box": 1}}}\'',
     )
     parser.add_argument(
         "--resume",
@@ -322,6 +366,7 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "time_budget": args.time_budget,
             "target_ci": args.target_ci,
             "executor": None if args.executor == "inprocess" else args.executor,
+            "machines": args.machines,
             "run_timeout": args.run_timeout,
             "profile": args.profile or None,
             "resume": args.resume or None,

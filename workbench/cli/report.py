@@ -21,6 +21,13 @@ def register(subparsers: Any) -> None:
     )
     diff.add_argument("a", help="the earlier report (.json or .html)")
     diff.add_argument("b", help="the later report (.json or .html)")
+    diff.add_argument(
+        "--machines",
+        type=flags.machine_pairs,
+        metavar="A=B",
+        help="compare A's rows on machine A with B's on machine B, e.g. t4=h200 (A and B may "
+        "be one report spanning machines)",
+    )
     flags.add_output_options(diff, ReportDiff.report_formats)
     diff.set_defaults(handler=report_diff_command)
 
@@ -28,7 +35,7 @@ def register(subparsers: Any) -> None:
 def report_diff_command(args: argparse.Namespace) -> int:
     """Print the per-configuration changes; exit 1 when something got significantly slower."""
     paths = flags.report_paths(args.report, ReportDiff.report_formats)
-    result = diff_reports(args.a, args.b)
+    result = diff_reports(args.a, args.b, machines=args.machines)
     flags.show(result, args)
     flags.write_reports(result, paths, args)
     return 1 if result.regressions else 0

@@ -118,11 +118,11 @@ def load_test(
         for name in names:
             config = BenchConfig(name, dims=dims_fixed, shapes=shapes_fixed, opt_level=opt_level,
                                  intra_op_threads=intra_op_threads)  # fmt: skip
-            usable = provider_names.probe(name)
+            usable = None if runner.remote else provider_names.probe(name)
             for policy in policies:
                 if should_stop():
                     break
-                if not usable.usable:
+                if usable is not None and not usable.usable:
                     skipped = LoadRow(name, spec.scenario, _label(policy), verdict="skipped",
                                       reason=usable.reason)  # fmt: skip
                     result.rows.append(skipped)

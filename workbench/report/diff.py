@@ -8,7 +8,7 @@ and provider by variant and provider, with accuracy changes in the notes) and lo
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,11 +85,15 @@ class ReportDiff(Rendered):
         )
 
 
-def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
+def diff_reports(
+    a: ReportLike, b: ReportLike, *, machines: Mapping[str, str] | None = None
+) -> ReportDiff:
     """Compare two reports (paths or results), configuration by configuration.
 
     Two benchmarks, or two variant evaluations (`workbench.evaluate`): then each variant on
     each provider is a configuration, and variants whose accuracy verdict changed are noted.
+    `machines={"t4": "h200"}` compares benchmark rows across machine kinds: `a`'s rows on
+    t4 against `b`'s rows of the same configuration on h200 (`a` and `b` may be one report).
 
     A change is significant when the two medians' 95% confidence intervals do not overlap;
     below 6 runs on either side there is no such interval, and the verdict says so.
@@ -101,7 +105,10 @@ def diff_reports(a: ReportLike, b: ReportLike) -> ReportDiff:
             "things.",
             "Compare two benchmark reports, two evaluations, or two load tests.",
         )
-    left, right = _timings(first), _timings(second)
+    if machines:
+        left, right = _across_machines(first, second, machines)
+    else:
+        left, right = _timings(first), _timings(second)
     changes = []
     for key, old in left.items():
         new = right.get(key)
@@ -172,6 +179,42 @@ def _timings(result: BenchmarkResult | Evaluation | LoadResult) -> dict[Hashable
         for r in result.measured
         if r.stats is not None
     }
+
+
+def _across_machines(
+    first: BenchmarkResult | Evaluation | LoadResult,
+    second: BenchmarkResult | Evaluation | LoadResult,
+    machines: Mapping[str, str],
+) -> tuple[dict[Hashable, _Timing], dict[Hashable, _Timing]]:
+    """`first`'s rows on each machine named against `second`'s on its partner, by configuration.
+
+    A machine is `ConfigResult.machine` (the `machines=` kind, else the host's name).
+    """
+    if not (isinstance(first, BenchmarkResult) and isinstance(second, BenchmarkResult)):
+        raise WorkbenchError(
+            "machines= matches benchmark rows across machines; these reports are "
+            f"{_kind(first)} and {_kind(second)}.",
+            "Leave machines= out, or compare two benchmark reports.",
+        )
+    found = {r.machine for r in first.measured} | {r.machine for r in second.measured}
+    unknown = [m for pair in machines.items() for m in pair if m not in found]
+    if unknown:
+        raise WorkbenchError(
+            f"No measured row ran on machine {', '.join(map(repr, dict.fromkeys(unknown)))}.",
+            f"The reports' machines: {', '.join(sorted(map(repr, found)))}.",
+        )
+    left: dict[Hashable, _Timing] = {}
+    right: dict[Hashable, _Timing] = {}
+    for old, new in machines.items():
+        pair = (old, new)
+        for result, machine, found_rows in ((first, old, left), (second, new, right)):
+            for r in result.measured:
+                if r.stats is not None and r.machine == machine:
+                    label = f"{r.config.label_without_machine} @{old} -> @{new}"
+                    found_rows[r.config.key[:-1], pair] = _Timing(
+                        label, r.stats.p50_ms, r.stats.ci95_ms, r.stats.has_ci
+                    )
+    return left, right
 
 
 def _load_timings(result: LoadResult) -> dict[Hashable, _Timing]:

@@ -1,7 +1,7 @@
 """The Benchmark tab: choose, start, watch, cancel, export.
 
-Providers, batch sizes, modes, a time budget and the dims and values of the inputs form
-(shared with the Run tab); Start and Cancel; a progress bar, a plot
+Providers, batch sizes, modes, a time budget, the executor and the dims and values of the
+inputs form (shared with the Run tab); Start and Cancel; a progress bar, a plot
 and a table that update while the benchmark runs off the kernel's main thread; and an
 export of the report.
 """
@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from traitlets import Instance
 
 from workbench import plots
-from workbench.bench.config import MODE_LABELS, MODES
+from workbench.bench.config import EXECUTORS, MODE_LABELS, MODES
 from workbench.bench.engine import benchmark
 from workbench.bench.results import BenchmarkResult
 from workbench.errors import WorkbenchError
@@ -60,12 +60,19 @@ class BenchPanel(BackgroundPanel):
             description="Seconds per config",
             style={"description_width": "initial"},
         )
+        self.executor = widgets.Dropdown(
+            options=EXECUTORS,
+            value="inprocess",
+            description="Executor",
+            tooltip="inprocess: this kernel; worker/pool: a child process (a crash cannot take "
+            "the kernel down); ray: the Ray cluster this kernel joined, several nodes at once",
+        )
         self._last_refresh = 0.0
         super().__init__(
             [
                 widgets.HBox([widgets.Label("Providers"), *self.provider_boxes]),
                 widgets.HBox([widgets.Label("Modes"), *self.mode_boxes]),
-                widgets.HBox([self.batches, self.budget]),
+                widgets.HBox([self.batches, self.budget, self.executor]),
             ],
             inputs,
             start=("Start", "Measure every combination of the providers, modes and batch sizes "
@@ -110,6 +117,7 @@ class BenchPanel(BackgroundPanel):
             "dims": self.inputs.dims,
             "values": self.inputs.values,
             "time_budget": self.budget.value,
+            "executor": self.executor.value,
             "cancel": self._cancel,
             "progress": False,
             "on_update": self._on_update,
@@ -122,7 +130,8 @@ class BenchPanel(BackgroundPanel):
     def _on_update(self, live: Any, current: Any) -> None:
         """Called by the engine about every 50 ms; refreshes the view every REFRESH_SECONDS."""
         self.result = live
-        done = sum(1 for r in live.results if r is not current or r.stop_reason)
+        # Finished rows (several may be measuring at once on a Ray cluster).
+        done = sum(1 for r in live.results if r.stats is not None or r.status != "ok")
         self.progress.value = min(done, self.progress.max)
         self.progress.description = f"{self.progress.value}/{self.progress.max}"
         self.status = f"measuring {current.config.label}: {len(current.samples_ns)} runs"

@@ -3,14 +3,14 @@
 `inprocess` measures in this process; `worker` in a child process per configuration, and
 `pool` in one long-lived child process for the whole sweep (replaced if it dies), so a
 crash or hang inside onnxruntime cannot take the caller down; `ray` as tasks on a Ray
-cluster's nodes. Both run the same `execute()`
-and report through the same events (`bench/jobs.py`).
+cluster's nodes, several at once. All run the same `execute()` and report through the same
+events (`bench/jobs.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from workbench.bench.config import EXECUTORS
 from workbench.bench.executors.inprocess import InProcessExecutor
@@ -33,9 +33,13 @@ class Executor(Protocol):
     `run()` returns when the job is over, having emitted its events (the last one `Finished`);
     it raises a WorkbenchError for a job that failed, and `WorkerCrashed` when the process
     running it died or hung. `cancel()` returning True asks it to stop, keeping the samples.
+    `concurrency` jobs may run at once, each from its own thread; a `remote` executor probes
+    providers where it runs them, not here.
     """
 
     name: ClassVar[str]
+    remote: ClassVar[bool]
+    concurrency: int
 
     def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Measure `job`, reporting through `emit`."""
@@ -56,9 +60,26 @@ CLASSES: dict[str, Callable[[Model, FeedRequest], Executor]] = {
 }
 
 
-def open_executor(name: str, model: Model, request: FeedRequest) -> Executor:
-    """The executor called `name`, for `model` and what the user said about its inputs."""
+def open_executor(
+    name: str,
+    model: Model,
+    request: FeedRequest,
+    *,
+    machines: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Executor:
+    """The executor called `name`, for `model` and what the user said about its inputs.
+
+    `machines` (kinds of Ray nodes to place configurations on) needs `name="ray"`.
+    """
     make = CLASSES.get(name)
     if make is None:
         raise WorkbenchError(f"Unknown executor {name!r}.", f"Use one of {', '.join(EXECUTORS)}.")
+    if name == "ray":
+        return RayExecutor(model, request, machines)
+    if machines:
+        raise WorkbenchError(
+            f"machines= places configurations on the nodes of a Ray cluster; executor={name!r} "
+            "runs them all on this machine.",
+            "Use executor='ray' with machines=, or leave machines= out.",
+        )
     return make(model, request)

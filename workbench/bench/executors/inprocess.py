@@ -31,6 +31,8 @@ class InProcessExecutor:
     """Measures in the calling process; sessions stay cached in the model between jobs."""
 
     name: ClassVar[str] = "inprocess"
+    remote: ClassVar[bool] = False
+    concurrency: int = 1  # one job at a time: measurements on one machine never overlap
 
     def __init__(self, model: Model, request: FeedRequest) -> None:
         self.model = model

@@ -62,6 +62,8 @@ class WorkerExecutor:
     """Measures each job in a fresh child process."""
 
     name: ClassVar[str] = "worker"
+    remote: ClassVar[bool] = False
+    concurrency: int = 1  # one job at a time: measurements on one machine never overlap
 
     def __init__(self, model: Model, request: FeedRequest) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")
@@ -97,6 +99,8 @@ class PoolExecutor:
     """
 
     name: ClassVar[str] = "pool"
+    remote: ClassVar[bool] = False
+    concurrency: int = 1  # one job at a time: measurements on one machine never overlap
 
     def __init__(self, model: Model, request: FeedRequest) -> None:
         self._scratch = tempfile.TemporaryDirectory(prefix="onnx-workbench-")

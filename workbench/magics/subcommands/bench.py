@@ -58,9 +58,10 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> None:
     magics.store(args.output, result)
     display(result)
     if result.measured:
+        kind = "machines" if len({r.machine for r in result.measured}) > 1 else "p50"
         display(
             plots.picture(
-                lambda ax: result.plot("p50", ax=ax), len(result.measured), "median latency plot"
+                lambda ax: result.plot(kind, ax=ax), len(result.measured), "median latency plot"
             )
         )
     for path in paths:
