@@ -76,8 +76,8 @@ lint: $(VENV)/.installed-dev
 
 # The core packages pass mypy --strict; the adapters pass mypy's checks as configured.
 CORE := workbench/model workbench/ort workbench/feeds workbench/run workbench/bench workbench/loadtest \
-	workbench/render workbench/report workbench/graphview workbench/errors.py workbench/text.py \
-	workbench/plots.py workbench/cache.py workbench/demo.py
+	workbench/render workbench/report workbench/graphview workbench/tracking workbench/errors.py \
+	workbench/text.py workbench/plots.py workbench/cache.py workbench/demo.py
 
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy

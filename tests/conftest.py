@@ -29,9 +29,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep the demo model and other cache files out of the user's home."""
+    """Keep the demo model, other cache files and the results history out of the user's home.
+
+    Every result a test makes goes to one temporary history (notebooks' kernels inherit it).
+    """
     patch = pytest.MonkeyPatch()
     patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    patch.setenv("ONNX_WORKBENCH_HISTORY", str(tmp_path_factory.mktemp("data") / "history.sqlite"))
     yield
     patch.undo()
 

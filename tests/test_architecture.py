@@ -230,24 +230,27 @@ def test_public_parameters_taking_models_or_reports_are_typed() -> None:
 # CONTRIBUTING.md's layers, bottom up; the most specific name decides a module's layer.
 LAYERS = {
     1: ("workbench.errors", "workbench.text", "workbench.cache", "workbench._version",
-        "workbench.bench.stats", "workbench.ort.capture", "workbench.ort.system"),
+        "workbench.bench.stats", "workbench.ort.capture", "workbench.ort.system",
+        "workbench.tracking.changes"),
     2: ("workbench.model", "workbench.ort.runtime", "workbench.ort.providers",
         "workbench.ort.tensors", "workbench.ort.options", "workbench.ort.quantized",
-        "workbench.render", "workbench.plots"),
-    3: ("workbench.feeds",),
+        "workbench.render", "workbench.plots", "workbench.tracking.store"),
+    3: ("workbench.feeds", "workbench.tracking.query"),
     4: ("workbench.run.result", "workbench.ort.profiling", "workbench.ort.doctor",
         "workbench.ort.session", "workbench.bench.config", "workbench.bench.measure",
-        "workbench.bench.results", "workbench.bench.report", "workbench.graphview"),
+        "workbench.bench.results", "workbench.bench.report", "workbench.graphview",
+        "workbench.tracking.gate"),
     5: ("workbench.model.model", "workbench.model.diff"),
     6: ("workbench.run", "workbench.bench", "workbench.report", "workbench.graphview.show",
-        "workbench.graphview.overlay", "workbench.variant", "workbench.loadtest", "workbench.demo"),
+        "workbench.graphview.overlay", "workbench.variant", "workbench.loadtest", "workbench.demo",
+        "workbench.tracking.transfer"),
     7: ADAPTERS,
 }  # fmt: skip
 # Package files that hold only a docstring (and an alias) belong to the bottom layer.
 DOCSTRING_PACKAGES = {
     "workbench.model", "workbench.ort", "workbench.feeds", "workbench.run", "workbench.bench",
     "workbench.render", "workbench.report", "workbench.graphview", "workbench.cli",
-    "workbench.variant", "workbench.loadtest",
+    "workbench.variant", "workbench.loadtest", "workbench.tracking",
 }  # fmt: skip
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from workbench.run.localize import Localization, localize
     from workbench.run.profile import profile
     from workbench.run.result import RunResult
+    from workbench.tracking.query import History, history
     from workbench.variant.evaluate import Evaluation, evaluate
     from workbench.variant.recipes import variants
     from workbench.variant.requantize import requantize
@@ -47,6 +48,7 @@ __all__ = [
     "Evaluation",
     "Explorer",
     "GraphView",
+    "History",
     "LoadResult",
     "Localization",
     "MissingDependencyError",
@@ -68,6 +70,7 @@ __all__ = [
     "doctor",
     "evaluate",
     "explore",
+    "history",
     "load",
     "load_feeds",
     "load_outputs",
@@ -103,6 +106,8 @@ _LAZY = {
     "Explorer": "workbench.widgets.explorer",
     "explore": "workbench.widgets.explorer",
     "GraphView": "workbench.graphview.view",
+    "History": "workbench.tracking.query",
+    "history": "workbench.tracking.query",
     "load": "workbench.model.model",
     "load_feeds": "workbench.feeds.files",
     "load_outputs": "workbench.feeds.files",

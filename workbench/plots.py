@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from workbench.bench.results import BenchmarkResult, ConfigResult
     from workbench.loadtest.result import LoadResult, LoadRow
     from workbench.ort.profiling import ProfileResult
+    from workbench.tracking.query import History
     from workbench.variant.evaluate import Evaluation
 
 HORIZONTAL_ABOVE = 6  # more configurations than this: one row each, labels on the left
@@ -487,4 +488,65 @@ def queue_breakdown(result: LoadResult, ax: Axes | None = None) -> Axes:
     _label_configs(ax, positions, [r.label for r in rows], horizontal)
     ax.set_title("Queueing and service time")
     ax.legend(fontsize=8)
+    return ax
+
+
+def history(result: History, *, by: str = "time", ax: Axes | None = None, top: int = 8) -> Axes:
+    """p50 with its 95% CI per configuration series, over time or over run labels.
+
+    One color per configuration, one marker shape per machine; a triangle and the change at
+    each detected step; a dotted line where onnxruntime's version changed.
+    """
+    if by not in ("time", "label"):
+        raise WorkbenchError(f"Unknown axis {by!r} for a history plot.", "Use 'time' or 'label'.")
+    series = sorted(result.series().items(), key=lambda item: -len(item[1]))[:top]
+    if not series:
+        raise WorkbenchError(
+            "Nothing to plot: the history holds no measured result for this query.",
+            "Record some (workbench.benchmark records by default), or widen the query.",
+        )
+    ax = _axes(ax, 8, horizontal=True)
+    machines = list(dict.fromkeys(machine for (_, _, machine) in dict(series)))
+    markers = "os^Dv<>P*X"
+    steps = {(c.model_key, c.config_label, c.machine, c.time): c for c in result.changes()}
+    labels: dict[str, int] = {}
+    for (model_key, _, machine), group in series:
+        if by == "time":
+            x: Any = [np.datetime64(t[:19]) for t in group["time"]]
+        else:
+            x = [labels.setdefault(str(label or time), len(labels))
+                 for label, time in zip(group["label"], group["time"], strict=True)]  # fmt: skip
+        p50 = group["p50_ms"].to_numpy(dtype=np.float64)
+        low = np.nan_to_num(p50 - group["ci_low_ms"].to_numpy(dtype=np.float64))
+        high = np.nan_to_num(group["ci_high_ms"].to_numpy(dtype=np.float64) - p50)
+        name = f"{group['config_label'].iloc[0]}" + (f" [{model_key}]" if len(
+            {k for (k, _, _) in dict(series)}) > 1 else "")  # fmt: skip
+        shown = ax.errorbar(x, p50, yerr=np.vstack([np.clip(low, 0, None), np.clip(high, 0, None)]),
+                            marker=markers[machines.index(machine) % len(markers)], markersize=4,
+                            capsize=2, linewidth=1, label=_label(printable(name), 40))  # fmt: skip
+        color = shown[0].get_color()
+        versions = group["onnxruntime"].tolist()
+        for i in range(1, len(group)):
+            if versions[i] != versions[i - 1]:
+                ax.axvline(x[i], color=color, linestyle=":", linewidth=1)
+        for i, (time, value) in enumerate(zip(group["time"], p50, strict=True)):
+            step = steps.get((model_key, group["config_label"].iloc[i], machine, str(time)))
+            if step is not None:
+                ax.scatter([x[i]], [value], marker="v" if step.ratio < 1 else "^", s=80,
+                           color="tab:red", zorder=3)  # fmt: skip
+                ax.annotate(f"{step.ratio - 1:+.0%}", (x[i], value), xytext=(4, 6),
+                            textcoords="offset points", fontsize=8, color="tab:red")  # fmt: skip
+    if by == "label":
+        ax.set_xticks(
+            list(labels.values()), [_label(printable(t), 16) for t in labels], rotation=30
+        )
+    else:
+        ax.figure.autofmt_xdate()
+    ax.set_ylabel("p50 latency (ms), 95% CI")
+    title = "History: p50 per configuration (red: detected steps)"
+    if len(machines) > 1:
+        shapes = ", ".join(f"{markers[i % len(markers)]} {m}" for i, m in enumerate(machines))
+        title += f"; markers: {shapes}"
+    ax.set_title(_label(title, 110), fontsize=9)
+    ax.legend(fontsize=7)
     return ax

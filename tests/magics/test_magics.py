@@ -464,3 +464,22 @@ def test_explore_completes_loaded_model_names(shell) -> None:
 def test_config_refuses_an_empty_provider_list(shell, caplog) -> None:
     run(shell, "%config OnnxMagics.providers = []")
     assert "providers" in caplog.text and "length" in caplog.text
+
+
+def test_history_shows_what_the_store_holds(shell, tmp_path) -> None:
+    path = tmp_path / "h.sqlite"
+    cell = run(loaded(shell), f"%onnx bench --runs 30 --label first --history {path}")
+    assert cell.error is None, cell.text
+    cell = run(shell, f"%onnx bench --runs 30 --history {path} --compare-to label:first "
+                      "--max-slowdown 90%")  # fmt: skip
+    assert cell.error is None and any("No configuration got slower" in str(o.data)
+                                      for o in cell.outputs)  # fmt: skip
+    cell = run(shell, f"%onnx history --store {path} -o past")
+    assert cell.error is None, cell.text
+    past = shell.user_ns["past"]
+    assert isinstance(past, workbench.History) and len(past) == 2
+    cell = run(shell, f"%onnx history --store {path} --show-code")
+    assert (
+        f"past = workbench.history(store={str(path)!r})" in cell.text
+        or "workbench.history(" in cell.text
+    )

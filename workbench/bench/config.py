@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -82,6 +83,28 @@ class BenchConfig:
             parts.append(f"opt={self.opt_level}")
         parts.append(self.mode)
         return " ".join(parts)
+
+    def flat(self) -> dict[str, Any]:
+        """Flat columns (the history store's): `config` is the whole key as text, to match.
+
+        Unlike `key`, it holds the sizes measured: a batch left free and measured at 1 is
+        the same configuration as batch 1 asked for.
+        """
+        measured = (self.provider, self.batch if self.batch is not None else self.chosen_batch,
+                    sorted(self.measured_dims.items()), self.shapes, self.mode,
+                    self.intra_op_threads, self.opt_level, self.machine)  # fmt: skip
+        return {
+            "config": json.dumps(measured),
+            "config_label": self.label,
+            "provider": self.provider,
+            "batch": self.batch if self.batch is not None else self.chosen_batch,
+            "dims": ",".join(f"{k}={v}" for k, v in self.measured_dims.items()) or None,
+            "shapes": ",".join(f"{k}={'x'.join(map(str, s))}" for k, s in self.shapes) or None,
+            "threads": self.intra_op_threads,
+            "opt_level": self.opt_level,
+            "mode": self.mode,
+            "machine": self.machine,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

@@ -39,6 +39,7 @@ from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
 from workbench.ort.options import opt_levels as available_opt_levels
 from workbench.run.profile import profile as profile_model
+from workbench.tracking import store as history_store
 
 if TYPE_CHECKING:
     from workbench.feeds.checker import Range
@@ -84,6 +85,9 @@ def benchmark(
     resume: bool = False,
     checkpoint: str | os.PathLike[str] | None = None,
     machines: Mapping[str, Mapping[str, Any]] | None = None,
+    history: bool | str | os.PathLike[str] = True,
+    label: str | None = None,
+    model_key: str | None = None,
 ) -> BenchmarkResult:
     """Measure latency over a sweep of configurations and return a `BenchmarkResult`.
 
@@ -109,6 +113,10 @@ def benchmark(
     - Every finished row goes to a checkpoint (`checkpoint`, or one in the cache named by
       the sweep); `resume=True` runs only the configurations it lacks, refused when the
       model or the machine changed.
+    - The result is added to the history store (`workbench.history`): `history=False` for
+      not this one, a path for another store; `label` names the run (a commit, a model
+      version), `model_key` the model (its file name by default: name it when every export
+      is called model.onnx).
     """
     model = load(model)
     request = FeedRequest(feeds, values, ranges).checked(model.session_source.checker)
@@ -197,6 +205,11 @@ def benchmark(
                 opt_level=first.opt_level,
                 intra_op_threads=first.intra_op_threads,
             )
+    recorded = history_store.record(result, history, kind="benchmark", label=label,
+                                    model_key=model_key, created=result.created,
+                                    settings=result.settings)  # fmt: skip
+    if recorded is not None:
+        result.settings["history_run"] = recorded.run_uid
     return result
 
 

@@ -22,8 +22,12 @@ from workbench.render.mixin import Rendered
 from workbench.render.templates import render
 
 if TYPE_CHECKING:
+    import os
+
     import pandas as pd
     from matplotlib.axes import Axes
+
+    from workbench.tracking.gate import Gate
 
 Status = Literal["ok", "skipped", "failed", "partial"]
 NOISY_CI = 0.05  # a CI half-width above 5% of the median makes a measurement "noisy"
@@ -105,6 +109,29 @@ class ConfigResult:
             entry["samples_ns"] = list(self.samples_ns)
         return entry
 
+    def history_row(self) -> dict[str, Any]:
+        """The row as the history store keeps it (flat columns and the raw samples)."""
+        stats = self.stats
+        return {
+            **self.config.flat(),
+            "status": self.status,
+            "n": stats.n if stats else 0,
+            "p50_ms": finite(stats.p50_ms) if stats else None,
+            "ci_low_ms": finite(stats.ci95_ms[0]) if stats and stats.has_ci else None,
+            "ci_high_ms": finite(stats.ci95_ms[1]) if stats and stats.has_ci else None,
+            "p90_ms": finite(stats.p90_ms) if stats else None,
+            "p99_ms": finite(stats.p99_ms) if stats else None,
+            "mean_ms": finite(stats.mean_ms) if stats else None,
+            "std_ms": finite(stats.std_ms) if stats else None,
+            "throughput_per_s": finite(stats.throughput_per_s) if stats else None,
+            "hostname": self.host.get("hostname") or None,
+            "cpu": self.host.get("cpu"),
+            "gpus": ", ".join(self.host.get("gpus") or []) or None,
+            "driver": self.host.get("driver") or None,
+            "onnxruntime": self.host.get("onnxruntime"),
+            "samples_ns": self.samples_ns,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ConfigResult:
         """Inverse of `as_dict()`; statistics are recomputed from the raw samples."""
@@ -175,6 +202,29 @@ class BenchmarkResult(Rendered):
         if not overhead.empty:
             frame = frame.merge(overhead[["label", "copy_overhead_ms"]], on="label", how="left")
         return frame
+
+    def history_rows(self) -> list[dict[str, Any]]:
+        """Every row as the history store keeps it (`workbench.history`)."""
+        return [r.history_row() for r in self.results]
+
+    def check_against(
+        self,
+        baseline: Any = "last",
+        *,
+        max_slowdown: float = 0.05,
+        model_key: str | None = None,
+        store: str | os.PathLike[str] | None = None,
+    ) -> Gate:
+        """A CI gate: whether any configuration got significantly slower than `baseline`.
+
+        Slower means by more than `max_slowdown` (0.05: 5%). `baseline`: "last" (this
+        model's previous stored run), "label:NAME", a JSON report, or a result.
+        `gate.exit_code`: 0 nothing slower, 1 something slower, 2 nothing compared.
+        """
+        from workbench.tracking.gate import check_against  # noqa: PLC0415  (sqlite on use)
+
+        return check_against(self, baseline, max_slowdown=max_slowdown, model_key=model_key,
+                             store=store)  # fmt: skip
 
     def samples_frame(self) -> pd.DataFrame:
         """One row per measured run: configuration label, run index and latency in ms."""

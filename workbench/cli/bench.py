@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from workbench.bench.engine import benchmark
@@ -13,6 +14,7 @@ from workbench.errors import WorkbenchError
 from workbench.feeds.files import load_feeds
 from workbench.model.model import load
 from workbench.render.files import report_target
+from workbench.report.load import load_report
 
 FORMATS = BenchmarkResult.report_formats
 # Until 0.2 each format had its own flag naming a file; --report PATH now covers them all.
@@ -24,7 +26,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "bench",
         help="measure latency across providers, batch sizes, threads and modes",
-        description="Benchmark a model; unusable providers are reported as skipped rows.",
+        description="Benchmark a model; unusable providers are reported as skipped rows. The "
+        "result is added to the history (see `onnx-workbench history`).",
+        epilog="Exit status: 0 measured; 1 nothing measured. With --compare-to: 0 nothing got "
+        "slower, 1 a configuration got slower, 2 nothing matched the baseline.",
     )
     # Optional to argparse only: `bench --json MODEL` must not take MODEL for --json's FILE.
     parser.add_argument("model", nargs="?", help="path to an .onnx file")
@@ -57,8 +62,22 @@ def bench_command(args: argparse.Namespace) -> int:
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
     result = benchmark(model, feeds=feeds, progress=sys.stderr.isatty(), **flags.bench_kwargs(args))
-    flags.show(result, args)
+    gate = None
+    if args.compare_to:
+        baseline: Any = args.compare_to
+        if baseline.lower().endswith((".html", ".htm")):
+            baseline = load_report(baseline)
+        gate = result.check_against(baseline, max_slowdown=args.max_slowdown,
+                                    model_key=args.model_key, store=args.history)  # fmt: skip
+    flags.show(result, args, extra={"gate": gate.as_dict()} if gate else None)
+    if gate is not None:
+        if not args.json:
+            print("\n" + gate.markdown())
+        if args.summary:
+            Path(args.summary).write_text(gate.markdown(), encoding="utf-8")
     flags.write_reports(result, paths, args)
+    if gate is not None:
+        return gate.exit_code
     return 0 if result.measured else 1
 
 

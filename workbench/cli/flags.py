@@ -346,6 +346,71 @@ def add_bench_options(
         help=f"kill a worker silent for this many seconds (default {_POLICY.run_timeout:g})",
     )
     parser.add_argument("--profile", action="store_true", help="add a per-operator profile")
+    add_history_options(parser)
+    parser.add_argument(
+        "--compare-to",
+        metavar="BASELINE",
+        help="a CI gate: compare with 'last' (this model's previous stored run), 'label:NAME' "
+        "or a report FILE.json; exit 1 when a configuration got significantly slower by more "
+        "than --max-slowdown, 2 when nothing matched",
+    )
+    parser.add_argument(
+        "--max-slowdown",
+        type=fraction,
+        default=0.05,
+        metavar="PCT",
+        help="the gate's threshold, e.g. 5%% (default) or 0.05",
+    )
+    parser.add_argument(
+        "--summary",
+        metavar="FILE.md",
+        help="with --compare-to: also write the gate's Markdown summary there (a PR comment)",
+    )
+
+
+def add_history_options(parser: argparse.ArgumentParser) -> None:
+    """--label, --model-key, --history PATH and --no-history: how a result is recorded."""
+    parser.add_argument(
+        "--label", help="name this run in the history (a commit, a model version, any text)"
+    )
+    parser.add_argument(
+        "--model-key",
+        metavar="KEY",
+        help="the model's name in the history and the gate (default: its file name; set it "
+        "when every export is called model.onnx)",
+    )
+    parser.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the history file (default: $ONNX_WORKBENCH_HISTORY, else the user's data folder)",
+    )
+    parser.add_argument(
+        "--no-history", action="store_true", help="do not add this result to the history"
+    )
+
+
+def history_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """history=, label= and model_key= for parsed history options."""
+    return _present(
+        {
+            "history": False if args.no_history else args.history,
+            "label": args.label,
+            "model_key": args.model_key,
+        }
+    )
+
+
+def fraction(text: str) -> float:
+    """`5%` -> 0.05; `0.05` -> 0.05 (a bare number above 1 is refused: 5 what?)."""
+    percent = text.strip().endswith("%")
+    value = _number(text.strip().rstrip("%"), text)
+    if percent:
+        value /= 100
+    if value < 0 or (not percent and value > 1):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a threshold; write a percentage (5%) or a fraction (0.05)"
+        )
+    return float(value)
 
 
 def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
@@ -371,6 +436,7 @@ def bench_kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "profile": args.profile or None,
             "resume": args.resume or None,
             "checkpoint": args.checkpoint or _beside_report(args),
+            **history_kwargs(args),
         }
     )
 

@@ -20,6 +20,7 @@ from workbench.cli import (
     diff,
     doctor,
     graph,
+    history,
     info,
     load_test,
     localize,
@@ -33,7 +34,8 @@ from workbench.text import printable
 EXIT_USER_ERROR, EXIT_BUG = 1, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool killed by it
 _SUBCOMMANDS = (
-    info, run, compare, bench, load_test, variants, diff, localize, graph, report, doctor,
+    info, run, compare, bench, load_test, variants, diff, localize, graph, report, history,
+    doctor,
 )  # fmt: skip
 
 

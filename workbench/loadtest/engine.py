@@ -16,6 +16,7 @@ straddles the bound is run once more and the two runs pooled, so noise does not 
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from workbench.model.model import Model, load
 from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
 from workbench.text import plural
+from workbench.tracking.store import record
 
 if TYPE_CHECKING:
     from workbench.feeds.checker import Range
@@ -73,6 +75,9 @@ def load_test(
     seed: int = 0,
     cancel: Cancel = None,
     on_update: OnUpdate = None,
+    history: bool | str | os.PathLike[str] = True,
+    label: str | None = None,
+    model_key: str | None = None,
 ) -> LoadResult:
     """Run a serving scenario on each provider (and batching policy); a `LoadResult`.
 
@@ -87,7 +92,8 @@ def load_test(
     every run (`executor="worker"`: a new one each run; "inprocess": here). `feeds`,
     `values`, `ranges`, `dims` and `shapes` shape the request as in `benchmark`. `cancel` and
     Ctrl-C stop, keeping every completed request; `on_update(result)` is called as rows
-    finish.
+    finish. The result is added to the history (`history=False` or a path; `label` and
+    `model_key` as in `benchmark`).
     """
     loaded = load(model)
     spec = make_spec(
@@ -138,12 +144,18 @@ def load_test(
                 prober = _Prober(runner, config, spec, policy, should_stop=should_stop, live=live)
                 rows = _scenario(prober, spec)
                 del result.rows[kept:]
-                for row in rows:
-                    result.rows.append(row)
-                    if on_update is not None:
-                        on_update(result)
-                    if row.verdict == "partial":
-                        return result
+                result.rows += rows
+                if on_update is not None and rows:
+                    on_update(result)
+                if any(row.verdict == "partial" for row in rows):
+                    break  # stopped (cancel, Ctrl-C): what ran is kept, nothing more runs
+            else:
+                continue
+            break
+    recorded = record(result, history, kind="load-test", label=label, model_key=model_key,
+                      created=result.created, settings=result.settings)  # fmt: skip
+    if recorded is not None:
+        result.settings["history_run"] = recorded.run_uid
     return result
 
 

@@ -9,6 +9,7 @@ next to every figure), drops, failures, CPU and GPU use, and the verdict.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -198,6 +199,34 @@ class LoadResult(Rendered):
     def plot_breakdown(self, ax: Axes | None = None) -> Axes:
         """Mean queueing and service time of each run."""
         return plots.queue_breakdown(self, ax)
+
+    def history_rows(self) -> list[dict[str, Any]]:
+        """Each run as the history store keeps it (`workbench.history`).
+
+        Its request latencies as samples, the achieved rate as the throughput.
+        """
+        rows = []
+        for row in self.rows:
+            rate = row.target_qps if row.scenario == "server" else None
+            _, latency_ms, _ = row.timeline()
+            rows.append({
+                "config": json.dumps(["load", row.label, rate]),
+                "config_label": row.label + (f" @{rate:g} QPS" if rate else ""),
+                "provider": row.provider,
+                "scenario": row.scenario,
+                "target_qps": rate,
+                "status": "ok" if row.verdict in ("ok", "overloaded") else row.verdict,
+                "n": row.completed,
+                "p50_ms": row.p50_ms,
+                "p90_ms": row.p90_ms,
+                "p99_ms": row.p99_ms,
+                "throughput_per_s": row.achieved_qps,
+                "peak_qps": row.peak_qps,
+                "hostname": row.host or None,
+                "cpu": self.environment.get("cpu"),
+                "samples_ns": np.rint(latency_ms * 1e6).astype(np.int64),
+            })  # fmt: skip
+        return rows
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (what `--json` prints and a .json report holds)."""

@@ -11,6 +11,7 @@ with its reason; the others go on.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ from workbench.render.templates import render
 from workbench.run.profile import profile
 from workbench.run.samples import sample_feeds
 from workbench.text import human_bytes
+from workbench.tracking.store import record
 from workbench.variant.recipes import (
     Recipe,
     VariantSkipped,
@@ -114,6 +116,25 @@ class Evaluation(Rendered):
         """Latency against error, one marker per variant and provider, the frontier drawn."""
         return plots.pareto(self, ax=ax)
 
+    def history_rows(self) -> list[dict[str, Any]]:
+        """Each variant on each provider as the history store keeps it (`workbench.history`)."""
+        return [
+            {
+                "config": json.dumps(["variant", r.variant, r.provider]),
+                "config_label": f"{r.variant} on {r.provider}",
+                "provider": r.provider,
+                "variant": r.variant,
+                "status": r.status,
+                "n": r.runs,
+                "p50_ms": finite(r.p50_ms),
+                "ci_low_ms": finite(r.ci95_ms[0]) if r.ci95_ms else None,
+                "ci_high_ms": finite(r.ci95_ms[1]) if r.ci95_ms else None,
+                "hostname": self.environment.get("hostname"),
+                "cpu": self.environment.get("cpu"),
+            }
+            for r in self.rows
+        ]
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the rows, the model, where the samples came from, the notes."""
         return {
@@ -189,6 +210,9 @@ def evaluate(
     progress: bool = False,
     cancel: Cancel = None,
     on_update: Callable[[Evaluation], None] | None = None,
+    history: bool | str | os.PathLike[str] = True,
+    label: str | None = None,
+    model_key: str | None = None,
     **recipe_options: Any,
 ) -> Evaluation:
     """Every variant on every provider against the reference (the model as given).
@@ -206,7 +230,8 @@ def evaluate(
     nodes_to_exclude) go to the
     recipes. `cancel` (an Event or a callable) stops after the row being measured: the rest
     are `skipped` rows saying so, the rows measured are kept; `on_update(result)` is called
-    after each row (the explorer's live table).
+    after each row (the explorer's live table). The evaluation is added to the history
+    (`history=False` or a path; `label` and `model_key` as in `benchmark`).
     """
     reference = load(model)
     names = [provider_names.resolve(p) for p in providers]
@@ -263,6 +288,7 @@ def evaluate(
             row.accurate = row.cosine >= min_cosine and (
                 atol is None or (row.max_abs_error or 0.0) <= atol
             )
+    record(result, history, kind="evaluation", label=label, model_key=model_key)
     return result
 
 

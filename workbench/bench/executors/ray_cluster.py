@@ -8,7 +8,8 @@ once as the cluster has slots (`concurrency`). Tasks are never retried (a retrie
 measurement on another node would be another row), pin onnxruntime's threads to the CPUs
 they hold (Ray sets OMP_NUM_THREADS=1 otherwise), and stream their events back as they
 come: the same events as the worker's, so results, plots and reports do not know where
-they ran. The model is put in the object store once and written once per node.
+they ran. The model is put in the object store once and written once per node (a model with
+external weights is read from its own path instead, which every node must share).
 
 `machines` places configurations on kinds of nodes: `{"h200": {"accelerator_type": "H200"},
 "cpu": {"resources": {"cpu_box": 1}}, "eu": {"labels": {"region": "eu"}}}`. A machine no
@@ -92,12 +93,12 @@ class RayExecutor:
         request: FeedRequest,
         machines: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
-        if model.external_data.files:
+        if model.external_data.files and model.path is None:
             raise WorkbenchError(
-                f"{model.label} keeps its weights in external files, which Ray's object store "
-                "would copy to every node with each task.",
-                "Put the model on a path every node reads (a shared file system), or use "
-                "executor='pool' on one machine.",
+                f"{model.label} keeps its weights in external files but has no file of its "
+                "own, so there is no path the nodes could read it from.",
+                "Save it next to its weights on a file system every node mounts, and load it "
+                "from there; or use executor='pool' on one machine.",
             )
         self._ray = _ray()
         self._machines = {name: _machine(name, spec) for name, spec in (machines or {}).items()}
@@ -117,7 +118,13 @@ class RayExecutor:
         # One measurement per node: as many at once as there are slots (or nodes).
         slots = sum(int((n.get("Resources") or {}).get(SLOT, 0)) for n in nodes)
         self.concurrency = max(1, slots if self._has_slots else len(nodes))
-        self._model = self._ray.put(model.serialized())
+        # Into the object store once (each node writes it to disk once); a model with
+        # external weights is read where it is, from a file system the nodes share.
+        self._model = (
+            str(model.path.resolve())
+            if model.external_data.files and model.path is not None
+            else self._ray.put(model.serialized())
+        )
         arrays = {k: np.asarray(v) for k, v in (request.feeds or {}).items()}
         self._request = self._ray.put({"feeds": arrays or None, "values": request.values,
                                        "ranges": request.ranges})  # fmt: skip
@@ -287,8 +294,10 @@ def _listing(nodes: list[dict[str, Any]]) -> str:
     return "; ".join(described) or "no live node"
 
 
-def _measure_on_node(model: bytes, request: dict[str, Any], job: dict[str, Any]) -> Iterator[bytes]:
-    """On a node: measure `job` and yield its events (encoded) as they come."""
+def _measure_on_node(
+    model: bytes | str, request: dict[str, Any], job: dict[str, Any]
+) -> Iterator[bytes]:
+    """On a node: measure `job` (`model`: its bytes, or a shared path) and yield its events."""
     import hashlib  # noqa: PLC0415  (runs on the node, in a Ray worker)
 
     import ray  # noqa: PLC0415  (as above)
@@ -296,14 +305,28 @@ def _measure_on_node(model: bytes, request: dict[str, Any], job: dict[str, Any])
     from workbench.bench.executors.inprocess import execute  # noqa: PLC0415  (as above)
     from workbench.model.model import load  # noqa: PLC0415  (as above)
 
-    digest = hashlib.sha256(model).hexdigest()
-    path = Path(tempfile.gettempdir()) / "onnx-workbench-ray" / f"{digest}.onnx"
-    if not path.is_file():  # once per node: the tasks after it read the file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.partial")
-        partial.write_bytes(model)
-        partial.replace(path)
     node = ray.get_runtime_context().get_node_id()
+    if isinstance(model, str):  # external weights: the path the driver read, shared
+        path = Path(model)
+        if not path.is_file():
+            error = WorkbenchError(
+                f"Node {node[:6]} cannot read {model}: the model keeps its weights in external "
+                "files, read from a path every node must share.",
+                "Mount that folder on every node at the same path, or use executor='pool'.",
+            )
+            yield encode(Failed.of(error))
+            return
+    else:
+        path = (
+            Path(tempfile.gettempdir())
+            / "onnx-workbench-ray"
+            / (hashlib.sha256(model).hexdigest() + ".onnx")
+        )
+        if not path.is_file():  # once per node: the tasks after it read the file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.partial")
+            partial.write_bytes(model)
+            partial.replace(path)
     events: queue.Queue[Any] = queue.Queue()
 
     def emit(event: Any) -> None:

@@ -64,6 +64,9 @@ def command(magics: OnnxMagics, args: argparse.Namespace) -> None:
                 lambda ax: result.plot(kind, ax=ax), len(result.measured), "median latency plot"
             )
         )
+    if args.compare_to:
+        display(result.check_against(args.compare_to, max_slowdown=args.max_slowdown,
+                                     model_key=args.model_key, store=args.history))  # fmt: skip
     for path in paths:
         for written in result.report(path):
             print(f"wrote {written}")

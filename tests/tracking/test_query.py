@@ -1,0 +1,132 @@
+"""`workbench.history()`: queries, series, detected changes and what coincides with them,
+the plot and reports; `onnx-workbench history` with import, export, merge and prune."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import workbench
+from tests.cli import cli
+from workbench.errors import WorkbenchError
+from workbench.tracking.store import Store
+
+matplotlib.use("Agg")
+LEVELS = [1.0] * 8 + [1.5] * 5  # a 50% step at the ninth run
+
+
+@pytest.fixture(scope="module")
+def base():
+    return workbench.benchmark(workbench.demo_model(), ["cpu"], [1, 2], runs=60, warmup=2,
+                               progress=False, history=False)  # fmt: skip
+
+
+def _scaled(result, factor: float, onnxruntime: str | None = None):
+    rows = []
+    for row in result.results:
+        host = {**row.host, "onnxruntime": onnxruntime} if onnxruntime else row.host
+        samples = [int(factor * s) for s in row.samples_ns]
+        rows.append(dataclasses.replace(row, host=host, samples_ns=samples).finish())
+    return dataclasses.replace(result, results=rows)
+
+
+@pytest.fixture
+def stepped(tmp_path, base) -> Path:
+    """A store with 13 daily runs of the demo model; the ninth is 50% slower, with a new
+    onnxruntime; and one run of another model."""
+    path = tmp_path / "h.sqlite"
+    target = Store(path)
+    for day, factor in enumerate(LEVELS, start=1):
+        version = "onnxruntime 1.21.0" if factor > 1 else "onnxruntime 1.20.1"
+        target.append(_scaled(base, factor, version), kind="benchmark", label=f"c{day}",
+                      created=f"2026-11-{day:02d}T09:00:00+00:00")  # fmt: skip
+    target.append(base, kind="benchmark", model_key="other", label="x",
+                  created="2026-11-20T09:00:00+00:00")  # fmt: skip
+    return path
+
+
+def test_a_query_returns_flat_rows_oldest_first(stepped) -> None:
+    found = workbench.history("tinynet", store=stepped)
+    frame = found.to_frame()
+    assert len(frame) == 26 and list(frame["label"][:2]) == ["c1", "c1"]
+    assert frame["time"].is_monotonic_increasing
+    assert set(frame["config_label"]) == {"cpu b1 host", "cpu b2 host"}
+    assert len(workbench.history(store=stepped)) == 28
+    assert len(workbench.history("tinynet", label="c3", store=stepped)) == 2
+    assert len(workbench.history(store=stepped, since="2026-11-12")) == 6
+    assert len(workbench.history(store=stepped, provider="cuda")) == 0
+    assert len(workbench.history(workbench.load(workbench.demo_model()), store=stepped)) == 26
+    with pytest.raises(WorkbenchError, match="not a date"):
+        workbench.history(store=stepped, since="last tuesday")
+    samples = found.samples(int(frame["result_id"].iloc[0]))
+    assert len(samples) == 60
+
+
+def test_a_step_is_found_with_what_changed_at_the_same_run(stepped) -> None:
+    found = workbench.history("tinynet", store=stepped)
+    changes = found.changes()
+    assert [(c.config_label, c.label) for c in changes] == [("cpu b1 host", "c9"),
+                                                            ("cpu b2 host", "c9")]  # fmt: skip
+    step = changes[0]
+    assert step.ratio == pytest.approx(1.5, rel=0.02) and step.verdict == "slower"
+    assert step.coincides == ("onnxruntime onnxruntime 1.20.1 -> onnxruntime 1.21.0",)
+    text = found.text()
+    assert "+50% cpu b1 host" in text and "onnxruntime 1.20.1 -> onnxruntime 1.21.0" in text
+
+
+def test_the_plot_and_the_reports(stepped, tmp_path) -> None:
+    found = workbench.history("tinynet", store=stepped)
+    ax = found.plot()
+    assert len(ax.get_legend().get_texts()) == 2
+    assert [t.get_text() for t in ax.texts] == ["+50%", "+50%"]  # each step annotated
+    by_label = found.plot(by="label")
+    assert [t.get_text() for t in by_label.get_xticklabels()][:2] == ["c1", "c2"]
+    written = found.report(tmp_path / "h", formats=("html", "json", "csv", "md"))
+    page, data, table, markdown = (Path(p).read_text() for p in written)
+    assert "data:image/png;base64," in page and "c9" in page
+    assert len(json.loads(data)["results"]) == 26 and json.loads(data)["changes"]
+    assert table.count("\n") == 27
+    assert "| cpu b1 host | tinynet |" in markdown
+
+
+def test_the_cli_lists_imports_exports_merges_and_prunes(stepped, tmp_path, base) -> None:
+    env = {"ONNX_WORKBENCH_HISTORY": str(stepped)}
+    listed = cli("history", "tinynet", "--plot", str(tmp_path / "p.png"), env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "+50% cpu b1 host" in listed.stdout and (tmp_path / "p.png").stat().st_size > 1000
+    report = base.report(tmp_path / "old.json")[0]
+    imported = cli("history", "--import", report, env=env)
+    assert imported.returncode == 0 and "imported 1 report" in imported.stdout
+    assert len(workbench.history(store=stepped)) == 30
+    other = tmp_path / "other.sqlite"
+    Store(other).append(base, kind="benchmark", label="from-another-machine")
+    merged = cli("history", "--merge", str(other), env=env)
+    assert "1 runs added, 0 already here" in merged.stdout
+    again = cli("history", "--merge", str(other), env=env)
+    assert "0 runs added, 1 already here" in again.stdout
+    exported = cli("history", "--export", str(tmp_path / "all.csv"), env=env)
+    assert exported.returncode == 0 and (tmp_path / "all.csv").read_text().count("\n") == 33
+    pruned = cli("history", "--prune-days", "1", env=env)
+    assert "14 runs older than 1 days removed" in pruned.stdout
+    with sqlite3.connect(stepped) as db:  # the imported and the merged run are today's
+        assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_evaluations_and_load_tests_are_recorded_too(tmp_path) -> None:
+    path = tmp_path / "h.sqlite"
+    demo = workbench.demo_model()
+    workbench.evaluate(demo, ["ort-optimized"], samples=2, time_budget=0.2, history=path,
+                       folder=tmp_path / "v")  # fmt: skip
+    workbench.load_test(demo, scenario="server", qps=200, duration=1, history=path)
+    frame = workbench.history(store=path).to_frame()
+    assert set(frame["kind"]) == {"evaluation", "load-test"}
+    assert "ort-optimized on CPUExecutionProvider" in set(frame["config_label"])
+    load = frame[frame["kind"] == "load-test"].iloc[0]
+    assert load["scenario"] == "server" and load["target_qps"] == 200 and load["n"] > 0
+    samples = workbench.history(store=path, kind="load-test")
+    assert len(samples.samples(int(load["result_id"]))) == load["n"]
