@@ -511,8 +511,8 @@ def history(result: History, *, by: str = "time", ax: Axes | None = None, top: i
     steps = {(c.model_key, c.config_label, c.machine, c.time): c for c in result.changes()}
     labels: dict[str, int] = {}
     for (model_key, _, machine), group in series:
-        if by == "time":
-            x: Any = [np.datetime64(t[:19]) for t in group["time"]]
+        if by == "time":  # from the UTC timestamp: stored times may carry other offsets
+            x: Any = list((group["time_s"].to_numpy() * 1e6).astype("datetime64[us]"))
         else:
             x = [labels.setdefault(str(label or time), len(labels))
                  for label, time in zip(group["label"], group["time"], strict=True)]  # fmt: skip

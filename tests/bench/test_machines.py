@@ -125,9 +125,9 @@ def test_diff_reports_compares_rows_across_machine_kinds(spanning, tmp_path) -> 
         c.verdict == "slower" and c.change == pytest.approx(1, abs=0.02) for c in diff.changes
     )
     assert workbench.diff_reports(spanning, spanning).regressions == []  # same machine, same rows
-    with pytest.raises(WorkbenchError, match="'a100'") as caught:
+    with pytest.raises(WorkbenchError, match="'a100' in b") as caught:
         workbench.diff_reports(spanning, spanning, machines={"t4": "a100"})
-    assert "'h200', 't4'" in caught.value.hint
+    assert "b's: 'h200', 't4'" in caught.value.hint
     path = spanning.report(tmp_path / "r.json")[0]
     done = cli("report", "diff", str(path), str(path), "--machines", "t4=h200", "--json")
     assert done.returncode == 1, done.stderr  # h200 is slower: a regression

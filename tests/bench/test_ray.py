@@ -192,6 +192,14 @@ def test_a_model_with_external_weights_is_read_from_its_shared_path(cluster, tmp
         workbench.benchmark(moved, ["cpu"], runs=5, executor="ray", progress=False)
 
 
+def test_evaluations_and_load_tests_run_on_the_cluster_too(cluster, tmp_path) -> None:
+    evaluation = workbench.evaluate(DEMO, ["ort-optimized"], samples=2, time_budget=0.3,
+                                    executor="ray", folder=tmp_path / "v")  # fmt: skip
+    assert [r.status for r in evaluation.rows] == ["ok", "ok"]
+    load = workbench.load_test(DEMO, scenario="single-stream", duration=1, executor="ray")
+    assert load.rows[0].verdict == "ok" and load.rows[0].completed > 0
+
+
 def test_a_node_killed_mid_sweep_loses_only_its_configurations(cluster, monkeypatch) -> None:
     monkeypatch.setattr(ray_cluster, "SCHEDULE_TIMEOUT_S", 2.0)
     victim = subprocess.Popen(

@@ -10,28 +10,15 @@ Run: python tests/perf/bench_pool.py
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-import workbench
-from tests.perf._common import report
-
-CONFIGS = {"batch_sizes": [1, 2, 4, 8, 16], "opt_levels": ["disabled", "basic", "extended", "all"]}
-
-
-def _sweep(executor: str) -> tuple[float, int]:
-    start = time.perf_counter()
-    result = workbench.benchmark(workbench.demo_model(), ["cpu"], runs=20, warmup=2,
-                                 progress=False, executor=executor, **CONFIGS)  # fmt: skip
-    elapsed = time.perf_counter() - start
-    assert all(r.status == "ok" for r in result.results), result.to_frame()
-    return elapsed, len(result.results)
+from tests.perf._common import report, sweep_seconds
 
 
 def main() -> int:
-    _sweep("inprocess")  # imports and the model's first sessions, for everyone
-    seconds = {name: _sweep(name) for name in ("inprocess", "pool", "worker")}
+    sweep_seconds("inprocess")  # imports and the model's first sessions, for everyone
+    seconds = {name: sweep_seconds(name) for name in ("inprocess", "pool", "worker")}
     count = seconds["inprocess"][1]
     base = seconds["inprocess"][0]
     overhead = {name: (s - base) / count for name, (s, _) in seconds.items()}

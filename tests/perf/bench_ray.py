@@ -14,32 +14,21 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import ray
 
 import workbench
-from tests.perf._common import report
+from tests.perf._common import report, sweep_seconds
 
-CONFIGS = {"batch_sizes": [1, 2, 4, 8, 16], "opt_levels": ["disabled", "basic", "extended", "all"]}
 ROUNDS = 6
-
-
-def _sweep(executor: str) -> tuple[float, int]:
-    start = time.perf_counter()
-    result = workbench.benchmark(workbench.demo_model(), ["cpu"], runs=20, warmup=2,
-                                 progress=False, executor=executor, **CONFIGS)  # fmt: skip
-    elapsed = time.perf_counter() - start
-    assert all(r.status == "ok" for r in result.results), result.to_frame()
-    return elapsed, len(result.results)
 
 
 def _p50(executor: str) -> float:
     result = workbench.benchmark(workbench.demo_model(), ["cpu"], [8], intra_op_threads=[1],
-                                 runs=400, warmup=20, progress=False,
-                                 executor=executor)  # fmt: skip
+                                 runs=400, warmup=20, progress=False, executor=executor,
+                                 history=False)  # fmt: skip
     return result.results[0].stats.p50_ms
 
 
@@ -48,9 +37,9 @@ def main() -> int:
     ray.init(address="local", num_cpus=2, resources={"bench_slot": 1}, include_dashboard=False,
              log_to_driver=False)  # fmt: skip
     try:
-        _sweep("inprocess"), _sweep("ray")  # imports, sessions, Ray's first workers
-        base, count = min(_sweep("inprocess") for _ in range(2))
-        through_ray, _ = min(_sweep("ray") for _ in range(2))
+        sweep_seconds("inprocess"), sweep_seconds("ray")  # imports, sessions, Ray's first workers
+        base, count = min(sweep_seconds("inprocess") for _ in range(2))
+        through_ray, _ = min(sweep_seconds("ray") for _ in range(2))
         overhead = (through_ray - base) / count
         print(f"inprocess: {base:.2f} s, ray: {through_ray:.2f} s for {count} configurations "
               f"({overhead * 1000:+.0f} ms each)")  # fmt: skip

@@ -122,3 +122,16 @@ def test_check_against_from_python(tmp_path) -> None:
     assert judged.exit_code == 0 and judged.rows[0].verdict == "no significant change"
     with pytest.raises(workbench.WorkbenchError, match="Could not read the baseline"):
         base.check_against(tmp_path / "h.sqlite")
+
+
+def test_a_configuration_that_stopped_working_fails_the_gate(tmp_path) -> None:
+    path = tmp_path / "h.sqlite"
+    base = workbench.benchmark(workbench.demo_model(), ["cpu"], [1, 2], runs=50, warmup=2,
+                               progress=False, history=path)  # fmt: skip
+    broken = dataclasses.replace(base, results=[
+        base.results[0], dataclasses.replace(base.results[1], status="failed", samples_ns=[],
+                                             stats=None, reason="out of memory"),
+    ], settings={})  # fmt: skip
+    gate = broken.check_against("last", max_slowdown=0.5, store=path)
+    assert gate.exit_code == 1 and gate.lost == ["cpu b2 host (failed)"]
+    assert "no longer measured" in gate.markdown() and "cpu b2 host (failed)" in gate.markdown()

@@ -14,6 +14,7 @@ import pytest
 import workbench
 from tests.cli import cli
 from workbench.errors import WorkbenchError
+from workbench.tracking import transfer
 from workbench.tracking.store import Store
 
 matplotlib.use("Agg")
@@ -117,16 +118,37 @@ def test_the_cli_lists_imports_exports_merges_and_prunes(stepped, tmp_path, base
         assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
 
 
-def test_evaluations_and_load_tests_are_recorded_too(tmp_path) -> None:
+def test_evaluations_and_load_tests_are_recorded_too(tmp_path, monkeypatch) -> None:
     path = tmp_path / "h.sqlite"
+    monkeypatch.setenv("ONNX_WORKBENCH_HISTORY", str(path))  # the inner benchmarks' default
     demo = workbench.demo_model()
-    workbench.evaluate(demo, ["ort-optimized"], samples=2, time_budget=0.2, history=path,
+    workbench.evaluate(demo, ["ort-optimized"], samples=2, time_budget=0.2,
                        folder=tmp_path / "v")  # fmt: skip
-    workbench.load_test(demo, scenario="server", qps=200, duration=1, history=path)
+    workbench.load_test(demo, scenario="server", qps=200, duration=1)
     frame = workbench.history(store=path).to_frame()
-    assert set(frame["kind"]) == {"evaluation", "load-test"}
+    assert list(frame["kind"]) == ["evaluation"] * 2 + ["load-test"]  # one run each, whole
     assert "ort-optimized on CPUExecutionProvider" in set(frame["config_label"])
     load = frame[frame["kind"] == "load-test"].iloc[0]
     assert load["scenario"] == "server" and load["target_qps"] == 200 and load["n"] > 0
     samples = workbench.history(store=path, kind="load-test")
     assert len(samples.samples(int(load["result_id"]))) == load["n"]
+
+
+def test_merge_and_import_never_harm_or_double(tmp_path, base, monkeypatch) -> None:
+    path = tmp_path / "h.sqlite"
+    recorded = workbench.benchmark(workbench.demo_model(), ["cpu"], runs=20, warmup=1,
+                                   progress=False, history=path)  # fmt: skip
+    report = recorded.report(tmp_path / "r.json")[0]
+    assert transfer.import_reports([report, report], store=path) == 0  # recorded when it ran
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"mine": true}')
+    with pytest.raises(WorkbenchError, match="not a readable SQLite database"):
+        transfer.merge(notes, store=path)
+    assert notes.read_text() == '{"mine": true}'  # never set aside, never replaced
+    with pytest.raises(WorkbenchError, match="no history at"):
+        transfer.merge(tmp_path / "typo.sqlite", store=path)
+    assert not (tmp_path / "typo.sqlite").exists()
+    monkeypatch.chdir(tmp_path)  # a relative path, opened twice
+    for _ in range(2):
+        Store("relative.sqlite").append(base, kind="benchmark")
+    assert len(workbench.history(store="relative.sqlite")) == 4

@@ -350,3 +350,17 @@ def test_the_load_tab_runs_a_peak_search_live_and_cancels(tmp_path) -> None:
     panel.start()
     assert "Cannot read the bound &#39;fast&#39;" in panel.message.value  # escaped
     assert not panel.running
+
+
+def test_the_history_tab_shows_what_the_other_tabs_recorded(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("ONNX_WORKBENCH_HISTORY", str(tmp_path / "h.sqlite"))
+    app = Explorer()
+    app.model = workbench.load(workbench.demo_model())
+    assert "Nothing is stored for tinynet yet" in app.history_panel.view.value
+    panel = app.bench_panel
+    panel.batches.value, panel.budget.value = "1", 0.2
+    panel.start()
+    panel.wait(60)
+    app.history_panel.refresh_button.click()
+    assert len(app.history_panel.shown) == 1
+    assert "cpu b1 host" in app.history_panel.view.value

@@ -206,10 +206,10 @@ def benchmark(
                 intra_op_threads=first.intra_op_threads,
             )
     recorded = history_store.record(result, history, kind="benchmark", label=label,
-                                    model_key=model_key, created=result.created,
-                                    settings=result.settings)  # fmt: skip
-    if recorded is not None:
-        result.settings["history_run"] = recorded.run_uid
+                                    model_key=model_key, settings=result.settings)  # fmt: skip
+    if recorded is not None:  # the run's id in the history, or why it is not there
+        key = "history_run" if recorded.run_uid else "history_error"
+        result.settings[key] = recorded.run_uid or recorded.error
     return result
 
 
@@ -269,24 +269,42 @@ class _Sweep:
 
         pool = ThreadPoolExecutor(runner.concurrency, thread_name_prefix="workbench-sweep")
         futures = [pool.submit(measure, index) for index in range(len(jobs))]
+        interrupted = False
         try:
             for future in futures:
                 future.result()  # a failing on_update is raised here, after the others stop
+        except KeyboardInterrupt:
+            # Ctrl-C reaches this thread only: the running jobs are cancelled through their
+            # cancel check and keep their samples; the result is returned, as one by one.
+            interrupted = True
+            self.stopped.set()
         except BaseException:
-            self.stopped.set()  # the running jobs see it through their cancel check
+            self.stopped.set()
             raise
         finally:
             for future in futures:
                 future.cancel()
-            try:
-                pool.shutdown(wait=True)
-            except KeyboardInterrupt:
-                self.stopped.set()
-                pool.shutdown(wait=True)
+            while True:
+                try:
+                    pool.shutdown(wait=True)
+                    break
+                except KeyboardInterrupt:  # a second Ctrl-C: still wait for the rows
+                    interrupted = True
+                    self.stopped.set()
+            if interrupted:
+                for row in self.result.results:
+                    if row.stop_reason == "cancelled":
+                        mark_partial(row, "interrupted")
             if self.stopped.is_set():
                 self.result.settings["interrupted"] = True
             not_run = [jobs[i].config for i in range(len(jobs)) if i not in started]
-            why = "cancelled" if self.should_stop() else self._why_stopped()
+            why = (
+                "interrupted"
+                if interrupted
+                else "cancelled"
+                if self.should_stop()
+                else (self._why_stopped())
+            )
             _not_run(self.result, not_run, f"{why} before it ran")
 
     def measure(self, runner: Executor, job: Job) -> None:

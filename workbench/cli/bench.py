@@ -29,7 +29,8 @@ def register(subparsers: Any) -> None:
         description="Benchmark a model; unusable providers are reported as skipped rows. The "
         "result is added to the history (see `onnx-workbench history`).",
         epilog="Exit status: 0 measured; 1 nothing measured. With --compare-to: 0 nothing got "
-        "slower, 1 a configuration got slower, 2 nothing matched the baseline.",
+        "slower, 1 a configuration got slower (or stopped working), 2 nothing was compared "
+        "(no baseline, or nothing matched it).",
     )
     # Optional to argparse only: `bench --json MODEL` must not take MODEL for --json's FILE.
     parser.add_argument("model", nargs="?", help="path to an .onnx file")
@@ -62,13 +63,20 @@ def bench_command(args: argparse.Namespace) -> int:
     model = load(args.model)
     feeds = load_feeds(args.inputs, model) if args.inputs else None
     result = benchmark(model, feeds=feeds, progress=sys.stderr.isatty(), **flags.bench_kwargs(args))
+    if result.settings.get("history_error"):  # the CLI hides warnings: say this one
+        print(f"note: {result.settings['history_error']}", file=sys.stderr)
     gate = None
     if args.compare_to:
-        baseline: Any = args.compare_to
-        if baseline.lower().endswith((".html", ".htm")):
-            baseline = load_report(baseline)
-        gate = result.check_against(baseline, max_slowdown=args.max_slowdown,
-                                    model_key=args.model_key, store=args.history)  # fmt: skip
+        try:
+            baseline: Any = args.compare_to
+            if baseline.lower().endswith((".html", ".htm")):
+                baseline = load_report(baseline)
+            gate = result.check_against(baseline, max_slowdown=args.max_slowdown,
+                                        model_key=args.model_key, store=args.history)  # fmt: skip
+        except WorkbenchError as error:  # no baseline to compare with: nothing was compared
+            print(f"error: {error.message}\nhint: {error.hint}", file=sys.stderr)
+            flags.write_reports(result, paths, args)
+            return 2
     flags.show(result, args, extra={"gate": gate.as_dict()} if gate else None)
     if gate is not None:
         if not args.json:

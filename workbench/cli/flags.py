@@ -389,6 +389,15 @@ def add_history_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_history_query_options(parser: argparse.ArgumentParser) -> None:
+    """MODEL, --label, --since, --provider and --store: which stored results to show."""
+    parser.add_argument("model", nargs="?", help="a model key or .onnx path (default: all)")
+    parser.add_argument("--label", help="only runs recorded with this label")
+    parser.add_argument("--since", help="only results since this date or ISO time")
+    parser.add_argument("--provider", type=names, help="only these providers, e.g. cpu")
+    parser.add_argument("--store", metavar="PATH", help="the history file (default: as above)")
+
+
 def history_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """history=, label= and model_key= for parsed history options."""
     return _present(

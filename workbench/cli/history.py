@@ -24,12 +24,8 @@ def register(subparsers: Any) -> None:
         "lists what it holds for MODEL (a model key, or an .onnx file's name) with the "
         "sustained changes in each configuration's p50.",
     )
-    parser.add_argument("model", nargs="?", help="a model key or .onnx path (default: all)")
-    parser.add_argument("--label", help="only runs recorded with this label")
-    parser.add_argument("--since", help="only results since this date or ISO time")
-    parser.add_argument("--provider", type=flags.names, help="only these providers, e.g. cpu")
+    flags.add_history_query_options(parser)
     parser.add_argument("--kind", choices=("benchmark", "evaluation", "load-test"))
-    parser.add_argument("--store", metavar="PATH", help="the history file (default: as above)")
     parser.add_argument("--plot", metavar="FILE.png", help="draw p50 over time to a PNG file")
     parser.add_argument(
         "--import", dest="imports", nargs="+", metavar="REPORT",

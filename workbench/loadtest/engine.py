@@ -153,9 +153,10 @@ def load_test(
                 continue
             break
     recorded = record(result, history, kind="load-test", label=label, model_key=model_key,
-                      created=result.created, settings=result.settings)  # fmt: skip
-    if recorded is not None:
-        result.settings["history_run"] = recorded.run_uid
+                      settings=result.settings)  # fmt: skip
+    if recorded is not None:  # the run's id in the history, or why it is not there
+        key = "history_run" if recorded.run_uid else "history_error"
+        result.settings[key] = recorded.run_uid or recorded.error
     return result
 
 

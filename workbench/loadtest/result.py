@@ -210,7 +210,10 @@ class LoadResult(Rendered):
             rate = row.target_qps if row.scenario == "server" else None
             _, latency_ms, _ = row.timeline()
             rows.append({
-                "config": json.dumps(["load", row.label, rate]),
+                # What else shapes a run's latency is part of its configuration's name.
+                "config": json.dumps(["load", row.label, rate, row.clients, row.sessions,
+                                      self.settings.get("intra_op_threads"),
+                                      self.settings.get("opt_level")]),
                 "config_label": row.label + (f" @{rate:g} QPS" if rate else ""),
                 "provider": row.provider,
                 "scenario": row.scenario,

@@ -196,12 +196,15 @@ def _across_machines(
             f"{_kind(first)} and {_kind(second)}.",
             "Leave machines= out, or compare two benchmark reports.",
         )
-    found = {r.machine for r in first.measured} | {r.machine for r in second.measured}
-    unknown = [m for pair in machines.items() for m in pair if m not in found]
+    in_a = {r.machine for r in first.measured}
+    in_b = {r.machine for r in second.measured}
+    unknown = [f"{old!r} in a" for old in machines if old not in in_a]
+    unknown += [f"{new!r} in b" for new in machines.values() if new not in in_b]
     if unknown:
         raise WorkbenchError(
-            f"No measured row ran on machine {', '.join(map(repr, dict.fromkeys(unknown)))}.",
-            f"The reports' machines: {', '.join(sorted(map(repr, found)))}.",
+            f"No measured row ran on machine {', '.join(dict.fromkeys(unknown))}.",
+            f"a's machines: {', '.join(sorted(map(repr, in_a)))}; b's: "
+            f"{', '.join(sorted(map(repr, in_b)))} (machines={{A's: B's}}).",
         )
     left: dict[Hashable, _Timing] = {}
     right: dict[Hashable, _Timing] = {}

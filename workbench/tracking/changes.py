@@ -7,8 +7,8 @@ series of run medians, on a log scale (a step is a ratio):
 
 - at each run `c` with at least `MIN_BEFORE` runs before it (since the last step), the
   level is the median of up to `WINDOW` runs before `c`, and the noise the spread of those
-  runs: the larger of 1.4826 x their median absolute deviation and their 10-90% range
-  / 2.563 (both a standard deviation for normal noise; the second also sees a second mode
+  runs: the larger of 1.4826 x their median absolute deviation and their 15-85% range
+  / 2.073 (both a standard deviation for normal noise; the second also sees a second mode
   or frequent slow runs), never below `NOISE_FLOOR`;
 - a step starts at `c` when each of the `CONFIRM` runs from `c` lies beyond the level on
   the same side, and the least changed of them by more than `Z` noises and `MIN_STEP`:
@@ -16,9 +16,9 @@ series of run medians, on a log scale (a step is a ratio):
 - the search goes on after it, against the new level.
 
 Z was calibrated (tests/perf/bench_history.py) on series resampled from run medians
-recorded on this machine (tests/tracking/data/run_medians.json) so that at most 5% of
-50-run series without a step raise an alarm; what that leaves detectable is printed there
-and stated in the README ("Benchmark history").
+recorded on this machine (tests/tracking/data/run_medians.json): at most 2.2% of 50-run
+series without a step raise an alarm (the goal: 5%); what that leaves detectable is
+printed there and stated in the README ("Benchmark history").
 """
 
 from __future__ import annotations

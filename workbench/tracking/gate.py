@@ -5,10 +5,12 @@ The baseline is the model's last stored run (`"last"`), its last run with a labe
 whole configuration (provider, shapes, threads, optimization level, mode, machine) within
 one model key. A configuration is `slower` when its p50 rose by more than `max_slowdown`
 and the rise is significant: the two medians' 95% CIs do not overlap and, when the store
-holds at least `NOISE_RUNS` earlier runs of it on this machine, the rise is more than
-`NOISE_Z` times their between-run spread (runs of one configuration vary far more than
-one run's CI says). Exit codes: 0 nothing slower, 1 something slower, 2 nothing matched
-(a gate that compared nothing must not pass).
+holds at least `NOISE_RUNS` earlier runs of it on this host, the rise is more than
+`NOISE_Z` times the between-run spread of the last `NOISE_WINDOW` of them (runs of one
+configuration vary far more than one run's CI says). A configuration measured in the
+baseline that fails now is a regression too. Exit codes: 0 nothing slower, 1 something
+slower or no longer measured, 2 nothing matched (a gate that compared nothing must not
+pass).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -27,21 +29,17 @@ from workbench.errors import WorkbenchError
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
 from workbench.render.templates import render
-from workbench.tracking.store import SUMMARY_COLUMNS, Store, resolve, unpack_summaries
+from workbench.tracking.store import (
+    SUMMARY_COLUMNS,
+    Recordable,
+    Store,
+    resolve,
+    unpack_summaries,
+)
 
 NOISE_RUNS = 5  # earlier runs needed to judge a change against the between-run spread
 NOISE_Z = 3.0
-
-
-class HasHistoryRows(Protocol):
-    """A result the gate can compare (BenchmarkResult, Evaluation, LoadResult)."""
-
-    model: dict[str, Any]
-    environment: dict[str, Any]
-
-    def history_rows(self) -> list[dict[str, Any]]:
-        """Flat rows, as the store keeps them."""
-        ...
+NOISE_WINDOW = 20  # the most recent runs that say how much runs vary (a level may move)
 
 
 @dataclass(frozen=True)
@@ -75,6 +73,7 @@ class Gate(Rendered):
     rows: list[GateRow]
     unmatched: list[str] = field(default_factory=list)  # measured now, not in the baseline
     notes: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # measured in the baseline, failing now
 
     @property
     def regressions(self) -> list[GateRow]:
@@ -83,7 +82,9 @@ class Gate(Rendered):
 
     @property
     def exit_code(self) -> int:
-        """0 nothing slower, 1 something slower, 2 nothing compared."""
+        """0 nothing slower, 1 something slower or no longer measured, 2 nothing compared."""
+        if self.lost:
+            return 1
         if not self.rows:
             return 2
         return 1 if self.regressions else 0
@@ -101,7 +102,7 @@ class Gate(Rendered):
         """JSON-ready form."""
         return {"kind": "gate", "baseline": self.baseline, "max_slowdown": self.max_slowdown,
                 "exit_code": self.exit_code, "rows": [r.as_dict() for r in self.rows],
-                "unmatched": self.unmatched, "notes": self.notes}  # fmt: skip
+                "lost": self.lost, "unmatched": self.unmatched, "notes": self.notes}  # fmt: skip
 
     def report_bytes(self, kind: str) -> bytes:
         """HTML, JSON, or the Markdown summary."""
@@ -114,8 +115,8 @@ class Gate(Rendered):
 
 
 def check_against(
-    result: HasHistoryRows,
-    baseline: str | os.PathLike[str] | HasHistoryRows = "last",
+    result: Recordable,
+    baseline: str | os.PathLike[str] | Recordable = "last",
     *,
     max_slowdown: float = 0.05,
     model_key: str | None = None,
@@ -129,8 +130,13 @@ def check_against(
     path = resolve(store)
     exclude = str(getattr(result, "settings", {}).get("history_run") or "")
     described, old, old_model, old_environment = _baseline(baseline, key, path, exclude)
-    now = {r["config"]: r for r in result.history_rows() if _measured(r)}
-    noise = _noise(path, key, list(now), exclude) if path is not None else {}
+    current = result.history_rows()
+    now = {r["config"]: r for r in current if _measured(r)}
+    # Measured in the baseline, run now but not measured (failed, skipped): a regression too.
+    lost = [f"{r['config_label']} ({r['status']})" for r in current
+            if r["config"] in old and r["config"] not in now]  # fmt: skip
+    host = _first(current, "hostname")
+    noise = _noise(path, key, list(now), exclude, host) if path is not None else {}
     rows = []
     for config, row in now.items():
         before = old.get(config)
@@ -153,7 +159,8 @@ def check_against(
             notes.append(f"warning: another {part} ({was} then, {now_value} now): "
                          "differences may be the machine's, not the change's")  # fmt: skip
     return Gate(described, float(max_slowdown), rows,
-                [r["config_label"] for c, r in now.items() if c not in old], notes)  # fmt: skip
+                [r["config_label"] for c, r in now.items() if c not in old], notes,
+                lost)  # fmt: skip
 
 
 def _measured(row: dict[str, Any]) -> bool:
@@ -185,7 +192,7 @@ def _verdict(
 
 
 def _baseline(
-    baseline: str | os.PathLike[str] | HasHistoryRows, key: str, path: Path | None, exclude: str
+    baseline: str | os.PathLike[str] | Recordable, key: str, path: Path | None, exclude: str
 ) -> tuple[str, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """(what it is in words, its measured rows by config, its model, its machine)."""
     if not isinstance(baseline, str | os.PathLike):
@@ -208,8 +215,10 @@ def _stored(
     text: str, key: str, path: Path, exclude: str
 ) -> tuple[str, dict[str, dict[str, Any]], dict[str, Any], dict[str, Any]]:
     label = text.removeprefix("label:") if text != "last" else None
-    where = "kind = 'benchmark' AND model_key = ? AND uid != ?" + (
-        " AND label = ?" if label is not None else ""
+    where = (
+        "kind = 'benchmark' AND model_key = ? AND uid != ? AND EXISTS (SELECT 1 FROM results "
+        "WHERE run_id = runs.id AND status = 'ok')"  # a run that measured something
+        + (" AND label = ?" if label is not None else "")
     )
     parameters = [key, exclude] + ([label] if label is not None else [])
     with Store(path).connect() as db:
@@ -264,8 +273,14 @@ def _report(path: Path) -> tuple[str, dict[str, dict[str, Any]], dict[str, Any],
     return f"the report {path.name}", rows, data.get("model") or {}, machine
 
 
-def _noise(path: Path, key: str, configs: list[str], exclude: str) -> dict[str, float]:
-    """Between-run spread (robust sd of log p50) of each configuration's earlier runs."""
+def _noise(
+    path: Path, key: str, configs: list[str], exclude: str, host: str | None
+) -> dict[str, float]:
+    """Between-run spread (robust sd of log p50) of each configuration's earlier runs.
+
+    The last `NOISE_WINDOW` of them on this host: another machine's runs, or runs from
+    before a step long ago, say nothing of this machine's noise now.
+    """
     if not configs or not path.exists():
         return {}
     found: dict[str, list[float]] = {}
@@ -273,15 +288,16 @@ def _noise(path: Path, key: str, configs: list[str], exclude: str) -> dict[str, 
         marks = ", ".join("?" * len(configs))
         for config, p50 in db.execute(
             f"SELECT c.config, r.p50_ms FROM results r JOIN runs ON runs.id = r.run_id "
-            f"JOIN configs c ON c.id = r.config_id WHERE r.model_key = ? AND runs.uid != ? "
-            f"AND r.status = 'ok' AND r.p50_ms > 0 AND c.config IN ({marks})",
-            [key, exclude, *configs],
+            f"JOIN configs c ON c.id = r.config_id JOIN machines m ON m.id = r.machine_id "
+            f"WHERE r.model_key = ? AND runs.uid != ? AND m.hostname = ? AND r.status = 'ok' "
+            f"AND r.p50_ms > 0 AND c.config IN ({marks}) ORDER BY r.time_s DESC",
+            [key, exclude, host or "", *configs],
         ):  # fmt: skip
             found.setdefault(config, []).append(math.log(p50))
     spread = {}
     for config, logs in found.items():
         if len(logs) >= NOISE_RUNS:
-            values = np.asarray(logs)
+            values = np.asarray(logs[:NOISE_WINDOW])
             spread[config] = 1.4826 * float(np.median(np.abs(values - np.median(values))))
     return spread
 

@@ -121,6 +121,7 @@ class History(Rendered):
         """Sustained steps in every series (the rule: `workbench.tracking.changes`)."""
         found = []
         for (model_key, _, machine), group in self.series().items():
+            previous = 0
             for step in change_rules.steps(group["p50_ms"].to_numpy()):
                 first, last = group.iloc[step.index], group.iloc[step.index - 1]
                 coincides = tuple(
@@ -130,8 +131,10 @@ class History(Rendered):
                 )
                 found.append(Change(model_key, str(first["config_label"]), machine,
                                     str(first["time"]), first["label"], step.ratio, step.before,
-                                    step.after, step.z, min(step.index, change_rules.WINDOW),
+                                    step.after, step.z,
+                                    min(step.index - previous, change_rules.WINDOW),
                                     coincides))  # fmt: skip
+                previous = step.index
         return found
 
     def samples(self, result_id: int) -> np.ndarray:

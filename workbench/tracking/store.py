@@ -40,6 +40,7 @@ OFF = "off"
 APPLICATION_ID = 0x4F4E5857  # "ONXW": marks the file as ours (PRAGMA application_id)
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # SQLite's result codes for a damaged file
 NETWORK_FILE_SYSTEMS = frozenset({
     "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs", "ceph",
     "fuse.glusterfs", "afs", "fuse.s3fs", "fuse.gcsfuse", "beegfs",
@@ -117,12 +118,12 @@ CREATE TABLE samples (
 """  # fmt: skip
 # MIGRATIONS[v] takes a file from version v to v + 1 (inside the caller's transaction).
 # Whoever changes the schema bumps SCHEMA_VERSION, adds the step here and a file of the old
-# version under tests/history/data (tests migrate every one).
+# version under tests/tracking/data (tests open every one).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
 
 
 class Recordable(Protocol):
-    """A result the store can keep: a benchmark, an evaluation or a load test."""
+    """A result the store keeps and the gate compares: a benchmark, evaluation or load test."""
 
     model: dict[str, Any]
     environment: dict[str, Any]
@@ -134,10 +135,11 @@ class Recordable(Protocol):
 
 @dataclass(frozen=True)
 class Recorded:
-    """Where a result went: the store's file and the run's id there."""
+    """Where a result went: the store's file and the run's id there (or why it did not)."""
 
     path: Path
-    run_uid: str
+    run_uid: str  # "" when it was not recorded
+    error: str = ""
 
 
 def default_path() -> Path | None:
@@ -164,7 +166,7 @@ class Store:
     """One history file, opened (created, migrated or set aside as needed) and checked."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path).expanduser()
+        self.path = Path(path).expanduser().resolve()
         self.notes: list[str] = []  # what opening did: created, migrated, set a file aside
         self._ready()
 
@@ -195,18 +197,26 @@ class Store:
         model_key: str | None = None,
         created: str | None = None,
         settings: Mapping[str, Any] | None = None,
+        uid: str | None = None,
     ) -> Recorded:
-        """Append `result` as one run; returns where it went."""
+        """Append `result` as one run; returns where it went.
+
+        `uid` names the run (a report's `settings["history_run"]`); a run already stored
+        under it is not added twice (`run_uid` is then "" and `error` says so).
+        """
         rows = result.history_rows()
         run = run_row(result, kind=kind, label=label, model_key=model_key, created=created,
                       settings=settings)  # fmt: skip
+        run["uid"] = uid or run["uid"]
         run["hostname"] = next((r["hostname"] for r in rows if r.get("hostname")), None)
         with self.connect(write=True) as db:
             cursor = db.execute(
-                f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) "
+                f"INSERT OR IGNORE INTO runs ({', '.join(RUN_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(RUN_COLUMNS))})",
                 [run[c] for c in RUN_COLUMNS],
             )
+            if not cursor.rowcount:
+                return Recorded(self.path, "", f"run {run['uid']} is already in the history")
             _insert_results(db, cursor.lastrowid, run, rows)
         return Recorded(self.path, run["uid"])
 
@@ -293,23 +303,7 @@ class Store:
 
     def _problem(self) -> str:
         """Why the file at `path` cannot be a store ("" when it can, or does not exist)."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return ""
-        try:
-            connection = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
-                                         timeout=BUSY_TIMEOUT_S)  # fmt: skip
-            try:
-                owner = connection.execute("PRAGMA application_id").fetchone()[0]
-                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            finally:
-                connection.close()
-        except sqlite3.DatabaseError as error:
-            return f"it is not a readable SQLite database ({error})"
-        # (No integrity check on every open: it reads the whole file. Damage deeper in it
-        # shows as an error when a write touches it, which `record` reports.)
-        if owner != APPLICATION_ID:
-            return "it is another program's SQLite database (its application_id is not ours)"
-        return ""
+        return problem(self.path)
 
     def _set_aside(self, problem: str) -> None:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -347,6 +341,36 @@ class Store:
             connection.close()
 
 
+def problem(path: Path) -> str:
+    """Why the file at `path` cannot be a store: "" when it can (or is absent, or new).
+
+    Only a file SQLite calls not a database or corrupt, or another program's database, is a
+    problem: a locked or busy store is not (the caller waits, or reports it).
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return ""
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True,
+                                     timeout=BUSY_TIMEOUT_S)  # fmt: skip
+        try:
+            owner = connection.execute("PRAGMA application_id").fetchone()[0]
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            tables = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as error:
+        if getattr(error, "sqlite_errorcode", None) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            return f"it is not a readable SQLite database ({error})"
+        raise  # locked, busy, unreadable: not the file's fault
+    # (No integrity check on every open: it reads the whole file. Damage deeper in it
+    # shows as an error when a write touches it, which `record` reports.)
+    if owner == 0 and version == 0 and tables == 0:
+        return ""  # being created by another process this moment: its journal mode is set
+    if owner != APPLICATION_ID:
+        return "it is another program's SQLite database (its application_id is not ours)"
+    return ""
+
+
 def record(
     result: Recordable,
     where: bool | str | os.PathLike[str] | None,
@@ -357,7 +381,7 @@ def record(
     created: str | None = None,
     settings: Mapping[str, Any] | None = None,
 ) -> Recorded | None:
-    """Append `result` to the history `where` says (see `resolve`); None when off or failed.
+    """Append `result` to the history `where` says (see `resolve`); None when it is off.
 
     A store that cannot take it (locked past the timeout, a full disk, a newer schema) is a
     warning, never an error: the result in memory is what matters, and it is intact.
@@ -368,15 +392,13 @@ def record(
     try:
         return Store(path).append(result, kind=kind, label=label, model_key=model_key,
                                   created=created, settings=settings)  # fmt: skip
-    except (WorkbenchError, sqlite3.Error, OSError) as error:
+    except (WorkbenchError, sqlite3.Error, OSError, ValueError) as error:
         text = error.message if isinstance(error, WorkbenchError) else str(error)
-        warnings.warn(
-            f"This result was not added to the history at {path}: {text} The result itself "
-            f"is complete; write it as a report, or set {ENV}=off to stop recording.",
-            WorkbenchWarning,
-            stacklevel=3,
-        )
-        return None
+        message = (f"This result was not added to the history at {path}: {text} The result "
+                   f"itself is complete; write it as a report, or set {ENV}=off to stop "
+                   "recording.")  # fmt: skip
+        warnings.warn(message, WorkbenchWarning, stacklevel=3)
+        return Recorded(path, "", message)
 
 
 def on_network_file_system(folder: Path, mounts: str | None = None) -> bool:

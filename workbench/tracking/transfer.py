@@ -14,8 +14,10 @@ from workbench.tracking.store import (
     CONFIG_COLUMNS,
     MACHINE_COLUMNS,
     RUN_COLUMNS,
+    SCHEMA_VERSION,
     STAT_COLUMNS,
     Store,
+    problem,
     resolve,
 )
 
@@ -31,7 +33,8 @@ def import_reports(
 ) -> int:
     """Add JSON or HTML reports (benchmarks, evaluations, load tests) to the history.
 
-    Each keeps its own time (`created`); returns how many were added.
+    Each keeps its own time (`created`); a report of a run already in the history (every
+    result is recorded when it runs) is not added twice. Returns how many were added.
     """
     target = _target(store)
     added = 0
@@ -39,10 +42,12 @@ def import_reports(
         result = load_report(path)
         kind = KINDS[type(result).__name__]
         created = getattr(result, "created", None) or None
-        settings = getattr(result, "settings", None)
-        target.append(result, kind=kind, label=label, model_key=model_key, created=created,
-                      settings=settings)  # fmt: skip
-        added += 1
+        settings = getattr(result, "settings", None) or {}
+        # A result recorded when it ran names its run: importing its report adds nothing.
+        done = target.append(result, kind=kind, label=label, model_key=model_key,
+                             created=created, settings=settings,
+                             uid=settings.get("history_run"))  # fmt: skip
+        added += bool(done.run_uid)
     return added
 
 
@@ -63,13 +68,26 @@ def merge(
 
     Returns (runs added, runs already there). A team collects machines' stores this way.
     """
-    source = Store(other)  # checked (and migrated) like any store
+    source = Path(other).expanduser().resolve()
+    if not source.is_file():
+        raise WorkbenchError(f"There is no history at {source} to merge.",
+                             "Name another machine's history.sqlite.")  # fmt: skip
+    wrong = problem(source)  # read only: another's file is never set aside, nor migrated
+    if not wrong:
+        with sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            wrong = (f"it has history schema {version}, this onnx-workbench {SCHEMA_VERSION} "
+                     "(open it once with this version, which migrates it)")  # fmt: skip
+    if wrong:
+        raise WorkbenchError(f"Cannot merge {source}: {wrong}.",
+                             "Name an onnx-workbench history file.")  # fmt: skip
     target = _target(store)
-    if Path(source.path).resolve() == Path(target.path).resolve():
+    if source == Path(target.path).resolve():
         raise WorkbenchError("A store cannot be merged into itself.", "Name another file.")
     added = kept = 0
     with target.connect() as db:
-        db.execute("ATTACH DATABASE ? AS other", (str(source.path),))
+        db.execute("ATTACH DATABASE ? AS other", (str(source),))
         try:
             db.execute("BEGIN IMMEDIATE")  # all of it or nothing
             have = {uid for (uid,) in db.execute("SELECT uid FROM main.runs")}

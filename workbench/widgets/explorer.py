@@ -1,4 +1,4 @@
-"""`workbench.explore()`: pick a model, then Overview, Graph, Run, Benchmark, Variants, Load."""
+"""`workbench.explore()`: pick a model; Overview, Graph, Run, Benchmark, Variants, Load, History."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ if TYPE_CHECKING:
     from workbench.model import ModelLike
 from workbench.widgets.bench_panel import BenchPanel
 from workbench.widgets.graph_panel import GraphPanel
+from workbench.widgets.history_panel import HistoryPanel
 from workbench.widgets.inputs_form import InputsForm
 from workbench.widgets.load_panel import LoadPanel
 from workbench.widgets.picker import ModelPicker
 from workbench.widgets.run_panel import RunPanel
 from workbench.widgets.variants_panel import VariantsPanel
 
-TABS = ("Overview", "Graph", "Run", "Benchmark", "Variants", "Load")
+TABS = ("Overview", "Graph", "Run", "Benchmark", "Variants", "Load", "History")
 
 
 class Explorer(widgets.VBox):
@@ -43,6 +44,7 @@ class Explorer(widgets.VBox):
         self.bench_panel = BenchPanel(self.inputs)
         self.variants_panel = VariantsPanel(self.inputs)
         self.load_panel = LoadPanel(self.inputs)
+        self.history_panel = HistoryPanel()
         self.tabs = widgets.Tab(
             children=[
                 self.overview,
@@ -51,6 +53,7 @@ class Explorer(widgets.VBox):
                 self.bench_panel,
                 self.variants_panel,
                 self.load_panel,
+                self.history_panel,
             ]
         )
         for index, title in enumerate(TABS):
@@ -58,7 +61,7 @@ class Explorer(widgets.VBox):
         super().__init__([self.picker, self.tabs], **kwargs)
         widgets.dlink((self.picker, "model"), (self, "model"))
         panels = (self.graph, self.run_panel, self.bench_panel, self.variants_panel,
-                  self.load_panel)  # fmt: skip
+                  self.load_panel, self.history_panel)  # fmt: skip
         for panel in panels:
             widgets.dlink((self, "model"), (panel, "model"))
 

@@ -2,14 +2,15 @@
 
 The cluster is the one this process joined (`ray.init(...)` called by you), else the one
 `RAY_ADDRESS` names, else a local one started here. Measurements never share a node: a
-task asks for the node's `bench_slot` (start nodes with `--resources='{"bench_slot": 1}'`),
-or, on a cluster without that resource, for every CPU of the largest node; as many run at
-once as the cluster has slots (`concurrency`). Tasks are never retried (a retried
-measurement on another node would be another row), pin onnxruntime's threads to the CPUs
-they hold (Ray sets OMP_NUM_THREADS=1 otherwise), and stream their events back as they
-come: the same events as the worker's, so results, plots and reports do not know where
-they ran. The model is put in the object store once and written once per node (a model with
-external weights is read from its own path instead, which every node must share).
+task asks for the node's `bench_slot` (start nodes with `--resources='{"bench_slot": 1}'`)
+and the CPUs its threads use, or, on a cluster without that resource, for every CPU of the
+largest node of its kind; as many run at once as the cluster has slots (`concurrency`).
+Tasks are never retried (a retried measurement on another node would be another row),
+pin onnxruntime's threads (Ray sets OMP_NUM_THREADS=1 otherwise), and stream their events
+back as they come: the same events as the worker's, so results, plots and reports do not
+know where they ran. The model is put in the object store once and written once per node
+(a model with external weights is read from its own path instead, which every node must
+share).
 
 `machines` places configurations on kinds of nodes: `{"h200": {"accelerator_type": "H200"},
 "cpu": {"resources": {"cpu_box": 1}}, "eu": {"labels": {"region": "eu"}}}`. A machine no
@@ -19,6 +20,7 @@ node can take it any more, is cancelled after `SCHEDULE_TIMEOUT_S`: a skipped ro
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import tempfile
@@ -102,7 +104,7 @@ class RayExecutor:
             )
         self._ray = _ray()
         self._machines = {name: _machine(name, spec) for name, spec in (machines or {}).items()}
-        nodes = self._alive()
+        nodes = self._nodes = self._alive()
         self._has_slots = any((n.get("Resources") or {}).get(SLOT) for n in nodes)
         self._largest_node = max((n["Resources"].get("CPU", 0) for n in nodes), default=1)
         for name, wanted in self._machines.items():
@@ -131,17 +133,32 @@ class RayExecutor:
         self._task = self._ray.remote(_measure_on_node)
 
     def demand(self, job: Job) -> Demand:
-        """What measuring `job` asks of a node."""
+        """What measuring `job` asks of a node.
+
+        With slots, the slot keeps the node to this job: it asks for the CPUs its threads
+        use. Without them, it asks for every CPU of the largest node of its kind, so no
+        other measurement can share that node.
+        """
         gpu = job.config.provider in (providers.CUDA, providers.TENSORRT)
-        cpus = min(job.config.intra_op_threads or self._largest_node, self._largest_node)
         machine = self._machines.get(job.config.machine or "", {})
-        return Demand(
-            cpus=cpus,
-            gpus=1 if gpu else 0,
-            resources={**({SLOT: 1} if self._has_slots else {}), **machine.get("resources", {})},
-            accelerator_type=machine.get("accelerator_type"),
-            labels=machine.get("labels", {}),
-        )
+        place = Demand(0, resources={**({SLOT: 1} if self._has_slots else {}),
+                                     **machine.get("resources", {})},
+                       accelerator_type=machine.get("accelerator_type"),
+                       labels=machine.get("labels", {}))  # fmt: skip
+        whole = self._whole_node(place)
+        threads = job.config.intra_op_threads
+        cpus = min(threads or 1, whole) if self._has_slots else whole
+        return dataclasses.replace(place, cpus=cpus, gpus=1 if gpu else 0)
+
+    def threads(self, job: Job, demand: Demand) -> int:
+        """OMP_NUM_THREADS for the task: its threads, else the CPUs of a node of its kind."""
+        place = dataclasses.replace(demand, cpus=0, gpus=0)
+        return int(job.config.intra_op_threads or self._whole_node(place))
+
+    def _whole_node(self, place: Demand) -> float:
+        """The CPUs of the largest live node `place` fits (the largest node if none does)."""
+        fitting = [n["Resources"].get("CPU", 0) for n in self._nodes if place.fits(n)]
+        return max(fitting, default=self._largest_node)
 
     def run(self, job: Job, emit: Emit, cancel: ShouldStop) -> None:
         """Submit `job` as a task and pass its events on as they stream back."""
@@ -155,7 +172,7 @@ class RayExecutor:
             "num_gpus": demand.gpus,
             "resources": demand.resources,
             "max_retries": 0,
-            "runtime_env": {"env_vars": {"OMP_NUM_THREADS": str(int(demand.cpus))}},
+            "runtime_env": {"env_vars": {"OMP_NUM_THREADS": str(self.threads(job, demand))}},
         }
         if demand.accelerator_type:
             options["accelerator_type"] = demand.accelerator_type

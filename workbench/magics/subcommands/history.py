@@ -20,11 +20,7 @@ def parser(magics: OnnxMagics) -> MagicParser:
         "Stored results (every benchmark, evaluation and load test), p50 over time per "
         "configuration, and the sustained changes detected.",
     )
-    parser.add_argument("model", nargs="?", help="a model key, a loaded name or an .onnx path")
-    parser.add_argument("--label", help="only runs recorded with this label")
-    parser.add_argument("--since", help="only results since this date or ISO time")
-    parser.add_argument("--provider", type=flags.names, help="only these providers, e.g. cpu")
-    parser.add_argument("--store", metavar="PATH", help="the history file")
+    flags.add_history_query_options(parser)  # MODEL may also be a loaded model's name
     parser.add_argument("-o", "--output", metavar="VAR", help="store the History in this variable")
     return parser
 
