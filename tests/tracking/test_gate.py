@@ -16,18 +16,22 @@ import workbench
 from tests.cli import cli
 from workbench.tracking.store import Store
 
+WIDTH = 1024  # big enough (a few MB of weights a layer) that a run takes ~0.1 ms or more:
+# a model of a few microseconds varies by over 50% from one process to the next here
+
 
 def _export(folder, layers: int):
-    """`model.onnx` in `folder`: x[1, 512] -> y[1, 512] through `layers` MatMuls."""
+    """`model.onnx` in `folder`: x[1, WIDTH] -> y[1, WIDTH] through `layers` MatMuls."""
     rng = np.random.default_rng(layers)
-    weights = [numpy_helper.from_array((rng.standard_normal((512, 512)) / 30).astype(np.float32),
-                                       f"w{i}") for i in range(layers)]  # fmt: skip
+    weights = [numpy_helper.from_array(
+        (rng.standard_normal((WIDTH, WIDTH)) / 30).astype(np.float32), f"w{i}")
+        for i in range(layers)]  # fmt: skip
     names = ["x"] + [f"h{i}" for i in range(layers - 1)] + ["y"]
     nodes = [helper.make_node("MatMul", [names[i], f"w{i}"], [names[i + 1]]) for i in range(layers)]
     graph = helper.make_graph(
         nodes, "export",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 512])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 512])], weights,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, WIDTH])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, WIDTH])], weights,
     )  # fmt: skip
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
     folder.mkdir(exist_ok=True)
@@ -38,8 +42,8 @@ def _export(folder, layers: int):
 def test_the_gate_as_ci_runs_it(tmp_path) -> None:
     history = tmp_path / "history.sqlite"
     env = {"ONNX_WORKBENCH_HISTORY": str(history)}
-    fast = _export(tmp_path / "v1", 1)
-    slow = _export(tmp_path / "v2", 10)  # the same file name and signature, ten times the work
+    fast = _export(tmp_path / "v1", 2)
+    slow = _export(tmp_path / "v2", 10)  # the same file name and signature, five times the work
     first = cli("bench", str(fast), "--runs", "300", env=env)
     assert first.returncode == 0, first.stderr
     with sqlite3.connect(history) as db:
