@@ -4,11 +4,13 @@ the plot and reports; `onnx-workbench history` with import, export, merge and pr
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import sqlite3
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 
 import workbench
@@ -18,7 +20,7 @@ from workbench.tracking import transfer
 from workbench.tracking.store import Store
 
 matplotlib.use("Agg")
-LEVELS = [1.0] * 8 + [1.5] * 5  # a 50% step at the ninth run
+LEVELS = [1.0] * 12 + [1.5] * 5  # a 50% step at the 13th run
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def _scaled(result, factor: float, onnxruntime: str | None = None):
 
 @pytest.fixture
 def stepped(tmp_path, base) -> Path:
-    """A store with 13 daily runs of the demo model; the ninth is 50% slower, with a new
+    """A store with 17 daily runs of the demo model; the 13th is 50% slower, with a new
     onnxruntime; and one run of another model."""
     path = tmp_path / "h.sqlite"
     target = Store(path)
@@ -54,25 +56,48 @@ def stepped(tmp_path, base) -> Path:
 def test_a_query_returns_flat_rows_oldest_first(stepped) -> None:
     found = workbench.history("tinynet", store=stepped)
     frame = found.to_frame()
-    assert len(frame) == 26 and list(frame["label"][:2]) == ["c1", "c1"]
+    assert len(frame) == 34 and list(frame["label"][:2]) == ["c1", "c1"]
     assert frame["time"].is_monotonic_increasing
     assert set(frame["config_label"]) == {"cpu b1 host", "cpu b2 host"}
-    assert len(workbench.history(store=stepped)) == 28
+    assert len(workbench.history(store=stepped)) == 36
     assert len(workbench.history("tinynet", label="c3", store=stepped)) == 2
-    assert len(workbench.history(store=stepped, since="2026-11-12")) == 6
+    assert len(workbench.history(store=stepped, since="2026-11-12")) == 14
     assert len(workbench.history(store=stepped, provider="cuda")) == 0
-    assert len(workbench.history(workbench.load(workbench.demo_model()), store=stepped)) == 26
+    assert len(workbench.history(workbench.load(workbench.demo_model()), store=stepped)) == 34
     with pytest.raises(WorkbenchError, match="not a date"):
         workbench.history(store=stepped, since="last tuesday")
     samples = found.samples(int(frame["result_id"].iloc[0]))
     assert len(samples) == 60
+    frame.loc[0, "p50_ms"], frame["label"] = -1.0, "mine"  # the caller's copy, not the query's
+    assert found.to_frame().loc[0, "p50_ms"] > 0 and found.to_frame()["label"].iloc[0] == "c1"
+
+
+def test_a_failed_row_keeps_its_status_and_unknown_numbers(tmp_path, base) -> None:
+    failed = dataclasses.replace(base.results[1], status="failed", samples_ns=[], stats=None)
+    path = tmp_path / "h.sqlite"
+    Store(path).append(dataclasses.replace(base, results=[base.results[0], failed]),
+                       kind="benchmark")  # fmt: skip
+    frame = workbench.history(store=path).to_frame()
+    assert list(frame["status"]) == ["ok", "failed"]
+    assert frame["n"].tolist() == [60, 0] and frame["p50_ms"].isna().tolist() == [False, True]
+    assert workbench.history(store=path).changes() == []
+
+
+def test_a_query_never_creates_a_store(tmp_path) -> None:
+    missing = tmp_path / "typo.sqlite"
+    with pytest.raises(WorkbenchError, match="There is no history at") as caught:
+        workbench.history(store=missing)
+    assert "store=PATH" in caught.value.hint and not missing.exists()
+    listed = cli("history", "--store", str(missing))
+    assert listed.returncode != 0 and "There is no history at" in listed.stderr
+    assert not missing.exists()
 
 
 def test_a_step_is_found_with_what_changed_at_the_same_run(stepped) -> None:
     found = workbench.history("tinynet", store=stepped)
     changes = found.changes()
-    assert [(c.config_label, c.label) for c in changes] == [("cpu b1 host", "c9"),
-                                                            ("cpu b2 host", "c9")]  # fmt: skip
+    assert [(c.config_label, c.label) for c in changes] == [("cpu b1 host", "c13"),
+                                                            ("cpu b2 host", "c13")]  # fmt: skip
     step = changes[0]
     assert step.ratio == pytest.approx(1.5, rel=0.02) and step.verdict == "slower"
     assert step.coincides == ("onnxruntime onnxruntime 1.20.1 -> onnxruntime 1.21.0",)
@@ -89,9 +114,9 @@ def test_the_plot_and_the_reports(stepped, tmp_path) -> None:
     assert [t.get_text() for t in by_label.get_xticklabels()][:2] == ["c1", "c2"]
     written = found.report(tmp_path / "h", formats=("html", "json", "csv", "md"))
     page, data, table, markdown = (Path(p).read_text() for p in written)
-    assert "data:image/png;base64," in page and "c9" in page
-    assert len(json.loads(data)["results"]) == 26 and json.loads(data)["changes"]
-    assert table.count("\n") == 27
+    assert "data:image/png;base64," in page and "c13" in page
+    assert len(json.loads(data)["results"]) == 34 and json.loads(data)["changes"]
+    assert table.count("\n") == 35
     assert "| cpu b1 host | tinynet |" in markdown
 
 
@@ -103,7 +128,7 @@ def test_the_cli_lists_imports_exports_merges_and_prunes(stepped, tmp_path, base
     report = base.report(tmp_path / "old.json")[0]
     imported = cli("history", "--import", report, env=env)
     assert imported.returncode == 0 and "imported 1 report" in imported.stdout
-    assert len(workbench.history(store=stepped)) == 30
+    assert len(workbench.history(store=stepped)) == 38
     other = tmp_path / "other.sqlite"
     Store(other).append(base, kind="benchmark", label="from-another-machine")
     merged = cli("history", "--merge", str(other), env=env)
@@ -111,11 +136,37 @@ def test_the_cli_lists_imports_exports_merges_and_prunes(stepped, tmp_path, base
     again = cli("history", "--merge", str(other), env=env)
     assert "0 runs added, 1 already here" in again.stdout
     exported = cli("history", "--export", str(tmp_path / "all.csv"), env=env)
-    assert exported.returncode == 0 and (tmp_path / "all.csv").read_text().count("\n") == 33
+    assert exported.returncode == 0 and (tmp_path / "all.csv").read_text().count("\n") == 41
     pruned = cli("history", "--prune-days", "1", env=env)
-    assert "14 runs older than 1 days removed" in pruned.stdout
+    assert "18 runs older than 1 days removed" in pruned.stdout
     with sqlite3.connect(stepped) as db:  # the imported and the merged run are today's
         assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 2
+
+
+def test_a_size_cap_drops_the_oldest_raw_samples_first(tmp_path, base) -> None:
+    rng = np.random.default_rng(0)
+    big = dataclasses.replace(base, results=[
+        dataclasses.replace(row, samples_ns=rng.integers(10**5, 10**6, 100_000).tolist())
+        for row in base.results
+    ])  # fmt: skip
+    path = tmp_path / "h.sqlite"
+    for day in (1, 2, 3):  # about 0.7 MB of compressed samples a run
+        Store(path).append(big, kind="benchmark", created=f"2026-11-0{day}T09:00:00+00:00")
+    env = {"ONNX_WORKBENCH_HISTORY": str(path)}
+    capped = cli("history", "--max-mb", "1.2", env=env)
+    assert capped.returncode == 0, capped.stderr
+    # 0.34 MB a result: the three oldest go (day 1's two, day 2's first), not more.
+    assert "raw samples of 3 results and 0 whole runs removed" in capped.stdout
+    assert path.stat().st_size <= 1.2e6
+    with sqlite3.connect(path) as db:
+        kept = db.execute("SELECT r.time_s FROM samples s JOIN results r ON r.id = s.result_id "
+                          "ORDER BY r.time_s").fetchall()  # fmt: skip
+        assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 6  # summaries stay
+    day_2 = datetime.datetime(2026, 11, 2, 9, tzinfo=datetime.timezone.utc).timestamp()
+    assert [time_s for (time_s,) in kept][:2] == [day_2, day_2 + 86400] and len(kept) == 3
+    typo = cli("history", "--max-mb", "0.5", env=env)  # GB meant: refused, nothing dropped
+    assert typo.returncode != 0 and "at least 1 MB" in typo.stderr
+    assert len(workbench.history(store=path)) == 6
 
 
 def test_evaluations_and_load_tests_are_recorded_too(tmp_path, monkeypatch) -> None:

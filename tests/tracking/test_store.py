@@ -14,6 +14,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import workbench
@@ -21,6 +22,7 @@ from workbench.errors import WorkbenchError, WorkbenchWarning
 from workbench.tracking import store as store_module
 from workbench.tracking.store import (
     SCHEMA_VERSION,
+    SUMMARY_COLUMNS,
     Store,
     decode_samples,
     default_path,
@@ -185,6 +187,32 @@ def test_every_stored_schema_version_still_opens(tmp_path) -> None:
         copy.write_bytes(original.read_bytes())
         found = workbench.history(store=copy)
         assert len(found) > 0 and set(found.to_frame()["status"]) == {"ok"}
+
+
+def test_a_schema_1_file_keeps_every_number_through_the_migration(tmp_path) -> None:
+    # Schema 2 packs n and p50_ms into `summary` as well: what schema 1 held flat and
+    # packed must read back the same, and the file must then take new results.
+    path = tmp_path / "h.sqlite"
+    path.write_bytes((DATA / "history-v1.sqlite").read_bytes())
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT id, n, p50_ms, summary FROM results ORDER BY id").fetchall()
+    opened = Store(path)
+    assert "from schema 1 to 2" in opened.notes[0]
+    frame = workbench.history(store=path).to_frame().sort_values("result_id")
+    assert frame["result_id"].tolist() == [row[0] for row in before]
+    assert frame["n"].tolist() == [row[1] for row in before]
+    assert frame["p50_ms"].tolist() == [row[2] for row in before]
+    with sqlite3.connect(path) as db:
+        after = db.execute("SELECT summary FROM results ORDER BY id").fetchall()
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for (_, n, p50, old), (new,) in zip(before, after, strict=True):
+        assert new == np.array([n, p50], dtype="<f8").tobytes() + old
+    shown = [c for c in SUMMARY_COLUMNS if c in frame]  # mean and std are kept, not shown
+    packed = np.frombuffer(b"".join(row[0] for row in after), "<f8").reshape(len(after), -1)
+    columns = [SUMMARY_COLUMNS.index(c) for c in shown]
+    assert np.array_equal(frame[shown].to_numpy(dtype=float), packed[:, columns], equal_nan=True)
+    assert Store(path).notes == []  # migrated once
 
 
 def test_a_newer_schema_is_refused_and_left_untouched(tmp_path, result) -> None:

@@ -15,10 +15,12 @@ series of run medians, on a log scale (a step is a ratio):
   one slow run, or two, is not a step;
 - the search goes on after it, against the new level.
 
-Z was calibrated (tests/perf/bench_history.py) on series resampled from run medians
-recorded on this machine (tests/tracking/data/run_medians.json): at most 2.2% of 50-run
-series without a step raise an alarm (the goal: 5%); what that leaves detectable is
-printed there and stated in the README ("Benchmark history").
+Z, WINDOW and MIN_BEFORE were calibrated (tests/perf/bench_history.py) on 50-run series
+resampled from run medians recorded on this machine (tests/tracking/data/run_medians.json):
+at most 2-3% of series without a step raise an alarm (the goal: 5%; most alarms came from
+judging on fewer than 12 runs), and at a quiet moment a 10% step is flagged by its third
+run in over 90% of series. What is detectable at each noise is printed there and stated
+in the README ("Benchmark history").
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WINDOW = 20  # runs before a candidate step that set the level and the noise
-MIN_BEFORE = 8  # no step is judged on fewer runs before it
+WINDOW = 30  # runs before a candidate step that set the level and the noise
+MIN_BEFORE = 12  # no step is judged on fewer runs before it (fewer: most false alarms)
 CONFIRM = 3  # runs from a step that must all agree: flagged at its third run
-Z = 4.0  # the least changed of the CONFIRM runs must pass this many noises
+Z = 3.5  # the least changed of the CONFIRM runs must pass this many noises
 MIN_STEP = 0.03  # smaller steps are not reported, however sure (3%)
 NOISE_FLOOR = 0.005  # the noise is never taken as below 0.5%
 

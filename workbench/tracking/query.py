@@ -9,8 +9,10 @@ step's first run (onnxruntime, the driver, the model file, the machine).
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import os
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +28,6 @@ from workbench.tracking import changes as change_rules
 from workbench.tracking.store import (
     CONFIG_COLUMNS,
     MACHINE_COLUMNS,
-    STAT_COLUMNS,
     SUMMARY_COLUMNS,
     Store,
     decode_samples,
@@ -100,25 +101,41 @@ class History(Rendered):
     path: str
     filters: dict[str, Any]
     frame: pd.DataFrame = field(repr=False)
+    # Worked out once: the reports ask for both several times.
+    _series: dict[tuple[str, str, str], pd.DataFrame] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    _changes: list[Change] | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per stored configuration result (see COLUMNS), oldest first."""
-        return self.frame.copy()
+        """One row per stored configuration result (see COLUMNS), oldest first: yours to change."""
+        import pandas as pd  # noqa: PLC0415  (loaded already: the frame is one)
+
+        # pandas 3 copies on write: a shallow copy is already independent (and 10x cheaper).
+        return self.frame.copy(deep=int(pd.__version__.split(".")[0]) < 3)
 
     def __len__(self) -> int:
         return len(self.frame)
 
     def series(self) -> dict[tuple[str, str, str], pd.DataFrame]:
         """Each configuration's `ok` results on each machine: (model key, config, machine)."""
-        usable = self.frame[(self.frame["status"] == "ok") & self.frame["p50_ms"].gt(0)]
-        usable = usable.assign(machine_id=_machine_ids(usable))
-        return {
-            (str(key[0]), str(key[1]), str(key[2])): group
-            for key, group in usable.groupby(["model_key", "config", "machine_id"], sort=False)
-        }
+        if self._series is None:
+            usable = self.frame[(self.frame["status"] == "ok") & self.frame["p50_ms"].gt(0)]
+            usable = usable.assign(machine_id=_machine_ids(usable))
+            self._series = {
+                (str(key[0]), str(key[1]), str(key[2])): group
+                for key, group in usable.groupby(["model_key", "config", "machine_id"],
+                                                 sort=False)
+            }  # fmt: skip
+        return dict(self._series)
 
     def changes(self) -> list[Change]:
         """Sustained steps in every series (the rule: `workbench.tracking.changes`)."""
+        if self._changes is None:
+            self._changes = self._find_changes()
+        return list(self._changes)
+
+    def _find_changes(self) -> list[Change]:
         found = []
         for (model_key, _, machine), group in self.series().items():
             previous = 0
@@ -223,6 +240,12 @@ def history(
     import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
     path = _store_path(store)
+    if not Path(path).expanduser().exists():  # a query never creates a store
+        raise WorkbenchError(
+            f"There is no history at {path} yet.",
+            "Each benchmark, evaluation and load test adds to it (unless history=False); "
+            "or name another file: store=PATH (--store PATH).",
+        )
     where: list[str] = []
     parameters: list[Any] = []
     key = _model_key(model)
@@ -245,55 +268,62 @@ def history(
             where.append(f"run_id IN (SELECT id FROM runs WHERE {column} = ?)")
             parameters.append(value)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    # Numbers per result; each run, configuration and machine once, joined here (fast).
     with Store(path).connect() as db:
-        results = db.execute(
-            f"SELECT id, run_id, config_id, machine_id, {', '.join(STAT_COLUMNS)}, summary "
-            f"FROM results{clause} ORDER BY time_s, id", parameters,
-        ).fetchall()  # fmt: skip
-        runs = db.execute(
-            f"SELECT id, uid, {', '.join(_RUN_FIELDS)} FROM runs WHERE id IN "
-            f"(SELECT DISTINCT run_id FROM results{clause})", parameters,
-        ).fetchall()  # fmt: skip
-        configs = db.execute(f"SELECT id, {', '.join(CONFIG_COLUMNS)} FROM configs").fetchall()
-        machines = db.execute(f"SELECT id, {', '.join(MACHINE_COLUMNS)} FROM machines").fetchall()
-    frame = _columns(results, ["result_id", "run_id", "config_id", "machine_id", *STAT_COLUMNS,
-                               "summary"])  # fmt: skip
-    frame = (
-        frame.merge(pd.DataFrame.from_records(runs, columns=["run_id", "run_uid", *_RUN_FIELDS]),
-                    on="run_id", how="left")
-        .merge(pd.DataFrame.from_records(configs, columns=["config_id", *CONFIG_COLUMNS]),
-               on="config_id", how="left")
-        .merge(pd.DataFrame.from_records(machines, columns=["machine_id", *MACHINE_COLUMNS]),
-               on="machine_id", how="left")
-    )  # fmt: skip
-    for column in MACHINE_COLUMNS:  # stored as '' when unknown
-        frame[column] = frame[column].astype(object).where(frame[column] != "", None)
-    frame = frame[list(COLUMNS)]
+        own = _results(db, clause, parameters)
+        run_ids = json.dumps(np.unique(own["run_id"]).tolist())
+        runs = _table(db, f"SELECT id, uid, {', '.join(_RUN_FIELDS)} FROM runs "
+                          "WHERE id IN (SELECT value FROM json_each(?))",
+                      ["run_uid", *_RUN_FIELDS], [run_ids])  # fmt: skip
+        configs = _table(db, f"SELECT id, {', '.join(CONFIG_COLUMNS)} FROM configs",
+                         CONFIG_COLUMNS)  # fmt: skip
+        machines = _table(db, f"SELECT id, {', '.join(MACHINE_COLUMNS)} FROM machines",
+                          MACHINE_COLUMNS)  # fmt: skip
+    machines = machines.astype(object).where(machines != "", None)  # '' when unknown
+    # Each run, configuration and machine was read once; repeated here by id (a take, fast).
+    joined = [table.reindex(own[key]).reset_index(drop=True)
+              for table, key in ((runs, "run_id"), (configs, "config_id"),
+                                 (machines, "machine_id"))]  # fmt: skip
+    frame = pd.concat([own, *joined], axis=1)[list(COLUMNS)]
     filters = {"model": key, "label": label, "since": str(since) if since else None,
                "provider": provider, "kind": kind}  # fmt: skip
     return History(str(path), {k: v for k, v in filters.items() if v is not None}, frame)
 
 
-def _columns(rows: list[tuple[Any, ...]], names: list[str]) -> pd.DataFrame:
-    """Rows as a frame, column by column with its dtype (pandas' inference is 3x slower)."""
+# One stored result as read: straight into typed columns (no list of tuples, no inference);
+# its numbers packed in `summary`, its status None for "ok" (not a string each).
+_RESULT_ROW = np.dtype([
+    ("result_id", "i8"), ("run_id", "i8"), ("config_id", "i8"), ("machine_id", "i8"),
+    ("status", "O"), ("summary", f"V{8 * len(SUMMARY_COLUMNS)}"),
+])  # fmt: skip
+
+
+def _results(db: sqlite3.Connection, clause: str, parameters: list[Any]) -> pd.DataFrame:
+    """The matching results' own columns, oldest first (the run's time, then insertion)."""
     import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
-    by_column = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    data = {}
-    for name, values in zip(names, by_column, strict=True):
-        if name == "summary":
-            packed = unpack_summaries(values)
-            data.update({c: packed[:, i] for i, c in enumerate(SUMMARY_COLUMNS)})
-        elif name == "status":
-            data[name] = np.array(values, dtype=object)
-        elif name.endswith("_id"):
-            data[name] = np.array(values, dtype=np.int64)
-        elif name == "n":  # a count, unknown for some kinds of result
-            data[name] = pd.array(np.array(values, dtype=np.float64), dtype="Int64")
-        else:  # numbers, None as NaN
-            data[name] = np.array(values, dtype=np.float64)
-    return pd.DataFrame(data)
+    rows = db.execute(
+        "SELECT id, run_id, config_id, machine_id, nullif(status, 'ok'), summary "
+        f"FROM results{clause} ORDER BY time_s, id", parameters,
+    )  # fmt: skip
+    found = np.fromiter(rows, dtype=_RESULT_ROW)
+    status = found["status"]
+    status[status == None] = "ok"  # noqa: E711  (elementwise: `is None` is not)
+    numbers = dict(zip(SUMMARY_COLUMNS, unpack_summaries(found["summary"]).T, strict=True))
+    numbers["n"] = pd.array(numbers["n"], dtype="Int64")  # a count, unknown for some kinds
+    return pd.DataFrame({
+        "result_id": found["result_id"], "run_id": found["run_id"],
+        "config_id": found["config_id"], "machine_id": found["machine_id"], "status": status,
+        **numbers,
+    })  # fmt: skip
+
+
+def _table(db: sqlite3.Connection, query: str, names: Sequence[str],
+           parameters: Sequence[Any] = ()) -> pd.DataFrame:  # fmt: skip
+    """A small table (runs, configurations, machines) indexed by its id."""
+    import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
+
+    rows = db.execute(query, parameters).fetchall()
+    return pd.DataFrame.from_records(rows, columns=["id", *names]).set_index("id")
 
 
 def _store_path(store: str | os.PathLike[str] | None) -> str:

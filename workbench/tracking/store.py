@@ -38,8 +38,9 @@ from workbench.errors import WorkbenchError, WorkbenchWarning
 ENV = "ONNX_WORKBENCH_HISTORY"  # a path, or OFF to record nothing in this process
 OFF = "off"
 APPLICATION_ID = 0x4F4E5857  # "ONXW": marks the file as ours (PRAGMA application_id)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
+MIN_MAX_MB = 1.0  # a smaller cap (a typo, or GB meant) would empty the store
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # SQLite's result codes for a damaged file
 NETWORK_FILE_SYSTEMS = frozenset({
     "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs", "ceph",
@@ -58,14 +59,16 @@ CONFIG_COLUMNS = (
     "mode", "machine", "variant", "scenario", "target_qps",
 )  # fmt: skip
 MACHINE_COLUMNS = ("hostname", "cpu", "gpus", "driver", "onnxruntime")
-# Flat, for queries to filter on; the rest of a result's summary is one packed array
-# (`summary`): reading 100,000 results then costs a few Python objects per row, not twelve.
+# Flat, for SQL to filter and sort on (the gate's noise query, your own queries).
 STAT_COLUMNS = ("status", "n", "p50_ms")
+# Every number of a result, packed into one blob (`summary`; n and p50_ms also flat above):
+# Python's sqlite3 makes an object per value read, about 0.13 us each, so a query reads
+# this blob and not ten columns (100,000 results: six values a row, not fifteen).
 SUMMARY_COLUMNS = (
-    "ci_low_ms", "ci_high_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms", "throughput_per_s",
-    "peak_qps",
+    "n", "p50_ms", "ci_low_ms", "ci_high_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms",
+    "throughput_per_s", "peak_qps",
 )  # fmt: skip
-RESULT_COLUMNS = CONFIG_COLUMNS + MACHINE_COLUMNS + STAT_COLUMNS + SUMMARY_COLUMNS
+RESULT_COLUMNS = CONFIG_COLUMNS + MACHINE_COLUMNS + ("status",) + SUMMARY_COLUMNS
 
 _TYPES = {"batch": "INTEGER", "threads": "INTEGER", "n": "INTEGER"}
 
@@ -116,10 +119,22 @@ CREATE TABLE samples (
     data BLOB NOT NULL  -- zlib of little-endian int64 nanoseconds
 );
 """  # fmt: skip
+
+
+def _summary_packs_n_and_p50(db: sqlite3.Connection) -> None:
+    """Schema 1 to 2: `summary` gains n and p50_ms in front (they were only flat)."""
+    rows = db.execute("SELECT id, n, p50_ms, summary FROM results").fetchall()
+    db.executemany("UPDATE results SET summary = ? WHERE id = ?", [
+        (np.array([np.nan if n is None else n, np.nan if p50 is None else p50],
+                  dtype="<f8").tobytes() + old, result_id)
+        for result_id, n, p50, old in rows
+    ])  # fmt: skip
+
+
 # MIGRATIONS[v] takes a file from version v to v + 1 (inside the caller's transaction).
-# Whoever changes the schema bumps SCHEMA_VERSION, adds the step here and a file of the old
+# Whoever changes the schema bumps SCHEMA_VERSION, adds the step here and a file of the new
 # version under tests/tracking/data (tests open every one).
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _summary_packs_n_and_p50}
 
 
 class Recordable(Protocol):
@@ -230,6 +245,12 @@ class Store:
         Runs older than `older_than_days` go first; then, while over `max_mb`, the oldest
         raw samples (their summaries stay), then the oldest runs.
         """
+        if max_mb is not None and max_mb < MIN_MAX_MB:
+            raise WorkbenchError(
+                f"A history cannot be kept under {max_mb:g} MB: its empty tables alone take "
+                "about 0.05 MB, so every run would go.",
+                f"Give at least {MIN_MAX_MB:g} MB (e.g. --max-mb 500).",
+            )
         done = []
         with self.connect(write=True) as db:
             if older_than_days is not None:
@@ -255,12 +276,15 @@ class Store:
                 if used * page <= limit:
                     break
                 oldest = db.execute(
-                    "SELECT s.result_id FROM samples s JOIN results r ON r.id = s.result_id "
-                    "ORDER BY r.time_s LIMIT 10"
+                    "SELECT s.result_id, length(s.data) FROM samples s JOIN results r "
+                    "ON r.id = s.result_id ORDER BY r.time_s, r.id LIMIT 1000"
                 ).fetchall()
-                if oldest:
-                    db.executemany("DELETE FROM samples WHERE result_id = ?", oldest)
-                    dropped_samples += len(oldest)
+                if oldest:  # the oldest whose bytes cover the excess, then measure again
+                    sizes = np.cumsum([size for _, size in oldest])
+                    count = min(int(np.searchsorted(sizes, used * page - limit)) + 1, len(oldest))
+                    db.executemany("DELETE FROM samples WHERE result_id = ?",
+                                   [(result_id,) for result_id, _ in oldest[:count]])  # fmt: skip
+                    dropped_samples += count
                     continue
                 run = db.execute("SELECT id FROM runs ORDER BY time_s LIMIT 1").fetchone()
                 if run is None:
@@ -471,12 +495,16 @@ def git_commit() -> str | None:
 def pack_summary(row: Mapping[str, Any]) -> bytes:
     """A row's SUMMARY_COLUMNS as the `summary` column keeps them."""
     values = [row.get(c) for c in SUMMARY_COLUMNS]
-    return np.array([np.nan if v is None else v for v in values], dtype="<f8").tobytes()
+    return np.array([np.nan if v is None else float(v) for v in values], dtype="<f8").tobytes()
 
 
-def unpack_summaries(blobs: Sequence[bytes]) -> np.ndarray:
-    """`summary` blobs as a (rows, SUMMARY_COLUMNS) array: one join, one view."""
-    packed = np.frombuffer(b"".join(blobs), dtype="<f8")
+def unpack_summaries(blobs: Sequence[bytes] | np.ndarray) -> np.ndarray:
+    """`summary` blobs as a (rows, SUMMARY_COLUMNS) array: one join, one view.
+
+    `blobs`: bytes objects, or an array of fixed-size voids (as a query reads them).
+    """
+    joined = blobs.tobytes() if isinstance(blobs, np.ndarray) else b"".join(blobs)
+    packed = np.frombuffer(joined, dtype="<f8")
     return packed.reshape(len(blobs), len(SUMMARY_COLUMNS))
 
 

@@ -11,6 +11,7 @@ from workbench.errors import WorkbenchError
 from workbench.model.model import Model
 from workbench.render.templates import render
 from workbench.tracking.query import History, history
+from workbench.tracking.store import default_path
 
 
 class HistoryPanel(widgets.VBox):
@@ -42,14 +43,15 @@ class HistoryPanel(widgets.VBox):
         if self.model is None:
             self.shown, self.view.value = None, ""
             return
+        store = default_path()
         try:
-            self.shown = history(self.model)
+            self.shown = None if store and not store.exists() else history(self.model)
         except WorkbenchError as failure:
             self.shown = None
             self.view.value = render("widget_error.html.j2",
                                      message=f"{failure.message} {failure.hint}")  # fmt: skip
             return
-        if not len(self.shown):
+        if self.shown is None or not len(self.shown):  # no store yet, or nothing of the model
             self.view.value = render("widget_error.html.j2", message=(
                 f"Nothing is stored for {self.model.name} yet: run a benchmark (Benchmark tab), "
                 "then Refresh."))  # fmt: skip
