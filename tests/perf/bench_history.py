@@ -39,7 +39,7 @@ SERIES, RUNS, AFTER = 400, 50, 30  # resampled series, their length, where a ste
 STEPS = (0.05, 0.10, 0.15, 0.20, 0.30, 0.50)
 QUERY_PROCESSES = 5
 QUERY_CODE = """
-import json, sqlite3, time
+import contextlib, json, sqlite3, time
 import numpy as np
 import workbench
 
@@ -56,7 +56,7 @@ def query():
     assert len(frame) == 100_000, len(frame)
 
 def bare():
-    with sqlite3.connect(PATH) as db:
+    with contextlib.closing(sqlite3.connect(PATH)) as db:
         db.execute("SELECT id, run_id, config_id, machine_id, status, summary FROM results "
                    "WHERE model_key = 'big' ORDER BY time_s, id").fetchall()
 

@@ -81,6 +81,9 @@ def test_a_failed_row_keeps_its_status_and_unknown_numbers(tmp_path, base) -> No
     assert list(frame["status"]) == ["ok", "failed"]
     assert frame["n"].tolist() == [60, 0] and frame["p50_ms"].isna().tolist() == [False, True]
     assert workbench.history(store=path).changes() == []
+    with sqlite3.connect(path) as db:  # a status nobody wrote is unknown, never "ok"
+        db.execute("UPDATE results SET status = NULL WHERE status = 'failed'")
+    assert workbench.history(store=path).to_frame()["status"].isna().tolist() == [False, True]
 
 
 def test_a_query_never_creates_a_store(tmp_path) -> None:
@@ -164,9 +167,14 @@ def test_a_size_cap_drops_the_oldest_raw_samples_first(tmp_path, base) -> None:
         assert db.execute("SELECT count(*) FROM results").fetchone()[0] == 6  # summaries stay
     day_2 = datetime.datetime(2026, 11, 2, 9, tzinfo=datetime.timezone.utc).timestamp()
     assert [time_s for (time_s,) in kept][:2] == [day_2, day_2 + 86400] and len(kept) == 3
-    typo = cli("history", "--max-mb", "0.5", env=env)  # GB meant: refused, nothing dropped
-    assert typo.returncode != 0 and "at least 1 MB" in typo.stderr
-    assert len(workbench.history(store=path)) == 6
+    for typo in ("0.5", "0", "nan"):  # GB meant, or no cap: refused, nothing dropped
+        refused = cli("history", "--max-mb", typo, env=env)
+        assert refused.returncode != 0 and "at least 1 MB" in refused.stderr, typo
+    for typo in ("-1", "nan"):
+        refused = cli("history", "--prune-days", typo, env=env)
+        assert refused.returncode != 0 and "not a number of days" in refused.stderr, typo
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM samples").fetchone()[0] == 3
 
 
 def test_evaluations_and_load_tests_are_recorded_too(tmp_path, monkeypatch) -> None:

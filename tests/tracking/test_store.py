@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import workbench
@@ -194,20 +195,28 @@ def test_a_schema_1_file_keeps_every_number_through_the_migration(tmp_path) -> N
     # packed must read back the same, and the file must then take new results.
     path = tmp_path / "h.sqlite"
     path.write_bytes((DATA / "history-v1.sqlite").read_bytes())
-    with sqlite3.connect(path) as db:
+    with sqlite3.connect(path) as db:  # and a failed row: no n, no p50 (NULL), as v1 kept it
+        db.execute(
+            "INSERT INTO results (run_id, config_id, machine_id, model_key, time_s, "
+            "status, n, p50_ms, summary) SELECT run_id, config_id, machine_id, "
+            "model_key, time_s, 'failed', NULL, NULL, summary FROM results LIMIT 1"
+        )
         before = db.execute("SELECT id, n, p50_ms, summary FROM results ORDER BY id").fetchall()
     opened = Store(path)
     assert "from schema 1 to 2" in opened.notes[0]
     frame = workbench.history(store=path).to_frame().sort_values("result_id")
     assert frame["result_id"].tolist() == [row[0] for row in before]
-    assert frame["n"].tolist() == [row[1] for row in before]
-    assert frame["p50_ms"].tolist() == [row[2] for row in before]
+    assert frame["n"].tolist()[:-1] == [row[1] for row in before][:-1]
+    assert frame["p50_ms"].tolist()[:-1] == [row[2] for row in before][:-1]
+    failed = frame.iloc[-1]
+    assert failed["status"] == "failed" and pd.isna(failed["n"]) and pd.isna(failed["p50_ms"])
     with sqlite3.connect(path) as db:
         after = db.execute("SELECT summary FROM results ORDER BY id").fetchall()
         assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     for (_, n, p50, old), (new,) in zip(before, after, strict=True):
-        assert new == np.array([n, p50], dtype="<f8").tobytes() + old
+        numbers = [np.nan if n is None else n, np.nan if p50 is None else p50]
+        assert new == np.array(numbers, dtype="<f8").tobytes() + old
     shown = [c for c in SUMMARY_COLUMNS if c in frame]  # mean and std are kept, not shown
     packed = np.frombuffer(b"".join(row[0] for row in after), "<f8").reshape(len(after), -1)
     columns = [SUMMARY_COLUMNS.index(c) for c in shown]

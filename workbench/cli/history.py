@@ -45,7 +45,8 @@ def register(subparsers: Any) -> None:
 def history_command(args: argparse.Namespace) -> int:
     """Maintenance actions when asked, else the query: its text (or JSON) and reports."""
     store = args.store
-    if args.imports or args.export or args.merge or args.prune_days or args.max_mb:
+    maintenance = (args.prune_days, args.max_mb)  # 0 is asked for too (and refused)
+    if args.imports or args.export or args.merge or any(v is not None for v in maintenance):
         return _maintain(args)
     paths = flags.report_paths(args.report, History.report_formats)
     found = history(args.model, label=args.label, since=args.since, provider=args.provider,
@@ -66,7 +67,7 @@ def _maintain(args: argparse.Namespace) -> int:
     if args.merge:
         added, kept = transfer.merge(args.merge, store=args.store)
         said.append(f"merged {args.merge}: {added} runs added, {kept} already here")
-    if args.prune_days or args.max_mb:
+    if args.prune_days is not None or args.max_mb is not None:
         path = resolve(args.store)
         if path is not None:
             said.append(Store(path).prune(older_than_days=args.prune_days, max_mb=args.max_mb))

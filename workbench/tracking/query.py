@@ -90,9 +90,12 @@ class Change:
         }  # fmt: skip
 
 
-@dataclass
+@dataclass(frozen=True)
 class History(Rendered):
-    """Stored results matching a query (oldest first), their series and their changes."""
+    """Stored results matching a query (oldest first), their series and their changes.
+
+    Frozen: what it works out (series, changes) is kept and stays true to `frame`.
+    """
 
     template = "history"
     title = "Benchmark history"
@@ -101,7 +104,7 @@ class History(Rendered):
     path: str
     filters: dict[str, Any]
     frame: pd.DataFrame = field(repr=False)
-    # Worked out once: the reports ask for both several times.
+    # Worked out once (the reports ask for both several times), set through object.__setattr__.
     _series: dict[tuple[str, str, str], pd.DataFrame] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -122,18 +125,18 @@ class History(Rendered):
         if self._series is None:
             usable = self.frame[(self.frame["status"] == "ok") & self.frame["p50_ms"].gt(0)]
             usable = usable.assign(machine_id=_machine_ids(usable))
-            self._series = {
+            object.__setattr__(self, "_series", {
                 (str(key[0]), str(key[1]), str(key[2])): group
                 for key, group in usable.groupby(["model_key", "config", "machine_id"],
                                                  sort=False)
-            }  # fmt: skip
-        return dict(self._series)
+            })  # fmt: skip
+        return {key: group.copy(deep=False) for key, group in (self._series or {}).items()}
 
     def changes(self) -> list[Change]:
         """Sustained steps in every series (the rule: `workbench.tracking.changes`)."""
         if self._changes is None:
-            self._changes = self._find_changes()
-        return list(self._changes)
+            object.__setattr__(self, "_changes", self._find_changes())
+        return list(self._changes or [])
 
     def _find_changes(self) -> list[Change]:
         found = []
@@ -269,6 +272,7 @@ def history(
             parameters.append(value)
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     with Store(path).connect() as db:
+        db.execute("BEGIN")  # one snapshot: a prune or an append meanwhile is not half seen
         own = _results(db, clause, parameters)
         run_ids = json.dumps(np.unique(own["run_id"]).tolist())
         runs = _table(db, f"SELECT id, uid, {', '.join(_RUN_FIELDS)} FROM runs "
@@ -278,6 +282,7 @@ def history(
                          CONFIG_COLUMNS)  # fmt: skip
         machines = _table(db, f"SELECT id, {', '.join(MACHINE_COLUMNS)} FROM machines",
                           MACHINE_COLUMNS)  # fmt: skip
+        db.execute("COMMIT")
     machines = machines.astype(object).where(machines != "", None)  # '' when unknown
     # Each run, configuration and machine was read once; repeated here by id (a take, fast).
     joined = [table.reindex(own[key]).reset_index(drop=True)
@@ -302,12 +307,14 @@ def _results(db: sqlite3.Connection, clause: str, parameters: list[Any]) -> pd.D
     import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
     rows = db.execute(
-        "SELECT id, run_id, config_id, machine_id, nullif(status, 'ok'), summary "
+        "SELECT id, run_id, config_id, machine_id, "
+        "CASE WHEN status = 'ok' THEN NULL ELSE coalesce(status, '') END, summary "
         f"FROM results{clause} ORDER BY time_s, id", parameters,
     )  # fmt: skip
     found = np.fromiter(rows, dtype=_RESULT_ROW)
     status = found["status"]
-    status[status == None] = "ok"  # noqa: E711  (elementwise: `is None` is not)
+    ok, unknown = status == None, status == ""  # noqa: E711  (elementwise: `is` is not)
+    status[ok], status[unknown] = "ok", None  # NULL came as "", never to be taken for "ok"
     numbers = dict(zip(SUMMARY_COLUMNS, unpack_summaries(found["summary"]).T, strict=True))
     numbers["n"] = pd.array(numbers["n"], dtype="Int64")  # a count, unknown for some kinds
     return pd.DataFrame({

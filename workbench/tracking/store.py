@@ -2,10 +2,11 @@
 
 Where: `history=` of a call (a path), else `$ONNX_WORKBENCH_HISTORY` (a path, or `off` for
 none in this process), else `$XDG_DATA_HOME/onnx-workbench/history.sqlite` (user data, not
-a cache that cleaners empty). Three tables: `runs` (one per call: model, label, machine,
-versions), `results` (one per configuration, its configuration and statistics in flat
-columns, indexed by model key and time) and `samples` (raw samples, zlib-compressed, read
-only when asked).
+a cache that cleaners empty). Tables: `runs` (one per call: model, label, machine,
+versions), `configs` and `machines` (each stored once, in flat columns), `results` (one per
+configuration: its status, n and p50 flat for SQL, every number packed in `summary`;
+indexed by model key and time) and `samples` (raw samples, zlib-compressed, read only when
+asked).
 
 Several kernels and CLI processes may write at once: each append is one `BEGIN IMMEDIATE`
 transaction, waiting up to `BUSY_TIMEOUT_S` for the others. WAL journaling where the file
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import sqlite3
 import uuid
@@ -40,7 +42,7 @@ OFF = "off"
 APPLICATION_ID = 0x4F4E5857  # "ONXW": marks the file as ours (PRAGMA application_id)
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 30.0
-MIN_MAX_MB = 1.0  # a smaller cap (a typo, or GB meant) would empty the store
+MIN_MAX_MB = 1.0  # a smaller cap is a typo or GB meant, and would empty most stores
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26  # SQLite's result codes for a damaged file
 NETWORK_FILE_SYSTEMS = frozenset({
     "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "lustre", "gpfs", "ceph",
@@ -68,7 +70,6 @@ SUMMARY_COLUMNS = (
     "n", "p50_ms", "ci_low_ms", "ci_high_ms", "p90_ms", "p99_ms", "mean_ms", "std_ms",
     "throughput_per_s", "peak_qps",
 )  # fmt: skip
-RESULT_COLUMNS = CONFIG_COLUMNS + MACHINE_COLUMNS + ("status",) + SUMMARY_COLUMNS
 
 _TYPES = {"batch": "INTEGER", "threads": "INTEGER", "n": "INTEGER"}
 
@@ -144,7 +145,10 @@ class Recordable(Protocol):
     environment: dict[str, Any]
 
     def history_rows(self) -> list[dict[str, Any]]:
-        """One dict per configuration: RESULT_COLUMNS, plus `samples_ns` (a sequence)."""
+        """One dict per configuration, with `samples_ns` (a sequence) and these keys.
+
+        CONFIG_COLUMNS, MACHINE_COLUMNS, status and SUMMARY_COLUMNS.
+        """
         ...
 
 
@@ -245,11 +249,14 @@ class Store:
         Runs older than `older_than_days` go first; then, while over `max_mb`, the oldest
         raw samples (their summaries stay), then the oldest runs.
         """
-        if max_mb is not None and max_mb < MIN_MAX_MB:
+        if older_than_days is not None and not 0 <= older_than_days < math.inf:  # NaN too
+            raise WorkbenchError(f"--prune-days {older_than_days:g} is not a number of days; "
+                                 "nothing was removed.", "E.g. --prune-days 90.")  # fmt: skip
+        if max_mb is not None and not max_mb >= MIN_MAX_MB:  # NaN too
             raise WorkbenchError(
-                f"A history cannot be kept under {max_mb:g} MB: its empty tables alone take "
-                "about 0.05 MB, so every run would go.",
-                f"Give at least {MIN_MAX_MB:g} MB (e.g. --max-mb 500).",
+                f"--max-mb {max_mb:g} is under the {MIN_MAX_MB:g} MB this store can be capped "
+                "at (a typo, or GB meant?); nothing was removed.",
+                f"Give at least {MIN_MAX_MB:g} MB, e.g. --max-mb 500.",
             )
         done = []
         with self.connect(write=True) as db:
@@ -282,8 +289,10 @@ class Store:
                 if oldest:  # the oldest whose bytes cover the excess, then measure again
                     sizes = np.cumsum([size for _, size in oldest])
                     count = min(int(np.searchsorted(sizes, used * page - limit)) + 1, len(oldest))
+                    db.execute("BEGIN IMMEDIATE")  # one commit (one sync) for the batch
                     db.executemany("DELETE FROM samples WHERE result_id = ?",
                                    [(result_id,) for result_id, _ in oldest[:count]])  # fmt: skip
+                    db.execute("COMMIT")
                     dropped_samples += count
                     continue
                 run = db.execute("SELECT id FROM runs ORDER BY time_s LIMIT 1").fetchone()
