@@ -11,6 +11,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 import workbench
@@ -84,6 +85,10 @@ def test_a_failed_row_keeps_its_status_and_unknown_numbers(tmp_path, base) -> No
     with sqlite3.connect(path) as db:  # a status nobody wrote is unknown, never "ok"
         db.execute("UPDATE results SET status = NULL WHERE status = 'failed'")
     assert workbench.history(store=path).to_frame()["status"].isna().tolist() == [False, True]
+    with sqlite3.connect(path) as db:  # numbers packed by another version: not misread
+        db.execute("UPDATE results SET summary = substr(summary, 1, 64) WHERE status = 'ok'")
+    first = workbench.history(store=path).to_frame().iloc[0]
+    assert first["status"] == "unreadable" and pd.isna(first["p50_ms"]) and pd.isna(first["n"])
 
 
 def test_a_query_never_creates_a_store(tmp_path) -> None:

@@ -292,7 +292,8 @@ def test_prune_drops_old_runs_then_the_oldest_samples_to_fit(tmp_path, result) -
     assert said.startswith("1 runs older than 365 days removed") and _count(path, "runs") == 30
     assert target.size_bytes() > 1_500_000
     said = target.prune(max_mb=1.0)
-    assert target.size_bytes() <= 1_000_000 and "raw samples of" in said
+    files = {p.name: p.stat().st_size for p in tmp_path.iterdir()}
+    assert target.size_bytes() <= 1_000_000 and "raw samples of" in said, (said, files)
     assert _count(path, "results") == 60  # every summary stays
     with sqlite3.connect(path) as db:
         kept = [t for (t,) in db.execute("SELECT r.time_s FROM samples s JOIN results r "

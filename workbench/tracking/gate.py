@@ -34,7 +34,6 @@ from workbench.tracking.store import (
     Recordable,
     Store,
     resolve,
-    unpack_summaries,
 )
 
 NOISE_RUNS = 5  # earlier runs needed to judge a change against the between-run spread
@@ -234,7 +233,9 @@ def _stored(
             "FROM results r JOIN configs c ON c.id = r.config_id WHERE r.run_id = ?", (run[0],),
         ).fetchall()  # fmt: skip
     low, high = (SUMMARY_COLUMNS.index(c) for c in ("ci_low_ms", "ci_high_ms"))
-    summaries = unpack_summaries([r[4] for r in found])
+    width = len(SUMMARY_COLUMNS)  # a blob of another size (another version's): no CI known
+    summaries = [np.frombuffer(r[4], dtype="<f8") if len(r[4]) == 8 * width
+                 else np.full(width, np.nan) for r in found]  # fmt: skip
     rows = [
         {"config": r[0], "config_label": r[1], "status": r[2], "p50_ms": r[3],
          "ci_low_ms": _number(summary[low]), "ci_high_ms": _number(summary[high])}

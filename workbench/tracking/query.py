@@ -112,10 +112,7 @@ class History(Rendered):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per stored configuration result (see COLUMNS), oldest first: yours to change."""
-        import pandas as pd  # noqa: PLC0415  (loaded already: the frame is one)
-
-        # pandas 3 copies on write: a shallow copy is already independent (and 10x cheaper).
-        return self.frame.copy(deep=int(pd.__version__.split(".")[0]) < 3)
+        return _yours(self.frame)
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -130,7 +127,7 @@ class History(Rendered):
                 for key, group in usable.groupby(["model_key", "config", "machine_id"],
                                                  sort=False)
             })  # fmt: skip
-        return {key: group.copy(deep=False) for key, group in (self._series or {}).items()}
+        return {key: _yours(group) for key, group in (self._series or {}).items()}
 
     def changes(self) -> list[Change]:
         """Sustained steps in every series (the rule: `workbench.tracking.changes`)."""
@@ -296,20 +293,26 @@ def history(
 
 # One stored result as read: straight into typed columns (no list of tuples, no inference);
 # its numbers packed in `summary`, its status None for "ok" (not a string each).
+_SUMMARY_BYTES = 8 * len(SUMMARY_COLUMNS)
 _RESULT_ROW = np.dtype([
     ("result_id", "i8"), ("run_id", "i8"), ("config_id", "i8"), ("machine_id", "i8"),
-    ("status", "O"), ("summary", f"V{8 * len(SUMMARY_COLUMNS)}"),
+    ("status", "O"), ("summary", f"V{_SUMMARY_BYTES}"),
 ])  # fmt: skip
+UNREADABLE = "unreadable"  # the status of a result whose packed numbers have another size
+_NO_NUMBERS = np.full(len(SUMMARY_COLUMNS), np.nan).tobytes()  # what it reads as instead
 
 
 def _results(db: sqlite3.Connection, clause: str, parameters: list[Any]) -> pd.DataFrame:
     """The matching results' own columns, oldest first (the run's time, then insertion)."""
     import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
+    # A blob of another size (another version wrote it) would be padded or cut silently.
     rows = db.execute(
         "SELECT id, run_id, config_id, machine_id, "
-        "CASE WHEN status = 'ok' THEN NULL ELSE coalesce(status, '') END, summary "
-        f"FROM results{clause} ORDER BY time_s, id", parameters,
+        f"CASE WHEN length(summary) IS NOT {_SUMMARY_BYTES} THEN '{UNREADABLE}' "
+        "WHEN status = 'ok' THEN NULL ELSE coalesce(status, '') END, "
+        f"CASE WHEN length(summary) = {_SUMMARY_BYTES} THEN summary ELSE ? END "
+        f"FROM results{clause} ORDER BY time_s, id", [_NO_NUMBERS, *parameters],
     )  # fmt: skip
     found = np.fromiter(rows, dtype=_RESULT_ROW)
     status = found["status"]
@@ -331,6 +334,14 @@ def _table(db: sqlite3.Connection, query: str, names: Sequence[str],
 
     rows = db.execute(query, parameters).fetchall()
     return pd.DataFrame.from_records(rows, columns=["id", *names]).set_index("id")
+
+
+def _yours(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` the caller may change without changing the History's."""
+    import pandas as pd  # noqa: PLC0415  (loaded already: the frame is one)
+
+    # pandas 3 copies on write: a shallow copy is already independent (and 10x cheaper).
+    return frame.copy(deep=int(pd.__version__.split(".")[0]) < 3)
 
 
 def _store_path(store: str | os.PathLike[str] | None) -> str:

@@ -240,8 +240,12 @@ class Store:
         return Recorded(self.path, run["uid"])
 
     def size_bytes(self) -> int:
-        """The file's size with its journal (WAL) beside it."""
-        return sum(p.stat().st_size for p in _with_journals(self.path) if p.exists())
+        """The file's size with its journal (WAL) beside it.
+
+        Not the -shm file: WAL's shared-memory index, 32 KB while a connection is open.
+        """
+        files = [p for p in _with_journals(self.path) if not p.name.endswith("-shm")]
+        return sum(p.stat().st_size for p in files if p.exists())
 
     def prune(self, *, older_than_days: float | None = None, max_mb: float | None = None) -> str:
         """Drop old runs, then shrink under `max_mb`; says what it did, in words.
