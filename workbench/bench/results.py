@@ -19,7 +19,6 @@ from workbench.errors import WorkbenchError
 from workbench.ort.profiling import ProfileResult
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
-from workbench.render.templates import render
 
 if TYPE_CHECKING:
     import os
@@ -331,14 +330,9 @@ class BenchmarkResult(Rendered):
         )
 
     def report_bytes(self, kind: str) -> bytes:
-        """The report in format `kind`: a full HTML page, JSON, the CSV table or Markdown."""
+        """The report in format `kind`: its own HTML page, else as every result writes it."""
         if kind == "html":
             return bench_report.report_html(self).encode()
-        if kind == "csv":
-            table: str = self.to_frame().to_csv(index=False)
-            return table.encode()
-        if kind == "md":
-            return render("bench.md.j2", **self.render_context()).encode()
         return super().report_bytes(kind)
 
     def plot(self, kind: str = "p50", ax: Axes | None = None, **options: Any) -> Axes:

@@ -21,7 +21,6 @@ from workbench.bench.stats import quantile_ci
 from workbench.loadtest.generator import CANCELLED, COLUMNS, DROPPED, FAILED, OK
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
-from workbench.render.templates import render
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,15 +254,6 @@ class LoadResult(Rendered):
             list(data.get("notes") or []),
             str(data.get("created") or ""),
         )
-
-    def report_bytes(self, kind: str) -> bytes:
-        """HTML and JSON as every result writes them; CSV and Markdown tables of the rows."""
-        if kind == "csv":
-            text: str = self.to_frame().to_csv(index=False)
-            return text.encode()
-        if kind == "md":
-            return render("load_test.md.j2", **self.render_context()).encode()
-        return super().report_bytes(kind)
 
     def render_context(self) -> dict[str, Any]:
         """The rows as table cells (text and HTML), and the plot as PNG where one exists."""

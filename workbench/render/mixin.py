@@ -2,7 +2,9 @@
 
 A result names its template once (`template = "compare"`): `compare.txt.j2` renders its
 `text()` (and `str()`, and IPython's pretty print), `compare.html.j2` its `_repr_html_()`;
-`report(path)` writes that HTML as a self-contained page, or `as_dict()` as JSON.
+`report(path)` writes that HTML as a self-contained page, `as_dict()` as JSON, and where
+a result lists them in `report_formats`, its `to_frame()` as CSV and `compare.md.j2` as
+Markdown (a pull-request comment).
 """
 
 from __future__ import annotations
@@ -65,4 +67,9 @@ class Rendered:
             return files.html_page(self.title, self._repr_html_())
         if kind == "json":
             return files.json_bytes(self.as_dict())
+        if kind == "csv" and hasattr(self, "to_frame"):  # a result with a table
+            table: str = self.to_frame().to_csv(index=False)
+            return table.encode()
+        if kind == "md":
+            return render(f"{self.template}.md.j2", **self.render_context()).encode()
         raise ValueError(f"{type(self).__name__} has no {kind!r} report")

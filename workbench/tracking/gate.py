@@ -28,7 +28,6 @@ from workbench.bench.config import BenchConfig
 from workbench.errors import WorkbenchError
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
-from workbench.render.templates import render
 from workbench.tracking.store import (
     SUMMARY_COLUMNS,
     Recordable,
@@ -95,19 +94,13 @@ class Gate(Rendered):
 
     def markdown(self) -> str:
         """The summary for a pull-request comment."""
-        return render("gate.md.j2", result=self).strip() + "\n"
+        return self.report_bytes("md").decode().strip() + "\n"
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"kind": "gate", "baseline": self.baseline, "max_slowdown": self.max_slowdown,
                 "exit_code": self.exit_code, "rows": [r.as_dict() for r in self.rows],
                 "lost": self.lost, "unmatched": self.unmatched, "notes": self.notes}  # fmt: skip
-
-    def report_bytes(self, kind: str) -> bytes:
-        """HTML, JSON, or the Markdown summary."""
-        if kind == "md":
-            return self.markdown().encode()
-        return super().report_bytes(kind)
 
     def __repr__(self) -> str:
         return f"<Gate: exit {self.exit_code}, {len(self.regressions)}/{len(self.rows)} slower>"

@@ -23,7 +23,6 @@ import numpy as np
 from workbench.errors import WorkbenchError
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
-from workbench.render.templates import render
 from workbench.tracking import changes as change_rules
 from workbench.tracking.store import (
     CONFIG_COLUMNS,
@@ -184,15 +183,6 @@ class History(Rendered):
             "results": [{k: _plain(v) for k, v in r.items()} for r in records],
             "changes": [c.as_dict() for c in self.changes()],
         }
-
-    def report_bytes(self, kind: str) -> bytes:
-        """HTML, JSON, the table as CSV, or Markdown (the changes) for a pull request."""
-        if kind == "csv":
-            table: str = self.to_frame().to_csv(index=False)
-            return table.encode()
-        if kind == "md":
-            return render("history.md.j2", **self.render_context()).encode()
-        return super().report_bytes(kind)
 
     def render_context(self) -> dict[str, Any]:
         """The changes, the last result of each series, and (in HTML) the plot."""

@@ -27,7 +27,6 @@ from workbench.ort import providers as provider_names
 from workbench.ort.doctor import fingerprint
 from workbench.render.files import finite
 from workbench.render.mixin import Rendered
-from workbench.render.templates import render
 from workbench.run.profile import profile
 from workbench.run.samples import sample_feeds
 from workbench.text import human_bytes
@@ -166,15 +165,6 @@ class Evaluation(Rendered):
             list(data.get("notes") or []),
             dict(data.get("environment") or {}),
         )
-
-    def report_bytes(self, kind: str) -> bytes:
-        """HTML, JSON, the table as CSV, or Markdown for a pull request."""
-        if kind == "csv":
-            table: str = self.to_frame().to_csv(index=False)
-            return table.encode()
-        if kind == "md":
-            return render("evaluate.md.j2", **self.render_context()).encode()
-        return super().report_bytes(kind)
 
     def render_context(self) -> dict[str, Any]:
         """Each row with its cells formatted: p50 (CI), speed-up (CI), errors, size..."""
