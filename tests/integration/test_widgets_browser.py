@@ -1,4 +1,5 @@
-"""The explorer in a real JupyterLab: tabs, a run, a live benchmark, a cancel, an export."""
+"""The explorer in a real JupyterLab: tabs, a run, a live benchmark, a cancel, an export, the
+history."""
 
 from __future__ import annotations
 
@@ -142,6 +143,12 @@ def test_explorer_end_to_end(lab, browser, tmp_path) -> None:
         links = page.locator(".jp-OutputArea-output a", has_text=".html")
         _wait(lambda: links.count() > 0, 20, "the report link")
         assert (Path(lab.root) / links.first.inner_text()).is_file()
+
+        _tab(page, "History")  # what the Benchmark tab recorded, read back from the store
+        _button(page, "Refresh").click()
+        _wait(lambda: "Latest p50 ms" in _output_text(page), 30, "the History tab's table")
+        assert "cpu b1 host" in _output_text(page)
+        assert page.locator(".jp-OutputArea-output img[alt='History plot']").count() == 1
     except AssertionError:
         shot = tmp_path / "explorer-failure.png"
         page.screenshot(path=str(shot), full_page=True)
