@@ -91,6 +91,23 @@ def test_a_failed_row_keeps_its_status_and_unknown_numbers(tmp_path, base) -> No
     assert first["status"] == "unreadable" and pd.isna(first["p50_ms"]) and pd.isna(first["n"])
 
 
+def test_what_a_query_cannot_answer_it_says(stepped, monkeypatch) -> None:
+    found = workbench.history("tinynet", store=stepped)
+    result_id = int(found.to_frame()["result_id"].iloc[0])
+    with sqlite3.connect(stepped) as db:
+        db.execute("DELETE FROM samples WHERE result_id = ?", (result_id,))
+    with pytest.raises(WorkbenchError, match=f"No raw samples are stored for result {result_id}"):
+        found.samples(result_id)
+    with pytest.raises(WorkbenchError, match="has no name to look its history up by"):
+        workbench.history(workbench.demo_model().read_bytes(), store=stepped)
+    monkeypatch.setenv("ONNX_WORKBENCH_HISTORY", "off")
+    with pytest.raises(WorkbenchError, match="switched off") as caught:
+        workbench.history("tinynet")
+    assert "store=PATH" in caught.value.hint
+    pruned = cli("history", "--prune-days", "30", env={"ONNX_WORKBENCH_HISTORY": "off"})
+    assert pruned.returncode != 0 and "switched off" in pruned.stderr
+
+
 def test_a_query_never_creates_a_store(tmp_path) -> None:
     missing = tmp_path / "typo.sqlite"
     with pytest.raises(WorkbenchError, match="There is no history at") as caught:

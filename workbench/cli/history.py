@@ -11,7 +11,7 @@ from workbench.cli import flags
 from workbench.plots import picture
 from workbench.tracking import transfer
 from workbench.tracking.query import History, history
-from workbench.tracking.store import Store, resolve
+from workbench.tracking.store import Store, named
 
 
 def register(subparsers: Any) -> None:
@@ -68,9 +68,8 @@ def _maintain(args: argparse.Namespace) -> int:
         added, kept = transfer.merge(args.merge, store=args.store)
         said.append(f"merged {args.merge}: {added} runs added, {kept} already here")
     if args.prune_days is not None or args.max_mb is not None:
-        path = resolve(args.store)
-        if path is not None:
-            said.append(Store(path).prune(older_than_days=args.prune_days, max_mb=args.max_mb))
+        target = Store(named(args.store))
+        said.append(target.prune(older_than_days=args.prune_days, max_mb=args.max_mb))
     if args.export:
         said.append(f"wrote {transfer.export(args.export, store=args.store)}")
     print("\n".join(said))

@@ -30,7 +30,7 @@ from workbench.tracking.store import (
     SUMMARY_COLUMNS,
     Store,
     decode_samples,
-    default_path,
+    named,
     unpack_summaries,
 )
 
@@ -229,8 +229,8 @@ def history(
     """
     import pandas as pd  # noqa: PLC0415  (heavy: loads on first use)
 
-    path = _store_path(store)
-    if not Path(path).expanduser().exists():  # a query never creates a store
+    path = named(store)
+    if not path.exists():  # a query never creates a store
         raise WorkbenchError(
             f"There is no history at {path} yet.",
             "Each benchmark, evaluation and load test adds to it (unless history=False); "
@@ -332,18 +332,6 @@ def _yours(frame: pd.DataFrame) -> pd.DataFrame:
 
     # pandas 3 copies on write: a shallow copy is already independent (and 10x cheaper).
     return frame.copy(deep=int(pd.__version__.split(".")[0]) < 3)
-
-
-def _store_path(store: str | os.PathLike[str] | None) -> str:
-    if store is not None:
-        return os.fspath(store)
-    path = default_path()
-    if path is None:
-        raise WorkbenchError(
-            "The history is switched off in this process (ONNX_WORKBENCH_HISTORY=off).",
-            "Pass store=PATH, or unset ONNX_WORKBENCH_HISTORY.",
-        )
-    return os.fspath(path)
 
 
 def _model_key(model: ModelLike | None) -> str | None:

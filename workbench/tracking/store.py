@@ -181,6 +181,17 @@ def resolve(where: bool | str | os.PathLike[str] | None) -> Path | None:
     return Path(where).expanduser()
 
 
+def named(store: str | os.PathLike[str] | None) -> Path:
+    """The store a query or a maintenance task reads: `store`, else the default one."""
+    path = resolve(store)
+    if path is None:
+        raise WorkbenchError(
+            f"The history is switched off in this process ({ENV}={OFF}).",
+            "Name a store (store=PATH, --store PATH), or unset ONNX_WORKBENCH_HISTORY.",
+        )
+    return path
+
+
 class Store:
     """One history file, opened (created, migrated or set aside as needed) and checked."""
 

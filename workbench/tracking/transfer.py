@@ -17,8 +17,8 @@ from workbench.tracking.store import (
     SCHEMA_VERSION,
     STAT_COLUMNS,
     Store,
+    named,
     problem,
-    resolve,
 )
 
 KINDS = {"BenchmarkResult": "benchmark", "Evaluation": "evaluation", "LoadResult": "load-test"}
@@ -147,10 +147,4 @@ def _copy_run(db: sqlite3.Connection, run: tuple[object, ...]) -> None:
 
 
 def _target(store: str | os.PathLike[str] | None) -> Store:
-    path = resolve(store)
-    if path is None:
-        raise WorkbenchError(
-            "The history is switched off in this process (ONNX_WORKBENCH_HISTORY=off).",
-            "Name a store (store=PATH, --history PATH), or unset ONNX_WORKBENCH_HISTORY.",
-        )
-    return Store(path)
+    return Store(named(store))
