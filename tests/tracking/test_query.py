@@ -203,11 +203,14 @@ def test_evaluations_and_load_tests_are_recorded_too(tmp_path, monkeypatch) -> N
     path = tmp_path / "h.sqlite"
     monkeypatch.setenv("ONNX_WORKBENCH_HISTORY", str(path))  # the inner benchmarks' default
     demo = workbench.demo_model()
-    workbench.evaluate(demo, ["ort-optimized"], samples=2, time_budget=0.2,
-                       folder=tmp_path / "v")  # fmt: skip
-    workbench.load_test(demo, scenario="server", qps=200, duration=1)
+    evaluation = workbench.evaluate(demo, ["ort-optimized"], samples=2, time_budget=0.2,
+                                    folder=tmp_path / "v")  # fmt: skip
+    loaded = workbench.load_test(demo, scenario="server", qps=200, duration=1)
     frame = workbench.history(store=path).to_frame()
     assert list(frame["kind"]) == ["evaluation"] * 2 + ["load-test"]  # one run each, whole
+    reports = [r.report(tmp_path / name)[0] for r, name in ((evaluation, "e.json"),
+                                                             (loaded, "l.json"))]  # fmt: skip
+    assert transfer.import_reports(reports, store=path) == 0  # each names its stored run
     assert "ort-optimized on CPUExecutionProvider" in set(frame["config_label"])
     load = frame[frame["kind"] == "load-test"].iloc[0]
     assert load["scenario"] == "server" and load["target_qps"] == 200 and load["n"] > 0

@@ -205,11 +205,7 @@ def benchmark(
                 opt_level=first.opt_level,
                 intra_op_threads=first.intra_op_threads,
             )
-    recorded = history_store.record(result, history, kind="benchmark", label=label,
-                                    model_key=model_key, settings=result.settings)  # fmt: skip
-    if recorded is not None:  # the run's id in the history, or why it is not there
-        key = "history_run" if recorded.run_uid else "history_error"
-        result.settings[key] = recorded.run_uid or recorded.error
+    history_store.record(result, history, kind="benchmark", label=label, model_key=model_key)
     return result
 
 

@@ -152,11 +152,7 @@ def load_test(
             else:
                 continue
             break
-    recorded = record(result, history, kind="load-test", label=label, model_key=model_key,
-                      settings=result.settings)  # fmt: skip
-    if recorded is not None:  # the run's id in the history, or why it is not there
-        key = "history_run" if recorded.run_uid else "history_error"
-        result.settings[key] = recorded.run_uid or recorded.error
+    record(result, history, kind="load-test", label=label, model_key=model_key)
     return result
 
 

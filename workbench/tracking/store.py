@@ -143,6 +143,7 @@ class Recordable(Protocol):
 
     model: dict[str, Any]
     environment: dict[str, Any]
+    settings: dict[str, Any]  # what the run was asked to do; `record` notes its run id here
 
     def history_rows(self) -> list[dict[str, Any]]:
         """One dict per configuration, with `samples_ns` (a sequence) and these keys.
@@ -426,27 +427,32 @@ def record(
     kind: str,
     label: str | None = None,
     model_key: str | None = None,
-    created: str | None = None,
-    settings: Mapping[str, Any] | None = None,
 ) -> Recorded | None:
     """Append `result` to the history `where` says (see `resolve`); None when it is off.
 
-    A store that cannot take it (locked past the timeout, a full disk, a newer schema) is a
+    The run's id goes into `result.settings["history_run"]`, so its report names the run
+    (importing the report adds nothing), or why it is not there into "history_error". A
+    store that cannot take it (locked past the timeout, a full disk, a newer schema) is a
     warning, never an error: the result in memory is what matters, and it is intact.
     """
     path = resolve(where)
     if path is None:
         return None
     try:
-        return Store(path).append(result, kind=kind, label=label, model_key=model_key,
-                                  created=created, settings=settings)  # fmt: skip
+        recorded = Store(path).append(result, kind=kind, label=label, model_key=model_key,
+                                      settings=result.settings)  # fmt: skip
     except (WorkbenchError, sqlite3.Error, OSError, ValueError) as error:
         text = error.message if isinstance(error, WorkbenchError) else str(error)
         message = (f"This result was not added to the history at {path}: {text} The result "
                    f"itself is complete; write it as a report, or set {ENV}=off to stop "
                    "recording.")  # fmt: skip
         warnings.warn(message, WorkbenchWarning, stacklevel=3)
-        return Recorded(path, "", message)
+        recorded = Recorded(path, "", message)
+    if recorded.run_uid:
+        result.settings["history_run"] = recorded.run_uid
+    else:
+        result.settings["history_error"] = recorded.error
+    return recorded
 
 
 def on_network_file_system(folder: Path, mounts: str | None = None) -> bool:

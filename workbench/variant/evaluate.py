@@ -104,6 +104,7 @@ class Evaluation(Rendered):
     data: str  # where the samples came from
     notes: list[str] = field(default_factory=list)
     environment: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # its run id in the history
 
     def to_frame(self) -> pd.DataFrame:
         """One row per variant and provider (see COLUMNS)."""
@@ -145,6 +146,7 @@ class Evaluation(Rendered):
             "notes": self.notes,
             "rows": [r.as_dict() for r in self.rows],
             "environment": self.environment,
+            "settings": self.settings,
         }
 
     @classmethod
@@ -164,6 +166,7 @@ class Evaluation(Rendered):
             str(data.get("data") or ""),
             list(data.get("notes") or []),
             dict(data.get("environment") or {}),
+            dict(data.get("settings") or {}),
         )
 
     def render_context(self) -> dict[str, Any]:
